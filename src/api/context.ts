@@ -1,0 +1,19 @@
+import type { Config } from '../config/config.js';
+import type { KeyRecord } from '../protocol/authenticate.js';
+import type { ActionSpec, ProductSpec } from '../spec/types.js';
+import type { Account, TaskStore } from '../store/port.js';
+import type { Params } from './validate.js';
+
+/** Everything a handler may use. Handlers see typed params, never HTTP. */
+export interface ActionContext {
+  store: TaskStore;
+  config: Config;
+  product: ProductSpec;
+  action: ActionSpec;
+  account: Account;
+  key: KeyRecord;
+  params: Params;
+  now: number;
+}
+
+export type Handler = (ctx: ActionContext) => Promise<Record<string, unknown>>;

@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { RateLimiter } from './api/rate-limiter.js';
+import type { Config } from './config/config.js';
+import { DAY_MS } from './domain/quota.js';
+import { buildServer } from './http/server.js';
+import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
+import type { TaskStore } from './store/port.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+
+/** Open the embedded store in the data directory, creating both on first use. */
+export function openStore(config: Config): TaskStore {
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteStore(join(config.dataDir, 'refreshd.db'));
+}
+
+export function makeLogger(level = process.env.REFRESHD_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: undefined, redact: ['secret', '*.secret', 'accessKeySecret'] });
+}
+
+export interface Running {
+  url: string;
+  store: TaskStore;
+  root: RootBootstrap;
+  stop(): Promise<void>;
+}
+
+/** Start the API server (and its housekeeping) on an open store. */
+export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env): Promise<Running> {
+  const root = await ensureRootAccount(store, env);
+  const app = buildServer({ store, config, limiter: new RateLimiter(), logger });
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  const sweep = () =>
+    store.sweep(Date.now() - config.retentionDays * DAY_MS, Date.now()).catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
+  const timer = setInterval(sweep, 10 * 60_000);
+  timer.unref();
+  return {
+    url: `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`,
+    store,
+    root,
+    stop: async () => {
+      clearInterval(timer);
+      await app.close();
+    },
+  };
+}

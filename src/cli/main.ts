@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+import { parseListen } from '../config/config.js';
+import { makeLogger, openStore, startServer } from '../app.js';
+import { registerDomainCommands } from './domain-commands.js';
+import { configFrom, storeOptions } from './options.js';
+
+const program = new Command('refreshd')
+  .description('CDN refresh and preload control plane, wire-compatible with Alibaba Cloud CDN/VOD')
+  .showHelpAfterError();
+
+storeOptions(program.command('serve'))
+  .description('run the API server on the embedded store')
+  .option('--listen <host:port>', 'address to listen on', process.env.REFRESHD_LISTEN)
+  .addOption(new Option('--no-rate-limit', 'turn off per-user API rate limits (load tests)'))
+  .action(async (opts: { data?: string; config?: string; listen?: string; rateLimit: boolean }) => {
+    const config = configFrom(opts, { listen: opts.listen ? parseListen(opts.listen) : undefined, rateLimits: opts.rateLimit ? undefined : false });
+    const logger = makeLogger();
+    const store = openStore(config);
+    const running = await startServer(config, store, logger);
+    if (running.root.created) {
+      const { accessKeyId, secret } = running.root.created;
+      process.stdout.write(
+        `\nrefreshd created the root account. Its AccessKey pair is shown this once:\n` +
+          `  AccessKeyId:     ${accessKeyId}\n  AccessKeySecret: ${secret}\n\n`,
+      );
+    }
+    process.stdout.write(`refreshd listening on ${running.url} (data: ${config.dataDir})\n`);
+    const shutdown = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await running.stop();
+      await store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+registerDomainCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`refreshd: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigOverrides } from '../config/config.js';
+
+/** Options every command that opens the store shares. */
+export function storeOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data directory of the embedded store', process.env.REFRESHD_DATA)
+    .option('--config <file>', 'JSON config file', process.env.REFRESHD_CONFIG);
+}
+
+export function configFrom(opts: { data?: string; config?: string }, extra: ConfigOverrides = {}) {
+  return loadConfig({ dataDir: opts.data, ...extra }, opts.config);
+}
+

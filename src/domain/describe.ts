@@ -1,0 +1,105 @@
+import { parseUtcTimestamp } from '../protocol/encoding.js';
+import { formatUtc } from '../protocol/encoding.js';
+import { ApiError } from '../spec/errors.js';
+import type { Product } from '../spec/types.js';
+import type { ItemQuery, ItemRow, TaskStore } from '../store/port.js';
+import type { SubmitType } from './object-path.js';
+import { deriveStatus, formatProcess, type ItemStatus } from './progress.js';
+import { DAY_MS } from './quota.js';
+
+export interface DescribeFilter {
+  accountId: number;
+  product: Product;
+  taskId?: string;
+  objectPath?: string;
+  objectType?: string;
+  domainName?: string;
+  status?: string;
+  startTime?: string;
+  endTime?: string;
+  pageNumber: number;
+  pageSize: number;
+}
+
+/** One row as Describe* actions put it on the wire. */
+export interface TaskRowWire {
+  CreationTime: string;
+  Description: string;
+  ObjectPath: string;
+  ObjectType: string;
+  Process: string;
+  Status: ItemStatus;
+  TaskId: string;
+}
+
+const TASK_ID = /^[0-9]{1,19}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MAX_DOMAINS = 500;
+
+/** DescribeRefreshTasks / DescribeVodRefreshTasks: filter rules of seeds 002 and 004. */
+export async function describeTasks(store: TaskStore, f: DescribeFilter, windowDays: number, now: number) {
+  if (f.taskId !== undefined && !TASK_ID.test(f.taskId)) throw new ApiError('InvalidTaskId.Malformed');
+  if ((f.domainName !== undefined || f.status !== undefined) && f.objectType === undefined) {
+    throw new ApiError('MissingParameter.ObjectType');
+  }
+  if (f.objectPath !== undefined && CONTROL.test(f.objectPath)) throw new ApiError('InvalidObjectPath.Malformed');
+  let domains: string[] | undefined;
+  if (f.domainName !== undefined) {
+    domains = [...new Set(f.domainName.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== ''))];
+    if (domains.length > MAX_DOMAINS) throw new ApiError('DomainNameOverLimit');
+  }
+  const { from, to } = timeWindow(f.startTime, f.endTime, windowDays, now);
+  const q: ItemQuery = {
+    accountId: f.accountId, product: f.product, from, to,
+    taskId: f.taskId, objectPath: f.objectPath, objectType: f.objectType as ItemQuery['objectType'],
+    status: f.status as ItemStatus | undefined, domains,
+    offset: (f.pageNumber - 1) * f.pageSize, limit: f.pageSize,
+  };
+  const { total, rows } = await store.queryItems(q);
+  return { total, rows: rows.map(toWire) };
+}
+
+/**
+ * StartTime/EndTime: both or neither; EndTime after StartTime; nothing older than the window.
+ * A StartTime in the future is not supported; an EndTime in the future is clamped to now.
+ */
+function timeWindow(start: string | undefined, end: string | undefined, windowDays: number, now: number) {
+  const windowStart = now - windowDays * DAY_MS;
+  if (start === undefined && end === undefined) return { from: windowStart, to: now };
+  if (start === undefined || end === undefined) throw new ApiError('MissingTimeParameter');
+  const from = parseUtcTimestamp(start, true);
+  if (from === undefined) throw new ApiError('InvalidStartTime.Malformed');
+  const to = parseUtcTimestamp(end, true);
+  if (to === undefined) throw new ApiError('InvalidEndTime.Malformed');
+  if (to < from) throw new ApiError('InvalidEndTime.Mismatch');
+  if (to === from) throw new ApiError('InvalidEndTime.ValueNotSupported', { detail: 'EndTime must be later than StartTime.' });
+  if (from > now) throw new ApiError('InvalidStartTime.ValueNotSupported', { detail: 'StartTime is in the future.' });
+  // One minute of grace, so "exactly 3 days ago" from a client with a slightly fast clock passes.
+  if (from < windowStart - 60_000) throw new ApiError('InvalidTime');
+  return { from: Math.max(from, windowStart), to: Math.min(to, now) };
+}
+
+const TASK_IDS_MAX = 10;
+
+/** DescribeRefreshTaskById: up to 10 comma-separated ids, rows of the last 3 days. */
+export async function describeTaskIds(store: TaskStore, accountId: number, product: Product, taskIdList: string, windowDays: number, now: number) {
+  const ids = taskIdList.split(',').map((s) => s.trim());
+  if (ids.some((id) => !TASK_ID.test(id))) throw new ApiError('InvalidTaskId.Malformed');
+  const unique = [...new Set(ids)];
+  if (unique.length > TASK_IDS_MAX) throw new ApiError('InvalidTaskId.Malformed', { detail: `At most ${TASK_IDS_MAX} task IDs per call.` });
+  const rows = await store.itemsOfTasks(accountId, product, unique, now - windowDays * DAY_MS);
+  return rows.map(toWire);
+}
+
+export function toWire(r: ItemRow): TaskRowWire {
+  return {
+    CreationTime: formatUtc(r.createdAt),
+    Description: r.description,
+    ObjectPath: r.objectPath,
+    ObjectType: r.objectType satisfies SubmitType,
+    Process: formatProcess(r.counts),
+    Status: deriveStatus(r.counts),
+    TaskId: r.taskId,
+  };
+}

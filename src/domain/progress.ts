@@ -1,0 +1,28 @@
+/**
+ * Item state is derived from per-node attempt counts, never kept on its own (DESIGN.md, core model).
+ * The store keeps the counts in step with the attempt rows in the same transaction, and keeps a
+ * `status` column only so that the Status filter can use an index; both come from this function.
+ */
+export type ItemStatus = 'Pending' | 'Refreshing' | 'Complete' | 'Failed';
+
+export interface NodeCounts {
+  /** Nodes in scope; null until the item is first dispatched to the fleet. */
+  total: number | null;
+  applied: number;
+  failed: number;
+}
+
+export function deriveStatus(c: NodeCounts): ItemStatus {
+  if (c.total === null) return 'Pending';
+  if (c.failed > 0) return 'Failed';
+  if (c.applied >= c.total) return 'Complete';
+  return 'Refreshing';
+}
+
+/** `Process` as Alibaba prints it: "0%", "66.66%", "100%". Floored so it never reads 100% early. */
+export function formatProcess(c: NodeCounts): string {
+  if (c.total === null) return '0%';
+  if (c.total === 0) return '100%';
+  const pct = Math.floor((c.applied / c.total) * 10000) / 100;
+  return `${pct}%`;
+}

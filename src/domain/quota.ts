@@ -1,0 +1,45 @@
+import type { QuotaLimits } from '../config/config.js';
+import type { Product } from '../spec/types.js';
+import type { SubmitType } from './object-path.js';
+
+/**
+ * Quota buckets. Daily buckets are per account and UTC day; the per-minute bucket is per domain.
+ * Each accepted path consumes exactly the buckets named here, inside the submit transaction.
+ */
+export type QuotaKind = keyof QuotaLimits;
+
+export const DAY_MS = 86_400_000;
+
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function dayBucket(accountId: number, product: Product, day: string, kind: QuotaKind): string {
+  return `day:${day}:${accountId}:${product}:${kind}`;
+}
+
+export function minuteBucket(domain: string, ms: number): string {
+  return `minute:${Math.floor(ms / 60_000)}:${domain}`;
+}
+
+/** The daily buckets one path of a submission consumes. */
+export function kindsFor(type: SubmitType, l2Preload: boolean): QuotaKind[] {
+  switch (type) {
+    case 'file':
+      return ['url'];
+    case 'directory':
+      return ['dir'];
+    case 'regex':
+      return ['regex'];
+    case 'ignoreparams':
+      return ['ignoreParams'];
+    case 'preload':
+      // Every preload counts against PreloadQuota; those warming the edge (L1) also against PreloadEdge.
+      return l2Preload ? ['preload'] : ['preload', 'preloadEdge'];
+  }
+}
+
+/** Start of the next UTC day: when a daily bucket can be forgotten. */
+export function endOfDay(ms: number): number {
+  return (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
+}

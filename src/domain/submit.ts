@@ -1,0 +1,100 @@
+import type { Config } from '../config/config.js';
+import { ApiError, missing } from '../spec/errors.js';
+import type { Product } from '../spec/types.js';
+import type { Consumption, NewTask, TaskStore } from '../store/port.js';
+import { parseObjectPath, splitObjectPaths, type SubmitType } from './object-path.js';
+import { dayBucket, endOfDay, kindsFor, minuteBucket, utcDay } from './quota.js';
+
+/** What a refresh or preload submission asks for, after the action table has validated it. */
+export interface Submission {
+  accountId: number;
+  product: Product;
+  objectPath: string;
+  type: SubmitType;
+  force: boolean;
+  area: string | null;
+  l2Preload: boolean;
+  withHeader: string | null;
+}
+
+/** Per-call ceilings (protocol.md §8.1, §8.2) and how the limit reads in the error message. */
+const PER_CALL: Record<SubmitType, { max: number; label: string }> = {
+  file: { max: 1000, label: '1000 URLs' },
+  ignoreparams: { max: 1000, label: '1000 URLs' },
+  directory: { max: 100, label: '100 directories' },
+  regex: { max: 1, label: '1 regular expression' },
+  preload: { max: 100, label: '100 URLs' },
+};
+const MAX_DOMAINS_PER_CALL = 10;
+
+/**
+ * Accept a submission: split and check the paths, group them by domain (one task per domain),
+ * check ownership, then let the store check quotas and write everything in one transaction.
+ * Returns the task ids in the order their domains first appear.
+ */
+export async function submit(store: TaskStore, config: Config, s: Submission, now: number): Promise<string[]> {
+  const paths = splitObjectPaths(s.objectPath);
+  if (paths.length === 0) throw missing('ObjectPath');
+  const limit = PER_CALL[s.type];
+  if (paths.length > limit.max) throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: limit.label } });
+
+  const byDomain = new Map<string, string[]>();
+  for (const text of paths) {
+    const { domain } = parseObjectPath(text, s.type);
+    const list = byDomain.get(domain);
+    if (list) list.push(text);
+    else byDomain.set(domain, [text]);
+  }
+  if (byDomain.size > MAX_DOMAINS_PER_CALL) {
+    throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: `${MAX_DOMAINS_PER_CALL} domains` } });
+  }
+  for (const domain of byDomain.keys()) await checkDomain(store, s, domain);
+
+  const tasks: NewTask[] = [...byDomain].map(([domain, list]) => ({
+    domain, objectType: s.type, force: s.force, area: s.area, l2Preload: s.l2Preload, withHeader: s.withHeader, paths: list,
+  }));
+  const outcome = await store.submit({
+    accountId: s.accountId,
+    product: s.product,
+    createdAt: now,
+    consume: consumption(config, s, byDomain, now),
+    preloadQueueLimit: s.type === 'preload' ? config.preloadQueue : undefined,
+    tasks,
+  });
+  if (outcome.ok) return outcome.taskIds;
+  if ('queueFull' in outcome) throw new ApiError('PreloadQueueFull');
+  if (outcome.exceeded.startsWith('minute:')) throw new ApiError('QuotaPerMinuteExceeded.Refresh');
+  throw new ApiError(s.type === 'preload' ? 'QuotaExceeded.Preload' : 'QuotaExceeded.Refresh');
+}
+
+async function checkDomain(store: TaskStore, s: Submission, domain: string): Promise<void> {
+  const found = (await store.findDomain(domain)) ?? (await findWildcard(store, domain));
+  if (!found || found.accountId !== s.accountId || found.product !== s.product) {
+    throw new ApiError('InvalidDomain.NotFound', { vars: { Domain: domain } });
+  }
+  if (!found.online) throw new ApiError('InvalidDomain.Offline');
+}
+
+/** `img.example.com` is served by a registered wildcard domain `*.example.com`. */
+async function findWildcard(store: TaskStore, domain: string) {
+  for (let dot = domain.indexOf('.'); dot >= 0; dot = domain.indexOf('.', dot + 1)) {
+    const found = await store.findDomain('*' + domain.slice(dot));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function consumption(config: Config, s: Submission, byDomain: Map<string, string[]>, now: number): Consumption[] {
+  const quotas = config.quotas[s.product];
+  const day = utcDay(now);
+  const total = [...byDomain.values()].reduce((n, l) => n + l.length, 0);
+  const out: Consumption[] = kindsFor(s.type, s.l2Preload).map((kind) => ({
+    bucket: dayBucket(s.accountId, s.product, day, kind), amount: total, limit: quotas[kind], expiresAt: endOfDay(now),
+  }));
+  if (s.type === 'file' || s.type === 'ignoreparams') {
+    for (const [domain, list] of byDomain) {
+      out.push({ bucket: minuteBucket(domain, now), amount: list.length, limit: config.perMinutePerDomain, expiresAt: now + 120_000 });
+    }
+  }
+  return out;
+}

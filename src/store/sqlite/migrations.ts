@@ -1,0 +1,90 @@
+/**
+ * Numbered schema migrations; `PRAGMA user_version` records how many have run. Append only:
+ * a released migration is never edited, a new one is added after it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: identity, domains, tasks, items, per-node attempts, usage counters */ `
+  CREATE TABLE accounts (
+    id          INTEGER PRIMARY KEY,
+    uid         TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL UNIQUE,
+    cdn_service TEXT NOT NULL DEFAULT 'active',
+    vod_service TEXT NOT NULL DEFAULT 'active',
+    created_at  INTEGER NOT NULL
+  );
+  CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    secret        TEXT NOT NULL,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    user_name     TEXT,
+    active        INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE INDEX access_keys_account ON access_keys(account_id);
+  CREATE TABLE domains (
+    name       TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    product    TEXT NOT NULL,
+    origin     TEXT,
+    online     INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX domains_account ON domains(account_id);
+  CREATE TABLE tasks (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL,
+    product     TEXT NOT NULL,
+    domain      TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    force       INTEGER NOT NULL,
+    area        TEXT,
+    l2_preload  INTEGER NOT NULL,
+    with_header TEXT,
+    item_count  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_created ON tasks(created_at);
+  -- One row per object path of a task. Node counts are null until the engine dispatches the
+  -- item; status is derived from them (domain/progress.ts) and kept here only for the filter index.
+  CREATE TABLE items (
+    id            INTEGER PRIMARY KEY,
+    task_id       INTEGER NOT NULL,
+    account_id    INTEGER NOT NULL,
+    product       TEXT NOT NULL,
+    domain        TEXT NOT NULL,
+    object_type   TEXT NOT NULL,
+    object_path   TEXT NOT NULL,
+    path_hash     INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'Pending',
+    nodes_total   INTEGER,
+    nodes_applied INTEGER NOT NULL DEFAULT 0,
+    nodes_failed  INTEGER NOT NULL DEFAULT 0,
+    description   TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX items_account_time ON items(account_id, product, created_at);
+  CREATE INDEX items_account_type ON items(account_id, product, object_type, status, created_at);
+  CREATE INDEX items_account_domain ON items(account_id, product, domain, created_at);
+  CREATE INDEX items_account_path ON items(account_id, path_hash);
+  CREATE INDEX items_task ON items(task_id);
+  -- Per-node work for the execution engine: pending -> applied | failed, leased by a worker.
+  CREATE TABLE node_attempts (
+    item_id     INTEGER NOT NULL,
+    node_id     INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending',
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_run_at INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    last_error  TEXT,
+    applied_at  INTEGER,
+    PRIMARY KEY (item_id, node_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX node_attempts_due ON node_attempts(state, next_run_at);
+  CREATE TABLE usage_counters (
+    bucket     TEXT PRIMARY KEY,
+    used       INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];

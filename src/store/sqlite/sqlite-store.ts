@@ -1,0 +1,263 @@
+import Database from 'better-sqlite3';
+import { deriveStatus } from '../../domain/progress.js';
+import type { SubmitType } from '../../domain/object-path.js';
+import type { Product } from '../../spec/types.js';
+import { pathHash } from '../path-hash.js';
+import type {
+  AccessKey, Account, Domain, ItemQuery, ItemRow, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+} from '../port.js';
+import { MIGRATIONS } from './migrations.js';
+import { NonceCache } from './nonce-cache.js';
+
+/** First task id handed out: ids look like Alibaba's (11 digits) and only ever increase. */
+const FIRST_TASK_ID = 17_000_000_001;
+
+/**
+ * Embedded store on one SQLite file (WAL). better-sqlite3 is synchronous; every call is short,
+ * so the event loop is blocked for microseconds, not milliseconds. One process writes: the API
+ * server; admin commands share the file through SQLite's own locking.
+ */
+export class SqliteStore implements TaskStore {
+  readonly capabilities: StoreCapabilities = { sharedAcrossProcesses: false };
+  private readonly db: Database.Database;
+  private readonly nonces = new NonceCache();
+  private readonly stmt;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    this.stmt = prepare(this.db);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account> {
+    const id = Number(this.stmt.insertAccount.run(input.uid, input.name, input.createdAt).lastInsertRowid);
+    return (await this.getAccount(id))!;
+  }
+
+  async getAccount(id: number): Promise<Account | undefined> {
+    return toAccount(this.stmt.accountById.get(id));
+  }
+
+  async findAccountByName(name: string): Promise<Account | undefined> {
+    return toAccount(this.stmt.accountByName.get(name));
+  }
+
+  async setServiceState(accountId: number, product: Product, state: ServiceState): Promise<void> {
+    const column = product === 'cdn' ? 'cdn_service' : 'vod_service';
+    this.db.prepare(`UPDATE accounts SET ${column} = ? WHERE id = ?`).run(state, accountId);
+  }
+
+  async createAccessKey(k: AccessKey): Promise<void> {
+    this.stmt.insertKey.run(k.accessKeyId, k.secret, k.accountId, k.userName, k.active ? 1 : 0, k.createdAt);
+  }
+
+  async findAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    return toKey(this.stmt.keyById.get(accessKeyId));
+  }
+
+  async listAccessKeys(accountId: number): Promise<AccessKey[]> {
+    return this.stmt.keysOfAccount.all(accountId).map((r) => toKey(r)!);
+  }
+
+  async useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean> {
+    return this.nonces.use(`${accessKeyId}\n${nonce}`, expiresAt);
+  }
+
+  async addDomain(d: Domain): Promise<void> {
+    this.stmt.insertDomain.run(d.name, d.accountId, d.product, d.origin, d.online ? 1 : 0, d.createdAt);
+  }
+
+  async findDomain(name: string): Promise<Domain | undefined> {
+    return toDomain(this.stmt.domainByName.get(name));
+  }
+
+  async listDomains(accountId?: number): Promise<Domain[]> {
+    const rows = accountId === undefined ? this.stmt.allDomains.all() : this.stmt.domainsOfAccount.all(accountId);
+    return rows.map((r) => toDomain(r)!);
+  }
+
+  async setDomainOnline(name: string, online: boolean): Promise<boolean> {
+    return this.stmt.setDomainOnline.run(online ? 1 : 0, name).changes > 0;
+  }
+
+  async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
+    return this.submitTx(batch);
+  }
+
+  private readonly submitTx = (batch: SubmitBatch): SubmitOutcome =>
+    this.db.transaction((): SubmitOutcome => {
+      for (const c of batch.consume) {
+        const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
+        if ((row?.used ?? 0) + c.amount > c.limit) return { ok: false, exceeded: c.bucket };
+      }
+      if (batch.preloadQueueLimit !== undefined) {
+        const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
+        const { n } = this.stmt.openPreloads.get(batch.accountId, batch.product) as { n: number };
+        if (n + adding > batch.preloadQueueLimit) return { ok: false, queueFull: true };
+      }
+      for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
+      const taskIds: string[] = [];
+      for (const t of batch.tasks) {
+        const id = Number(
+          this.stmt.insertTask.run(
+            FIRST_TASK_ID, batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
+            t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
+          ).lastInsertRowid,
+        );
+        for (const p of t.paths) {
+          this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
+        }
+        taskIds.push(String(id));
+      }
+      return { ok: true, taskIds };
+    }).immediate();
+
+  async queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }> {
+    const where = ['account_id = ?', 'product = ?', 'created_at BETWEEN ? AND ?'];
+    const args: (string | number)[] = [q.accountId, q.product, q.from, q.to];
+    if (q.taskId !== undefined) (where.push('task_id = ?'), args.push(Number(q.taskId)));
+    if (q.objectPath !== undefined) (where.push('path_hash = ? AND object_path = ?'), args.push(pathHash(q.objectPath), q.objectPath));
+    if (q.objectType !== undefined) (where.push('object_type = ?'), args.push(q.objectType));
+    if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+    if (q.domains !== undefined) {
+      where.push(`domain IN (${q.domains.map(() => '?').join(',')})`);
+      args.push(...q.domains);
+    }
+    const sqlWhere = where.join(' AND ');
+    const { n } = this.cached(`SELECT count(*) AS n FROM items WHERE ${sqlWhere}`).get(...args) as { n: number };
+    const rows = n <= q.offset ? [] : this.cached(`SELECT ${ITEM_COLUMNS} FROM items WHERE ${sqlWhere} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
+    return { total: n, rows: rows.map(toItem) };
+  }
+
+  async itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]> {
+    if (taskIds.length === 0) return [];
+    const sql = `SELECT ${ITEM_COLUMNS} FROM items WHERE task_id IN (${taskIds.map(() => '?').join(',')}) AND account_id = ? AND product = ? AND created_at >= ? ORDER BY task_id, id`;
+    return this.cached(sql).all(...taskIds.map(Number), accountId, product, from).map(toItem);
+  }
+
+  async usage(buckets: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const b of buckets) out[b] = (this.stmt.usageOf.get(b) as { used: number } | undefined)?.used ?? 0;
+    return out;
+  }
+
+  async sweep(before: number, now: number): Promise<{ items: number }> {
+    this.nonces.sweep(now);
+    return this.db.transaction(() => {
+      const items = this.db.prepare('DELETE FROM items WHERE created_at < ?').run(before).changes;
+      this.db.prepare('DELETE FROM node_attempts WHERE item_id NOT IN (SELECT id FROM items)').run();
+      this.db.prepare('DELETE FROM tasks WHERE created_at < ?').run(before);
+      this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
+      return { items };
+    })();
+  }
+
+  /** For tests and the benchmark loader: direct access to the database. */
+  get raw(): Database.Database {
+    return this.db;
+  }
+
+  private readonly statementCache = new Map<string, Database.Statement>();
+  private cached(sql: string): Database.Statement {
+    let s = this.statementCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (this.statementCache.size > 500) this.statementCache.clear();
+      this.statementCache.set(sql, s);
+    }
+    return s;
+  }
+}
+
+const ITEM_COLUMNS = 'task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`store schema version ${current} is newer than this refreshd (${MIGRATIONS.length}); upgrade refreshd`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insertAccount: db.prepare('INSERT INTO accounts (uid, name, created_at) VALUES (?, ?, ?)'),
+    accountById: db.prepare('SELECT * FROM accounts WHERE id = ?'),
+    accountByName: db.prepare('SELECT * FROM accounts WHERE name = ?'),
+    insertKey: db.prepare('INSERT INTO access_keys (access_key_id, secret, account_id, user_name, active, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    keyById: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
+    keysOfAccount: db.prepare('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at'),
+    insertDomain: db.prepare('INSERT INTO domains (name, account_id, product, origin, online, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    domainByName: db.prepare('SELECT * FROM domains WHERE name = ?'),
+    allDomains: db.prepare('SELECT * FROM domains ORDER BY name'),
+    domainsOfAccount: db.prepare('SELECT * FROM domains WHERE account_id = ? ORDER BY name'),
+    setDomainOnline: db.prepare('UPDATE domains SET online = ? WHERE name = ?'),
+    usageOf: db.prepare('SELECT used FROM usage_counters WHERE bucket = ?'),
+    consume: db.prepare(
+      'INSERT INTO usage_counters (bucket, used, expires_at) VALUES (?, ?, ?) ON CONFLICT(bucket) DO UPDATE SET used = used + excluded.used',
+    ),
+    openPreloads: db.prepare(
+      "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
+    ),
+    insertTask: db.prepare(
+      `INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
+       VALUES ((SELECT IFNULL(MAX(id) + 1, ?) FROM tasks), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertItem: db.prepare(
+      `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: null, applied: 0, failed: 0 })}')`,
+    ),
+  };
+}
+
+type Row = Record<string, unknown>;
+
+function toAccount(r: unknown): Account | undefined {
+  if (!r) return undefined;
+  const x = r as Row;
+  return {
+    id: x.id as number, uid: x.uid as string, name: x.name as string, createdAt: x.created_at as number,
+    services: { cdn: x.cdn_service as ServiceState, vod: x.vod_service as ServiceState },
+  };
+}
+
+function toKey(r: unknown): AccessKey | undefined {
+  if (!r) return undefined;
+  const x = r as Row;
+  return {
+    accessKeyId: x.access_key_id as string, secret: x.secret as string, accountId: x.account_id as number,
+    userName: (x.user_name as string | null) ?? null, active: x.active === 1, createdAt: x.created_at as number,
+  };
+}
+
+function toDomain(r: unknown): Domain | undefined {
+  if (!r) return undefined;
+  const x = r as Row;
+  return {
+    name: x.name as string, accountId: x.account_id as number, product: x.product as Product,
+    origin: (x.origin as string | null) ?? null, online: x.online === 1, createdAt: x.created_at as number,
+  };
+}
+
+function toItem(r: unknown): ItemRow {
+  const x = r as Row;
+  return {
+    taskId: String(x.task_id), objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
+    domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
+    counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
+  };
+}
