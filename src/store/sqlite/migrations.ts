@@ -30,8 +30,9 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   CREATE INDEX domains_account ON domains(account_id);
+  -- AUTOINCREMENT: task ids are never reused, even after retention deletes every task.
   CREATE TABLE tasks (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id  INTEGER NOT NULL,
     product     TEXT NOT NULL,
     domain      TEXT NOT NULL,
@@ -44,6 +45,8 @@ export const MIGRATIONS: readonly string[] = [
     created_at  INTEGER NOT NULL
   );
   CREATE INDEX tasks_created ON tasks(created_at);
+  -- Task ids look like Alibaba's (11 digits): the first one handed out is 17000000001.
+  INSERT INTO sqlite_sequence (name, seq) VALUES ('tasks', 17000000000);
   -- One row per object path of a task. Node counts are null until the engine dispatches the
   -- item; status is derived from them (domain/progress.ts) and kept here only for the filter index.
   CREATE TABLE items (

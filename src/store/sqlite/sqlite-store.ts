@@ -9,9 +9,6 @@ import type {
 import { MIGRATIONS } from './migrations.js';
 import { NonceCache } from './nonce-cache.js';
 
-/** First task id handed out: ids look like Alibaba's (11 digits) and only ever increase. */
-const FIRST_TASK_ID = 17_000_000_001;
-
 /**
  * Embedded store on one SQLite file (WAL). better-sqlite3 is synchronous; every call is short,
  * so the event loop is blocked for microseconds, not milliseconds. One process writes: the API
@@ -109,7 +106,7 @@ export class SqliteStore implements TaskStore {
       for (const t of batch.tasks) {
         const id = Number(
           this.stmt.insertTask.run(
-            FIRST_TASK_ID, batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
+            batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
             t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
           ).lastInsertRowid,
         );
@@ -214,8 +211,8 @@ function prepare(db: Database.Database) {
       "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
     ),
     insertTask: db.prepare(
-      `INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
-       VALUES ((SELECT IFNULL(MAX(id) + 1, ?) FROM tasks), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertItem: db.prepare(
       `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
