@@ -101,7 +101,17 @@ async function findKey(store: TaskStore, id: string): Promise<KeyRecord | undefi
   return k && { accessKeyId: k.accessKeyId, secret: k.secret, active: k.active, accountId: k.accountId, userName: k.userName ?? undefined };
 }
 
+/**
+ * Anything that is not a catalogue error. A store that is busy (another writer holds the lock
+ * past the busy timeout) is a temporary condition the client may retry: ServiceUnavailable.
+ * Everything else is logged with the RequestId and answered InternalError, without internals.
+ */
 function internal(err: unknown, requestId: string, logger: Logger): ApiError {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    logger.warn({ err, requestId }, 'store busy');
+    return new ApiError('ServiceUnavailable');
+  }
   logger.error({ err, requestId }, 'unexpected error while handling a request');
   return new ApiError('InternalError');
 }

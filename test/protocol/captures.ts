@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseUtcTimestamp } from '../../src/protocol/encoding.js';
 import { parseParams, type WireRequest } from '../../src/protocol/request.js';
-import { parseV3Authorization } from '../../src/protocol/signature-v3.js';
+import { v1Sign, v1StringToSign } from '../../src/protocol/signature-v1.js';
+import { parseV3Authorization, V3_ALGORITHMS, v3Hash, v3Sign, v3StringToSign, type V3Algorithm } from '../../src/protocol/signature-v3.js';
 
 export interface Capture {
   seq: number;
@@ -80,4 +81,61 @@ export function byLabel(label: string, file: CaptureFile = MAIN): Capture {
   const c = file.captures.find((x) => x.label === label);
   if (!c) throw new Error(`no capture labelled ${JSON.stringify(label)} in ${file.source}`);
   return c;
+}
+
+export interface Recomputed {
+  kind: 'V1' | 'ACS3-HMAC-SHA256' | 'ACS3-HMAC-SM3';
+  stringToSign: string;
+  expected: string;
+  captured: string;
+  /** V3 only: hash of the body as received, and whether it equals x-acs-content-sha256. */
+  payloadHash?: string;
+  payloadMatches?: boolean;
+}
+
+/**
+ * Recompute a request's signature with src/protocol's primitives only, the way a verifier must:
+ * from the wire request (method, url, headers, body) and a secret. The V3 payload hash is taken
+ * from the body itself, never from the header, so a changed body shows up in payloadMatches.
+ */
+export function recompute(wire: WireRequest, secret: string): Recomputed {
+  const params = parseParams(wire);
+  const authorization = wire.headers.authorization;
+  if (authorization === undefined) {
+    const stringToSign = v1StringToSign(wire.method, params.all);
+    return { kind: 'V1', stringToSign, expected: v1Sign(stringToSign, secret), captured: params.all.get('Signature') ?? '' };
+  }
+  const auth = parseV3Authorization(authorization);
+  if (!auth || !(auth.algorithm in V3_ALGORITHMS)) throw new Error(`not an ACS3 request: ${authorization}`);
+  const algorithm = auth.algorithm as V3Algorithm;
+  const payloadHash = v3Hash(algorithm, wire.body);
+  const stringToSign = v3StringToSign({
+    algorithm, method: wire.method, path: params.path || '/', query: params.query, headers: wire.headers,
+    signedHeaders: auth.signedHeaders, payloadHash,
+  });
+  return {
+    kind: algorithm, stringToSign, expected: v3Sign(algorithm, stringToSign, secret), captured: auth.signature,
+    payloadHash, payloadMatches: payloadHash === wire.headers['x-acs-content-sha256'],
+  };
+}
+
+/**
+ * Replace (or with undefined, drop) one parameter in raw `k=v&k=v` text, leaving every other
+ * byte alone so the rest keeps the client's own encoding. Throws if the parameter is absent,
+ * so a negative test can never pass by editing nothing.
+ */
+export function setParam(text: string, name: string, rawValue: string | undefined): string {
+  const parts = text.split('&');
+  const i = parts.findIndex((p) => p.split('=')[0] === name);
+  if (i < 0) throw new Error(`parameter ${name} not found in ${text}`);
+  if (rawValue === undefined) parts.splice(i, 1);
+  else parts[i] = `${name}=${rawValue}`;
+  return parts.join('&');
+}
+
+/** setParam on the query part of a request-line URL. */
+export function setQueryParam(url: string, name: string, rawValue: string | undefined): string {
+  const q = url.indexOf('?');
+  if (q < 0) throw new Error(`no query in ${url}`);
+  return `${url.slice(0, q)}?${setParam(url.slice(q + 1), name, rawValue)}`;
 }
