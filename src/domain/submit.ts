@@ -64,7 +64,8 @@ export async function submit(store: TaskStore, config: Config, s: Submission, no
   if (outcome.ok) return outcome.taskIds;
   if ('queueFull' in outcome) throw new ApiError('PreloadQueueFull');
   if (outcome.exceeded.startsWith('minute:')) throw new ApiError('QuotaPerMinuteExceeded.Refresh');
-  throw new ApiError(s.type === 'preload' ? 'QuotaExceeded.Preload' : 'QuotaExceeded.Refresh');
+  // Alibaba answers QuotaExceeded.Refresh for preloads too (PushObjectCache error table).
+  throw new ApiError('QuotaExceeded.Refresh');
 }
 
 async function checkDomain(store: TaskStore, s: Submission, domain: string): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The error catalogue: every code refreshd answers with, its HTTP status and message, verbatim
  * from Alibaba Cloud's documentation (seeds 002/004 and research/protocol.md §8). docs/errors.md
- * is kept in step with this table by test/spec/errors-doc.test.ts.
+ * is generated from this table (scripts/gen-docs.ts) and test/spec/docs.test.ts keeps the two in step.
  *
  * Messages may carry `{Name}` placeholders, filled from ApiError's `vars` (parameter names).
  */
@@ -11,7 +11,7 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-  // --- gateway: signature, identity, routing (protocol.md §8.9) ---
+  // --- gateway: signature, identity, routing ---
   MissingParameter: { status: 400, message: 'The input parameter "{Name}" that is mandatory for processing this request is not supplied.' },
   InvalidParameter: { status: 400, message: 'The specified value of parameter "{Name}" is not valid.' },
   'InvalidParameter.Format': { status: 400, message: 'Specified parameter format is not valid.' },
@@ -41,14 +41,13 @@ export const ERRORS = {
   'InvalidDomain.NotFound': { status: 404, message: 'The domain [{Domain}] does not belong to you.' },
   'InvalidDomain.Offline': { status: 404, message: 'The domain provided is offline.' },
   'QuotaExceeded.Refresh': { status: 400, message: 'You’ve exceeded the prescribed refresh limits.' },
-  'QuotaExceeded.Preload': { status: 400, message: 'You’ve exceeded the prescribed preload limits.' },
   'QuotaPerMinuteExceeded.Refresh': { status: 400, message: 'You’ve exceeded the prescribed refresh limits per minute.' },
   PreloadQueueFull: { status: 403, message: 'Preload queue is full, please try again later!' },
   'SingleRequest.OverLimit': { status: 400, message: 'A maximum of {Limit} are supported for each request.' },
   'InvalidObjectPath.Malformed': { status: 400, message: 'The specified ObjectPath is invalid.' },
   'InvalidObjectType.ValueNotSupported': { status: 400, message: 'The specified ObjectType is not supported.' },
 
-  // --- describe: DescribeRefreshTasks, DescribeRefreshTaskById, DescribeVodRefreshTasks (seeds 002, 004) ---
+  // --- describe: DescribeRefreshTasks, DescribeRefreshTaskById, DescribeVodRefreshTasks ---
   'InvalidTaskId.Malformed': { status: 400, message: 'The specified TaskId is invalid.' },
   'MissingParameter.ObjectType': { status: 400, message: 'The ObjectType parameter is required if DomainName or Status is specified.' },
   MissingTimeParameter: { status: 400, message: 'The StartTime and EndTime must be both specified.' },

@@ -34,7 +34,7 @@ after(async () => {
   await strict.close();
 });
 
-type Case = [ErrorCode, () => Promise<RpcResult>];
+type Case = [ErrorCode, () => Promise<RpcResult>, string?];
 const cases: Case[] = [
   ['MissingParameter', () => rpc(main.url, 'RefreshObjectCaches', {})],
   ['InvalidParameter', () => rpc(main.url, 'DescribeRefreshTasks', { PageSize: 0 })],
@@ -77,11 +77,11 @@ const cases: Case[] = [
     await rpc(strict.url, 'PushObjectCache', { ObjectPath: 'p.example.com/1' });
     return rpc(strict.url, 'PushObjectCache', { ObjectPath: 'p.example.com/2' });
   }],
-  ['QuotaExceeded.Preload', async () => {
+  ['QuotaExceeded.Refresh', async () => {
     // Finish the queued preload by hand so the queue has room and only the daily quota bites.
     strict.store.raw.exec("UPDATE items SET status = 'Complete', nodes_total = 1, nodes_applied = 1 WHERE object_type = 'preload'");
     return rpc(strict.url, 'PushObjectCache', { ObjectPath: Array.from({ length: 5 }, (_, i) => `q.example.com/${i}`).join('\n') });
-  }],
+  }, 'preload quota (Alibaba uses the refresh code for preloads too)'],
   ['SingleRequest.OverLimit', () => rpc(main.url, 'RefreshObjectCaches', { ObjectType: 'Directory', ObjectPath: Array.from({ length: 101 }, (_, i) => `example.com/d${i}/`).join('\n') })],
   ['InvalidObjectPath.Malformed', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'ftp://example.com/a' })],
   ['InvalidObjectType.ValueNotSupported', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'Everything' })],
@@ -116,8 +116,8 @@ const cases: Case[] = [
 ];
 
 describe('every catalogue error, through a listening server', () => {
-  for (const [code, run] of cases) {
-    it(code, async () => {
+  for (const [code, run, label] of cases) {
+    it(label ? `${code}: ${label}` : code, async () => {
       const res = await run();
       assert.equal(res.json.Code, code, `body: ${res.text.slice(0, 300)}`);
       assert.equal(res.status, ERRORS[code].status);

@@ -1,0 +1,165 @@
+/**
+ * Load generator for the benchmarks: V1 (HMAC-SHA1) signed RPC calls over an undici keep-alive
+ * Pool, a bounded closed-loop runner (fixed concurrency, stops after N requests or S seconds,
+ * whichever comes first) and latency percentiles.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+import { canonicalQuery, formatUtc, percentEncode } from '../src/protocol/encoding.js';
+import { v1Sign, v1StringToSign } from '../src/protocol/signature-v1.js';
+
+export interface Credentials {
+  accessKeyId: string;
+  secret: string;
+}
+
+const NONCE_PREFIX = randomBytes(6).toString('hex');
+let nonceCounter = 0;
+
+/**
+ * Encode and sign one call with the legacy RPC scheme (SignatureVersion 1.0): every parameter is
+ * signed, `Signature` is appended last. Returns the `k=v&…` text for the query or the form body.
+ */
+export function signV1(method: 'GET' | 'POST', action: string, params: Record<string, string>, cred: Credentials, now = Date.now()): string {
+  const p = new Map<string, string>([
+    ['Action', action],
+    ['Version', '2018-05-10'],
+    ['Format', 'JSON'],
+    ['AccessKeyId', cred.accessKeyId],
+    ['SignatureMethod', 'HMAC-SHA1'],
+    ['SignatureVersion', '1.0'],
+    ['SignatureNonce', `${NONCE_PREFIX}-${(nonceCounter++).toString(36)}`],
+    ['Timestamp', formatUtc(now)],
+  ]);
+  for (const [k, v] of Object.entries(params)) p.set(k, v);
+  const signature = v1Sign(v1StringToSign(method, p), cred.secret);
+  return `${canonicalQuery(p)}&Signature=${percentEncode(signature)}`;
+}
+
+export interface Call {
+  method: 'GET' | 'POST';
+  /** Path and query. */
+  path: string;
+  body?: string;
+  /** Inspect a 200 answer; return false when it is not what the scenario expected. */
+  check?: (json: any) => boolean;
+  /** Units of work in this call (e.g. URLs submitted), for throughput in units/s. */
+  units?: number;
+}
+
+export interface RunOptions {
+  name: string;
+  concurrency: number;
+  maxRequests: number;
+  maxSeconds: number;
+  make: () => Call;
+  /** Server pid, to report its CPU use during the run. */
+  serverPid?: number;
+}
+
+export interface RunResult {
+  name: string;
+  concurrency: number;
+  requests: number;
+  seconds: number;
+  rps: number;
+  unitsPerSec: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** Non-200 answers and transport failures. */
+  errors: number;
+  /** 200 answers whose content did not match (e.g. no rows for an id that exists). */
+  mismatches: number;
+  firstError?: string;
+  serverCpu?: number;
+  clientCpu: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
+  const latencies = new Float64Array(o.maxRequests);
+  let issued = 0;
+  let done = 0;
+  let errors = 0;
+  let mismatches = 0;
+  let units = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  const deadline = started + o.maxSeconds * 1000;
+  const cpu0 = o.serverPid ? procCpuSeconds(o.serverPid) : undefined;
+  const client0 = process.cpuUsage();
+
+  const worker = async () => {
+    while (issued < o.maxRequests && performance.now() < deadline) {
+      issued++;
+      const call = o.make();
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({
+          method: call.method,
+          path: call.path,
+          body: call.body,
+          headers: call.body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : undefined,
+        });
+        const text = await res.body.text();
+        const ms = performance.now() - t0;
+        latencies[done++] = ms;
+        if (res.statusCode !== 200) {
+          errors++;
+          firstError ??= `HTTP ${res.statusCode}: ${text.slice(0, 300)}`;
+          continue;
+        }
+        units += call.units ?? 1;
+        if (call.check && !call.check(JSON.parse(text))) {
+          mismatches++;
+          firstError ??= `unexpected answer for ${call.path.slice(0, 200)}: ${text.slice(0, 300)}`;
+        }
+      } catch (err) {
+        latencies[done++] = performance.now() - t0;
+        errors++;
+        firstError ??= `transport: ${(err as Error).message}`;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu1 = o.serverPid ? procCpuSeconds(o.serverPid) : undefined;
+  const client = process.cpuUsage(client0);
+  const sorted = latencies.slice(0, done).sort();
+  return {
+    name: o.name,
+    concurrency: o.concurrency,
+    requests: done,
+    seconds,
+    rps: done / seconds,
+    unitsPerSec: units / seconds,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    errors,
+    mismatches,
+    firstError,
+    serverCpu: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / seconds : undefined,
+    clientCpu: (client.user + client.system) / 1e6 / seconds,
+  };
+}
