@@ -11,7 +11,7 @@
  * 4. prints a table of figures, the machine facts and pass/fail against the targets.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,7 +61,6 @@ async function main() {
   if (args.reuse && !args.data) throw new Error('--reuse needs --data DIR');
   const dataDir = args.data ? resolve(args.data) : mkdtempSync(join(tmpdir(), 'refreshd-bench-'));
   const dbFile = join(dataDir, 'refreshd.db');
-  const ownsDir = !args.data;
   let server: ChildProcess | undefined;
   const cleanup = () => {
     if (server && server.exitCode === null) server.kill('SIGKILL');
@@ -138,8 +137,6 @@ async function main() {
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 60_000 });
     const results: (RunResult & { group: string })[] = [];
     const scenarios = buildScenarios(facts);
-    const r = rng(Number(args.seed) + 1);
-    void r;
 
     // Warm-up: touch every query shape a little (statement cache, SQLite page cache, JIT).
     log('warm-up ...');
@@ -177,7 +174,6 @@ async function main() {
     if (failed) process.exitCode = 1;
   } finally {
     cleanup();
-    void ownsDir;
   }
 }
 
@@ -460,7 +456,6 @@ function sqliteVersion(): string {
   return v;
 }
 
-void readFileSync;
 main().catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NewTask, SubmitBatch, TaskStore } from '../../src/store/port.js';
+
+/**
+ * The TaskStore contract: what every adapter must do, run against each of them (SQLite now,
+ * PostgreSQL with the scale issue). `open` gives a fresh, empty, migrated store.
+ */
+export function storeContract(name: string, open: () => Promise<TaskStore>): void {
+  describe(`TaskStore contract: ${name}`, () => {
+    let store: TaskStore;
+    let a: number;
+    let b: number;
+    const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+
+    before(async () => {
+      store = await open();
+      a = (await store.createAccount({ uid: '1000000000000001', name: 'a', createdAt: T0 })).id;
+      b = (await store.createAccount({ uid: '1000000000000002', name: 'b', createdAt: T0 })).id;
+      await store.addDomain({ name: 'a.example.com', accountId: a, product: 'cdn', origin: null, online: true, createdAt: T0 });
+      await store.addDomain({ name: 'b.example.com', accountId: b, product: 'cdn', origin: 'http://o', online: true, createdAt: T0 });
+    });
+    after(() => store.close());
+
+    const task = (domain: string, paths: string[], objectType: NewTask['objectType'] = 'file'): NewTask => ({
+      domain, objectType, force: false, area: null, l2Preload: false, withHeader: null, paths,
+    });
+    const batch = (accountId: number, createdAt: number, tasks: NewTask[], extra: Partial<SubmitBatch> = {}): SubmitBatch => ({
+      accountId, product: 'cdn', createdAt, consume: [], tasks, ...extra,
+    });
+    const all = (accountId: number, extra: object = {}) =>
+      store.queryItems({ accountId, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 100, ...extra });
+
+    it('accounts and access keys', async () => {
+      const acct = await store.getAccount(a);
+      assert.equal(acct?.uid, '1000000000000001');
+      assert.deepEqual(acct?.services, { cdn: 'active', vod: 'active' });
+      assert.equal((await store.findAccountByName('b'))?.id, b);
+      assert.equal(await store.findAccountByName('nobody'), undefined);
+      await store.setServiceState(a, 'vod', 'suspended');
+      assert.equal((await store.getAccount(a))?.services.vod, 'suspended');
+      await store.createAccessKey({ accessKeyId: 'LTAIa', secret: 'sa', accountId: a, userName: null, active: true, createdAt: T0 });
+      await store.createAccessKey({ accessKeyId: 'LTAIa2', secret: 'sa2', accountId: a, userName: 'bob', active: false, createdAt: T0 + 1 });
+      assert.deepEqual(await store.findAccessKey('LTAIa2'), { accessKeyId: 'LTAIa2', secret: 'sa2', accountId: a, userName: 'bob', active: false, createdAt: T0 + 1 });
+      assert.deepEqual((await store.listAccessKeys(a)).map((k) => k.accessKeyId), ['LTAIa', 'LTAIa2']);
+      assert.equal(await store.findAccessKey('nope'), undefined);
+    });
+
+    it('a nonce is accepted once per key until it expires', async () => {
+      const now = Date.now();
+      assert.equal(await store.useNonce('LTAIa', 'n1', now + 60_000), true);
+      assert.equal(await store.useNonce('LTAIa', 'n1', now + 60_000), false);
+      assert.equal(await store.useNonce('LTAIb', 'n1', now + 60_000), true, 'nonces are per key');
+      assert.equal(await store.useNonce('LTAIa', 'n-old', now - 1), true);
+      assert.equal(await store.useNonce('LTAIa', 'n-old', now + 60_000), true, 'an expired nonce may be reused');
+    });
+
+    it('domains', async () => {
+      assert.equal((await store.findDomain('b.example.com'))?.origin, 'http://o');
+      assert.deepEqual((await store.listDomains(a)).map((d) => d.name), ['a.example.com']);
+      assert.equal((await store.listDomains()).length, 2);
+      assert.equal(await store.setDomainOnline('a.example.com', false), true);
+      assert.equal((await store.findDomain('a.example.com'))?.online, false);
+      assert.equal(await store.setDomainOnline('none.example.com', false), false);
+      await store.setDomainOnline('a.example.com', true);
+    });
+
+    it('submit writes one task per domain with increasing ids and pending items', async () => {
+      const out = await store.submit(batch(a, T0, [task('a.example.com', ['a.example.com/1', 'a.example.com/2']), task('a.example.com', ['a.example.com/d/'], 'directory')]));
+      assert.ok(out.ok);
+      assert.equal(out.taskIds.length, 2);
+      assert.ok(BigInt(out.taskIds[1]) > BigInt(out.taskIds[0]));
+      const { total, rows } = await all(a);
+      assert.equal(total, 3);
+      assert.deepEqual(rows.map((r) => [r.objectPath, r.objectType, r.counts.total]), [
+        ['a.example.com/d/', 'directory', null],
+        ['a.example.com/2', 'file', null],
+        ['a.example.com/1', 'file', null],
+      ]);
+    });
+
+    it('a consumption past its limit writes nothing at all', async () => {
+      const bucket = { bucket: 'day:test:url', amount: 2, limit: 3, expiresAt: T0 + 86_400_000 };
+      assert.ok((await store.submit(batch(b, T0, [task('b.example.com', ['b.example.com/x', 'b.example.com/y'])], { consume: [bucket] }))).ok);
+      const refused = await store.submit(batch(b, T0, [task('b.example.com', ['b.example.com/z', 'b.example.com/w'])], { consume: [{ ...bucket, bucket: 'other', limit: 10 }, bucket] }));
+      assert.deepEqual(refused, { ok: false, exceeded: 'day:test:url' });
+      assert.deepEqual(await store.usage(['day:test:url', 'other', 'never']), { 'day:test:url': 2, other: 0, never: 0 });
+      assert.equal((await all(b)).total, 2);
+    });
+
+    it('concurrent submits against one limit never overshoot it', async () => {
+      const bucket = { bucket: 'race', amount: 1, limit: 7, expiresAt: T0 + 86_400_000 };
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.submit(batch(b, T0 + 1, [task('b.example.com', [`b.example.com/race${i}`])], { consume: [bucket] }))));
+      assert.equal(results.filter((r) => r.ok).length, 7);
+      assert.equal((await store.usage(['race'])).race, 7);
+    });
+
+    it('the preload queue limit counts unfinished preload rows', async () => {
+      const pre = (p: string) => store.submit(batch(b, T0 + 2, [task('b.example.com', [p], 'preload')], { preloadQueueLimit: 2 }));
+      assert.ok((await pre('b.example.com/p1')).ok);
+      assert.ok((await pre('b.example.com/p2')).ok);
+      assert.deepEqual(await pre('b.example.com/p3'), { ok: false, queueFull: true });
+    });
+
+    it('queryItems filters, orders newest first, pages and counts', async () => {
+      await store.submit(batch(a, T0 + 10_000, [task('a.example.com', ['http://a.example.com/late'])]));
+      const first = await all(a, { limit: 2 });
+      assert.equal(first.total, 4);
+      assert.deepEqual(first.rows.map((r) => r.objectPath), ['http://a.example.com/late', 'a.example.com/d/']);
+      const second = await all(a, { limit: 2, offset: 2 });
+      assert.deepEqual(second.rows.map((r) => r.objectPath), ['a.example.com/2', 'a.example.com/1']);
+      assert.deepEqual((await all(a, { offset: 10 })).rows, []);
+      assert.equal((await all(a, { objectType: 'directory' })).total, 1);
+      assert.equal((await all(a, { objectType: 'file', status: 'Pending' })).total, 3);
+      assert.equal((await all(a, { status: 'Complete' })).total, 0);
+      assert.equal((await all(a, { objectPath: 'a.example.com/2' })).rows[0].objectPath, 'a.example.com/2');
+      assert.equal((await all(a, { objectPath: 'a.example.com/3' })).total, 0);
+      assert.equal((await all(a, { from: T0 + 5_000 })).total, 1, 'time window');
+      assert.equal((await all(a, { domains: ['b.example.com'] })).total, 0, 'another account’s domain shows nothing');
+      const late = (await all(a, { limit: 1 })).rows[0];
+      assert.equal((await all(a, { taskId: late.taskId })).total, 1);
+      assert.equal((await all(b, { taskId: late.taskId })).total, 0, 'another account cannot see the task');
+    });
+
+    it('itemsOfTasks returns only the account’s rows inside the window', async () => {
+      const late = (await all(a, { limit: 1 })).rows[0];
+      assert.equal((await store.itemsOfTasks(a, 'cdn', [late.taskId, '99999999999'], 0)).length, 1);
+      assert.equal((await store.itemsOfTasks(b, 'cdn', [late.taskId], 0)).length, 0);
+      assert.equal((await store.itemsOfTasks(a, 'vod', [late.taskId], 0)).length, 0);
+      assert.equal((await store.itemsOfTasks(a, 'cdn', [late.taskId], T0 + 20_000)).length, 0);
+    });
+
+    it('sweep deletes old rows and expired counters; task ids are never reused', async () => {
+      const before = (await all(a, { limit: 1 })).rows[0].taskId;
+      const { items } = await store.sweep(Number.MAX_SAFE_INTEGER, T0 + 2 * 86_400_000);
+      assert.ok(items >= 4);
+      assert.equal((await all(a)).total, 0);
+      assert.deepEqual(await store.usage(['race']), { race: 0 });
+      const out = await store.submit(batch(a, T0 + 3 * 86_400_000, [task('a.example.com', ['a.example.com/new'])]));
+      assert.ok(out.ok && BigInt(out.taskIds[0]) > BigInt(before));
+    });
+  });
+}
