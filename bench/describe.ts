@@ -410,7 +410,7 @@ const ms = (x: number) => (Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(2) : x.toF
 
 function printRow(x: RunResult) {
   const extra = x.errors || x.mismatches ? `  ERRORS ${x.errors} MISMATCHES ${x.mismatches}: ${x.firstError}` : '';
-  log(`  ${x.name.padEnd(58)} c=${String(x.concurrency).padStart(2)} ${fmt(x.requests).padStart(7)} req ${fmt(x.rps).padStart(6)}/s  p50 ${ms(x.p50).padStart(6)}  p99 ${ms(x.p99).padStart(6)} ms  server CPU ${x.serverCpu === undefined ? '?' : Math.round(x.serverCpu * 100) + '%'}${extra}`);
+  log(`  ${x.name.padEnd(58)} c=${String(x.concurrency).padStart(2)} ${fmt(x.requests).padStart(7)} req ${fmt(x.rps).padStart(6)}/s  p50 ${ms(x.p50).padStart(6)}  p99 ${ms(x.p99).padStart(6)} ms  server CPU ${x.serverCpu === undefined ? '?' : Math.round(x.serverCpu * 100) + '%'}, client ${Math.round(x.clientCpu * 100)}%, other ${x.otherCpu === undefined ? '?' : Math.round(x.otherCpu * 100) + '%'}${extra}`);
 }
 
 function report(results: (RunResult & { group: string })[], ctx: { load?: { ms: number; items: number; tasks: number }; facts: Facts; dbBytes: number; sweepMs: number; windowDays: number }) {

@@ -76,6 +76,8 @@ export interface RunResult {
   firstError?: string;
   serverCpu?: number;
   clientCpu: number;
+  /** CPU used by everything else on the machine during the run (noise), in cores. */
+  otherCpu?: number;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -84,6 +86,17 @@ export function procCpuSeconds(pid: number): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
   } catch {
     return undefined;
   }
@@ -107,6 +120,7 @@ export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
   const deadline = started + o.maxSeconds * 1000;
   const cpu0 = o.serverPid ? procCpuSeconds(o.serverPid) : undefined;
   const client0 = process.cpuUsage();
+  const busy0 = machineBusySeconds();
 
   const worker = async () => {
     while (issued < o.maxRequests && performance.now() < deadline) {
@@ -144,6 +158,7 @@ export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
   const seconds = (performance.now() - started) / 1000;
   const cpu1 = o.serverPid ? procCpuSeconds(o.serverPid) : undefined;
   const client = process.cpuUsage(client0);
+  const busy1 = machineBusySeconds();
   const sorted = latencies.slice(0, done).sort();
   return {
     name: o.name,
@@ -161,5 +176,8 @@ export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
     firstError,
     serverCpu: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / seconds : undefined,
     clientCpu: (client.user + client.system) / 1e6 / seconds,
+    otherCpu: busy0 !== undefined && busy1 !== undefined && cpu0 !== undefined && cpu1 !== undefined
+      ? Math.max(0, (busy1 - busy0 - (cpu1 - cpu0)) / seconds - (client.user + client.system) / 1e6 / seconds)
+      : undefined,
   };
 }

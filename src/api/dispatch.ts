@@ -61,8 +61,9 @@ export async function handleRpc(req: WireRequest, deps: ApiDeps): Promise<RpcAns
     if (!chosen) throw new ApiError('InvalidParameter.Format');
     format = chosen;
     if (!auth.version) throw missing('Version');
-    product = productForVersion(auth.version) ?? product;
-    if (!productForVersion(auth.version)) throw new ApiError('InvalidVersion');
+    const routed = productForVersion(auth.version);
+    if (!routed) throw new ApiError('InvalidVersion');
+    product = routed;
     if (!auth.action) throw missing('Action');
     action = Object.hasOwn(product.actions, auth.action) ? product.actions[auth.action] : undefined;
     if (!action) throw new ApiError('InvalidAction.NotFound');

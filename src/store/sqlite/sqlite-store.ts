@@ -23,7 +23,9 @@ export class SqliteStore implements TaskStore {
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // FULL: a submit is answered only after its WAL frame is on disk, so an accepted task
+    // survives power loss, not just a crash. Measured 1.6 ms per commit here; only submits write.
+    this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
     this.db.pragma('foreign_keys = ON');
