@@ -1,0 +1,64 @@
+import type { SubmitType } from '../domain/object-path.js';
+
+/**
+ * The one interface every cache-server driver implements (DESIGN.md convention 6). A driver
+ * turns one item of a task into requests to one node and reports a typed outcome; the worker
+ * decides what happens next (retry with backoff, or record the node as applied or failed).
+ */
+
+/** Alibaba's three failure descriptions (seeds 001, 002, 004). */
+export type FailureDescription = 'Internal Error' | 'Origin Timeout' | 'Origin Return StatusCode 5XX';
+
+export type Outcome =
+  | { kind: 'ok'; detail?: string }
+  /** Try again later (node unreachable, timeout, 5xx from the node itself). */
+  | { kind: 'retryable'; error: string }
+  /** Will never succeed on this node (unsupported operation, origin 404, bad regex). */
+  | { kind: 'permanent'; error: string; description: FailureDescription };
+
+export interface EdgeJob {
+  /** refresh: make the node drop or revalidate; preload: make the node fetch and store. */
+  kind: 'refresh' | 'preload';
+  objectType: SubmitType;
+  /** Directory/Regex/IgnoreParams: true purges, false marks stale (revalidate) where the node can. */
+  force: boolean;
+  /** The path exactly as submitted, for messages. */
+  objectPath: string;
+  /** Domain the object belongs to: the Host header the node keys its cache on. */
+  host: string;
+  scheme: 'http' | 'https';
+  /**
+   * Path and query as the node sees it: `/a/b.css?v=1` (file, preload, ignoreparams),
+   * `/static/` (directory), or the regex source for the path, e.g. `/img/.*\.png` (regex).
+   */
+  path: string;
+  /** Preload only: extra request headers (WithHeader). */
+  headers: Record<string, string[]>;
+  /** The domain's origin base URL, for drivers that fetch it themselves (simulated). */
+  origin: string | null;
+}
+
+export interface EdgeNode {
+  id: number;
+  name: string;
+  driver: string;
+  /** `host:port` of the node's HTTP listener. */
+  address: string;
+  /** Driver-specific settings (e.g. nginx purge location, ATS config dir). */
+  options: Record<string, unknown>;
+}
+
+export interface EdgeDriver {
+  execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome>;
+  /** Is the object cached on the node? Used by tests and the verification endpoint. */
+  probe?(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'>;
+}
+
+/** Split an object path into what a node needs: scheme, host and path(+query) or regex. */
+export function toEdgeTarget(objectPath: string): { scheme: 'http' | 'https'; host: string; path: string } {
+  const m = /^(?:(https?):\/\/)?([^/?#]+)(.*)$/i.exec(objectPath);
+  if (!m) throw new Error(`not an object path: ${objectPath}`);
+  const host = m[2].toLowerCase().replace(/:\d+$/, '');
+  const rest = m[3] === '' ? '/' : m[3].startsWith('/') ? m[3] : '/' + m[3];
+  return { scheme: (m[1]?.toLowerCase() as 'http' | 'https') ?? 'http', host, path: rest };
+}

@@ -1,0 +1,56 @@
+import { Agent, request } from 'undici';
+
+/**
+ * The one keep-alive HTTP client every driver uses (undici: ~5x cheaper per request than fetch,
+ * research/deps.md §4). The Agent keeps a connection pool per node; `connections` bounds how many
+ * requests one node has in flight, which is the per-node concurrency limit.
+ */
+export interface EdgeHttpOptions {
+  connectionsPerNode: number;
+  timeoutMs: number;
+}
+
+export interface EdgeResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as text, cut at 4 KiB: drivers only read status lines and short messages. */
+  text: string;
+}
+
+export class EdgeHttpClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly opts: EdgeHttpOptions = { connectionsPerNode: 8, timeoutMs: 10_000 }) {
+    this.agent = new Agent({ connections: opts.connectionsPerNode, keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  async send(
+    address: string,
+    req: { method: string; path: string; headers?: Record<string, string | string[]>; signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<EdgeResponse> {
+    const timeout = req.timeoutMs ?? this.opts.timeoutMs;
+    const res = await request(`http://${address}${req.path}`, {
+      dispatcher: this.agent,
+      method: req.method as 'GET',
+      headers: req.headers,
+      signal: req.signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+    let text = '';
+    for await (const chunk of res.body) {
+      if (text.length < 4096) text += chunk.toString();
+    }
+    return { status: res.statusCode, headers: res.headers, text: text.slice(0, 4096) };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** Network-level failures are worth retrying; describe them in one line. */
+export function networkError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e.code ? `${e.code}: ${e.message ?? ''}`.trim() : String(e.message ?? err);
+}
