@@ -4,10 +4,14 @@ import pino, { type Logger } from 'pino';
 import { RateLimiter } from './api/rate-limiter.js';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
+import { EdgeHttpClient } from './edges/http-client.js';
+import { createDrivers } from './edges/registry.js';
 import { buildServer } from './http/server.js';
 import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
 import type { TaskStore } from './store/port.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
+import { Worker } from './worker/worker.js';
 
 /** Open the embedded store in the data directory, creating both on first use. */
 export function openStore(config: Config): TaskStore {
@@ -26,9 +30,29 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Start the API server (and its housekeeping) on an open store. */
-export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env): Promise<Running> {
+export interface Workers {
+  stop(): Promise<void>;
+}
+
+/** Start `count` workers in this process, with the drivers and one shared HTTP client. */
+export async function startWorkers(config: Config, store: TaskStore, logger: Logger, count = 1): Promise<Workers> {
+  await ensureSimulatedFleet(store, config.engine);
+  const http = new EdgeHttpClient({ connectionsPerNode: config.engine.perNodeConcurrency, timeoutMs: config.engine.requestTimeoutMs });
+  const drivers = createDrivers(http);
+  const workers = Array.from({ length: count }, () => new Worker(store, drivers, config.engine, logger));
+  for (const w of workers) w.start();
+  return {
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+      await http.close();
+    },
+  };
+}
+
+/** Start the API server (and its housekeeping, and by default a worker) on an open store. */
+export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env, withWorker = true): Promise<Running> {
   const root = await ensureRootAccount(store, env);
+  const workers = withWorker ? await startWorkers(config, store, logger) : undefined;
   const app = buildServer({ store, config, limiter: new RateLimiter(), logger });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address();
@@ -44,6 +68,7 @@ export async function startServer(config: Config, store: TaskStore, logger: Logg
     stop: async () => {
       clearInterval(timer);
       await app.close();
+      await workers?.stop();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describeQuota } from './actions/describe-quota.js';
 import { describeTaskById } from './actions/describe-task-by-id.js';
+import { describeTaskNodes } from './actions/describe-task-nodes.js';
 import { describeTaskList } from './actions/describe-tasks.js';
 import { submitPreload } from './actions/submit-preload.js';
 import { submitRefresh } from './actions/submit-refresh.js';
@@ -16,4 +17,5 @@ export const HANDLERS: Record<string, Handler> = {
   PreloadVodObjectCaches: submitPreload,
   DescribeVodRefreshTasks: describeTaskList,
   DescribeVodRefreshQuota: describeQuota,
+  DescribeRefreshTaskNodes: describeTaskNodes,
 };

@@ -14,7 +14,8 @@ export function registerDomainCommands(program: Command): void {
     .description('register a domain (www.example.com or *.example.com)')
     .option('--origin <url>', 'origin that preloads warm from, e.g. http://127.0.0.1:8080')
     .option('--product <product>', 'cdn or vod', 'cdn')
-    .action(async (name: string, opts: { data?: string; config?: string; origin?: string; product: string }) => {
+    .option('--group <group>', 'node group whose cache nodes serve the domain', 'default')
+    .action(async (name: string, opts: { data?: string; config?: string; origin?: string; product: string; group: string }) => {
       const lower = name.toLowerCase();
       if (!DOMAIN.test(lower)) throw new Error(`"${name}" is not a domain name`);
       if (opts.product !== 'cdn' && opts.product !== 'vod') throw new Error('--product is cdn or vod');
@@ -24,7 +25,7 @@ export function registerDomainCommands(program: Command): void {
         const { account, created } = await ensureRootAccount(store, process.env);
         if (created) process.stdout.write(`created the root account; AccessKeyId ${created.accessKeyId}, AccessKeySecret ${created.secret} (shown once)\n`);
         if (await store.findDomain(lower)) throw new Error(`domain ${lower} is already registered`);
-        await store.addDomain({ name: lower, accountId: account.id, product: opts.product as Product, origin: opts.origin ?? null, online: true, createdAt: Date.now() });
+        await store.addDomain({ name: lower, accountId: account.id, product: opts.product as Product, origin: opts.origin ?? null, online: true, nodeGroup: opts.group, createdAt: Date.now() });
         process.stdout.write(`added ${opts.product} domain ${lower}${opts.origin ? ` (origin ${opts.origin})` : ''}\n`);
       } finally {
         await store.close();
@@ -39,7 +40,7 @@ export function registerDomainCommands(program: Command): void {
       try {
         const domains = await store.listDomains();
         if (opts.json) process.stdout.write(JSON.stringify(domains, null, 2) + '\n');
-        else for (const d of domains) process.stdout.write(`${d.name}\t${d.product}\t${d.online ? 'online' : 'offline'}\t${d.origin ?? '-'}\n`);
+        else for (const d of domains) process.stdout.write(`${d.name}\t${d.product}\t${d.online ? 'online' : 'offline'}\tgroup=${d.nodeGroup}\t${d.origin ?? '-'}\n`);
       } finally {
         await store.close();
       }

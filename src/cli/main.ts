@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { parseListen } from '../config/config.js';
-import { makeLogger, openStore, startServer } from '../app.js';
+import { makeLogger, openStore, startServer, startWorkers } from '../app.js';
 import { registerDomainCommands } from './domain-commands.js';
+import { registerNodeCommands } from './node-commands.js';
 import { configFrom, storeOptions } from './options.js';
 
 const program = new Command('refreshd')
@@ -12,11 +13,12 @@ storeOptions(program.command('serve'))
   .description('run the API server on the embedded store')
   .option('--listen <host:port>', 'address to listen on', process.env.REFRESHD_LISTEN)
   .addOption(new Option('--no-rate-limit', 'turn off per-user API rate limits (load tests)'))
-  .action(async (opts: { data?: string; config?: string; listen?: string; rateLimit: boolean }) => {
+  .addOption(new Option('--no-worker', 'serve the API only; run `refreshd worker` processes to execute tasks'))
+  .action(async (opts: { data?: string; config?: string; listen?: string; rateLimit: boolean; worker: boolean }) => {
     const config = configFrom(opts, { listen: opts.listen ? parseListen(opts.listen) : undefined, rateLimits: opts.rateLimit ? undefined : false });
     const logger = makeLogger();
     const store = openStore(config);
-    const running = await startServer(config, store, logger);
+    const running = await startServer(config, store, logger, process.env, opts.worker);
     if (running.root.created) {
       const { accessKeyId, secret } = running.root.created;
       process.stdout.write(
@@ -35,7 +37,26 @@ storeOptions(program.command('serve'))
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
   });
 
+storeOptions(program.command('worker'))
+  .description('run task workers only (execute refresh/preload on the cache nodes)')
+  .option('--workers <n>', 'workers in this process', '1')
+  .action(async (opts: { data?: string; config?: string; workers: string }) => {
+    const config = configFrom(opts);
+    const logger = makeLogger();
+    const store = openStore(config);
+    const workers = await startWorkers(config, store, logger, Math.max(1, Number(opts.workers) || 1));
+    process.stdout.write(`refreshd worker running (data: ${config.dataDir})\n`);
+    const shutdown = async () => {
+      await workers.stop();
+      await store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown());
+    process.once('SIGTERM', () => void shutdown());
+  });
+
 registerDomainCommands(program);
+registerNodeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`refreshd: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -12,6 +12,30 @@ export interface QuotaLimits {
   block: number;
 }
 
+/** The execution engine: workers, retries, the built-in simulated fleet. */
+export interface EngineConfig {
+  /** Attempts per node before an item is Failed on that node. */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt (with jitter), capped at a minute. */
+  retryBaseMs: number;
+  /** How long a claimed attempt stays leased unless renewed (every third of it) by its worker. */
+  leaseMs: number;
+  /** Attempts one worker process runs at once, over all nodes. */
+  maxInFlight: number;
+  /** Requests one node gets at once (a node's `concurrency` option overrides it). */
+  perNodeConcurrency: number;
+  /** Idle poll interval; in-process submits wake the worker at once. */
+  pollMs: number;
+  /** One driver request's time limit. */
+  requestTimeoutMs: number;
+  /** Simulated nodes created on first start when the store has no nodes (0: none). */
+  simulatedNodes: number;
+  /** Each simulated node's latency range for one operation, ms. */
+  simulatedLatencyMs: [number, number];
+  /** Share of simulated operations that fail and are retried (failure injection). */
+  simulatedFailureRate: number;
+}
+
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
@@ -28,6 +52,7 @@ export interface Config {
   queryWindowDays: number;
   /** Days items are kept before the sweeper deletes them (≥ queryWindowDays). */
   retentionDays: number;
+  engine: EngineConfig;
 }
 
 export const DEFAULTS: Config = {
@@ -43,6 +68,19 @@ export const DEFAULTS: Config = {
   signatureSkewMs: 15 * 60_000,
   queryWindowDays: 3,
   retentionDays: 3,
+  engine: {
+    maxAttempts: 5,
+    retryBaseMs: 1_000,
+    leaseMs: 30_000,
+    maxInFlight: 512,
+    perNodeConcurrency: 8,
+    pollMs: 500,
+    requestTimeoutMs: 10_000,
+    simulatedNodes: 8,
+    // A few seconds end to end by default, so the emulator shows Pending → Refreshing → Complete.
+    simulatedLatencyMs: [300, 3_000],
+    simulatedFailureRate: 0,
+  },
 };
 
 export type ConfigOverrides = DeepPartial<Config>;

@@ -14,7 +14,8 @@ export interface NodeCounts {
 
 export function deriveStatus(c: NodeCounts): ItemStatus {
   if (c.total === null) return 'Pending';
-  if (c.failed > 0) return 'Failed';
+  // No node in scope (empty or disabled group): nothing can confirm it, so it cannot be Complete.
+  if (c.failed > 0 || c.total === 0) return 'Failed';
   if (c.applied >= c.total) return 'Complete';
   return 'Refreshing';
 }
@@ -22,7 +23,7 @@ export function deriveStatus(c: NodeCounts): ItemStatus {
 /** `Process` as Alibaba prints it: "0%", "66.66%", "100%". Floored so it never reads 100% early. */
 export function formatProcess(c: NodeCounts): string {
   if (c.total === null) return '0%';
-  if (c.total === 0) return '100%';
+  if (c.total === 0) return '0%';
   const pct = Math.floor((c.applied / c.total) * 10000) / 100;
   return `${pct}%`;
 }

@@ -24,12 +24,19 @@ export class EdgeHttpClient {
     this.agent = new Agent({ connections: opts.connectionsPerNode, keepAliveTimeout: 30_000, pipelining: 1 });
   }
 
+  /** Any absolute http(s) URL: origins, which simulated nodes fetch for preloads. */
+  fetchUrl(url: string, req: { method?: string; headers?: Record<string, string | string[]>; signal?: AbortSignal; timeoutMs?: number }): Promise<EdgeResponse> {
+    const u = new URL(url);
+    return this.send(u.host, { method: req.method ?? 'GET', path: u.pathname + u.search, headers: req.headers, signal: req.signal, timeoutMs: req.timeoutMs }, u.protocol);
+  }
+
   async send(
     address: string,
     req: { method: string; path: string; headers?: Record<string, string | string[]>; signal?: AbortSignal; timeoutMs?: number },
+    protocol = 'http:',
   ): Promise<EdgeResponse> {
     const timeout = req.timeoutMs ?? this.opts.timeoutMs;
-    const res = await request(`http://${address}${req.path}`, {
+    const res = await request(`${protocol}//${address}${req.path}`, {
       dispatcher: this.agent,
       method: req.method as 'GET',
       headers: req.headers,

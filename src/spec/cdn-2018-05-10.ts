@@ -1,4 +1,4 @@
-import { area, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import { area, describeFilters, describeTaskNodes, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
 import type { ProductSpec } from './types.js';
 
 /** CDN `2018-05-10`: the refresh, preload and query actions (seeds 000, 001, 003, 004; newest wins). */
@@ -74,5 +74,6 @@ export const CDN: ProductSpec = {
           'string (decimal)',
       },
     },
+    DescribeRefreshTaskNodes: describeTaskNodes('cdn'),
   },
 };

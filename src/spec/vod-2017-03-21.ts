@@ -1,4 +1,4 @@
-import { area, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import { area, describeFilters, describeTaskNodes, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
 import type { ProductSpec } from './types.js';
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; protocol.md §8.7). */
@@ -57,5 +57,6 @@ export const VOD: ProductSpec = {
         'UrlQuota, UrlRemain, DirQuota, DirRemain, PreloadQuota, PreloadRemain, BlockQuota, blockRemain': 'string (decimal; `blockRemain` is lower-case in the VOD model)',
       },
     },
+    DescribeRefreshTaskNodes: describeTaskNodes('vod'),
   },
 };

@@ -34,7 +34,63 @@ export interface Domain {
   product: Product;
   origin: string | null;
   online: boolean;
+  /** The node group whose cache nodes serve this domain. */
+  nodeGroup: string;
   createdAt: number;
+}
+
+/** One cache server of the fleet. */
+export interface CacheNode {
+  id: number;
+  name: string;
+  /** Driver name: simulated, varnish, nginx, ats, squid. */
+  driver: string;
+  address: string;
+  group: string;
+  /** Which PushObjectCache `Area` the node belongs to. */
+  area: 'domestic' | 'overseas';
+  enabled: boolean;
+  options: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** A per-node attempt handed to a worker under a lease, with what the driver needs. */
+export interface ClaimedAttempt {
+  itemId: number;
+  nodeId: number;
+  /** The lease token: an outcome counts only while the attempt is still leased under it. */
+  lease: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  taskId: string;
+  objectType: SubmitType;
+  objectPath: string;
+  domain: string;
+  force: boolean;
+  withHeader: string | null;
+  origin: string | null;
+  node: CacheNode;
+}
+
+/** What came of one claimed attempt; the worker's retry policy has already decided. */
+export type AttemptResult = { itemId: number; nodeId: number; lease: string } & (
+  | { state: 'applied' }
+  | { state: 'retry'; error: string; nextRunAt: number }
+  | { state: 'failed'; error: string; description: string }
+);
+
+/** One node's state for one item (DescribeRefreshTaskNodes). */
+export interface NodeAttemptRow {
+  taskId: string;
+  itemId: number;
+  objectPath: string;
+  node: string;
+  driver: string;
+  group: string;
+  state: 'pending' | 'applied' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  appliedAt: number | null;
 }
 
 /** One task to create: one submission for one domain, with its paths as items. */
@@ -123,6 +179,26 @@ export interface TaskStore {
   findDomain(name: string): Promise<Domain | undefined>;
   listDomains(accountId?: number): Promise<Domain[]>;
   setDomainOnline(name: string, online: boolean): Promise<boolean>;
+
+  // fleet
+  addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode>;
+  listNodes(): Promise<CacheNode[]>;
+  setNodeEnabled(name: string, enabled: boolean): Promise<boolean>;
+  /** Remove a node: its unfinished attempts leave the items' scope (their progress is recounted). */
+  removeNode(name: string): Promise<boolean>;
+
+  // execution queue (worker side)
+  /** Give up to `limit` undispatched items their per-node attempts; returns how many. */
+  dispatchPending(now: number, limit: number): Promise<number>;
+  /** Lease due attempts (pending, next run reached, lease free or expired) to `owner`. */
+  claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]>;
+  /** Extend the leases of attempts still running under these tokens (the worker's heartbeat). */
+  renewLeases(leases: string[], until: number): Promise<void>;
+  /** Record outcomes of attempts still held under their lease; item counts and status follow in the same transaction. */
+  recordOutcomes(now: number, results: AttemptResult[]): Promise<void>;
+  attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]>;
+  /** Called after new work is committed (same process for SQLite; LISTEN/NOTIFY for PostgreSQL). */
+  onWork(listener: () => void): () => void;
 
   // tasks
   /** Atomically: check every consumption and the preload queue, then insert tasks and items. */

@@ -28,7 +28,7 @@ describe('product tables', () => {
       assert.equal(a.name, key);
       assert.equal(typeof HANDLERS[a.name], 'function', `no handler for ${a.name}`);
     }
-    assert.deepEqual(Object.keys(HANDLERS).sort(), actions.map((x) => x.a.name).sort());
+    assert.deepEqual(Object.keys(HANDLERS).sort(), [...new Set(actions.map((x) => x.a.name))].sort());
   });
 
   it('name RAM actions `<product>:<Action>`', () => {
@@ -96,6 +96,12 @@ describe('list shapes', () => {
   it('are Tasks.CDNTask, bare Tasks and Tasks.Task, and the result table agrees', () => {
     for (const { a } of actions) {
       const listKeys = Object.keys(a.result).filter((k) => k.endsWith('[]'));
+      if (a.name === 'DescribeRefreshTaskNodes') {
+        // The extension lists items with their nodes, not task rows.
+        assert.equal(a.taskList, undefined);
+        assert.deepEqual(listKeys, ['Items[]']);
+        continue;
+      }
       if (!(a.name in expected)) {
         assert.equal(a.taskList, undefined, a.name);
         assert.deepEqual(listKeys, [], a.name);

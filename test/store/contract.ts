@@ -17,8 +17,8 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       store = await open();
       a = (await store.createAccount({ uid: '1000000000000001', name: 'a', createdAt: T0 })).id;
       b = (await store.createAccount({ uid: '1000000000000002', name: 'b', createdAt: T0 })).id;
-      await store.addDomain({ name: 'a.example.com', accountId: a, product: 'cdn', origin: null, online: true, createdAt: T0 });
-      await store.addDomain({ name: 'b.example.com', accountId: b, product: 'cdn', origin: 'http://o', online: true, createdAt: T0 });
+      await store.addDomain({ name: 'a.example.com', accountId: a, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: T0 });
+      await store.addDomain({ name: 'b.example.com', accountId: b, product: 'cdn', origin: 'http://o', online: true, nodeGroup: 'default', createdAt: T0 });
     });
     after(() => store.close());
 

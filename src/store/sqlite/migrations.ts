@@ -90,4 +90,20 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  /* 2: the fleet (cache nodes in groups), domains mapped to a group, the dispatch index */ `
+  CREATE TABLE nodes (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    driver     TEXT NOT NULL,
+    address    TEXT NOT NULL,
+    node_group TEXT NOT NULL DEFAULT 'default',
+    area       TEXT NOT NULL DEFAULT 'domestic',
+    enabled    INTEGER NOT NULL DEFAULT 1,
+    options    TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE domains ADD COLUMN node_group TEXT NOT NULL DEFAULT 'default';
+  -- Items not yet given their per-node attempts: small, so dispatch never scans the table.
+  CREATE INDEX items_undispatched ON items(id) WHERE nodes_total IS NULL;
+  `,
 ];

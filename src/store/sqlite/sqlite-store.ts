@@ -4,10 +4,13 @@ import type { SubmitType } from '../../domain/object-path.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
 import type {
-  AccessKey, Account, Domain, ItemQuery, ItemRow, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+  AccessKey, Account, AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, ServiceState,
+  StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
 } from '../port.js';
+import { SqliteFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
 import { NonceCache } from './nonce-cache.js';
+import { SqliteQueue } from './queue.js';
 
 /**
  * Embedded store on one SQLite file (WAL). better-sqlite3 is synchronous; every call is short,
@@ -19,6 +22,9 @@ export class SqliteStore implements TaskStore {
   private readonly db: Database.Database;
   private readonly nonces = new NonceCache();
   private readonly stmt;
+  private readonly fleet: SqliteFleet;
+  private readonly queue: SqliteQueue;
+  private readonly workListeners = new Set<() => void>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -31,6 +37,8 @@ export class SqliteStore implements TaskStore {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     this.stmt = prepare(this.db);
+    this.fleet = new SqliteFleet(this.db);
+    this.queue = new SqliteQueue(this.db);
   }
 
   async close(): Promise<void> {
@@ -72,7 +80,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async addDomain(d: Domain): Promise<void> {
-    this.stmt.insertDomain.run(d.name, d.accountId, d.product, d.origin, d.online ? 1 : 0, d.createdAt);
+    this.stmt.insertDomain.run(d.name, d.accountId, d.product, d.origin, d.online ? 1 : 0, d.nodeGroup, d.createdAt);
   }
 
   async findDomain(name: string): Promise<Domain | undefined> {
@@ -89,7 +97,50 @@ export class SqliteStore implements TaskStore {
   }
 
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    return this.submitTx(batch);
+    const outcome = this.submitTx(batch);
+    if (outcome.ok) for (const listener of this.workListeners) listener();
+    return outcome;
+  }
+
+  async addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode> {
+    return this.fleet.add(node);
+  }
+
+  async listNodes(): Promise<CacheNode[]> {
+    return this.fleet.list();
+  }
+
+  async setNodeEnabled(name: string, enabled: boolean): Promise<boolean> {
+    return this.fleet.setEnabled(name, enabled);
+  }
+
+  async removeNode(name: string): Promise<boolean> {
+    return this.fleet.remove(name, (ids) => this.queue.recount(ids));
+  }
+
+  async dispatchPending(now: number, limit: number): Promise<number> {
+    return this.queue.dispatch(now, limit);
+  }
+
+  async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
+    return this.queue.claim(owner, now, leaseMs, limit);
+  }
+
+  async renewLeases(leases: string[], until: number): Promise<void> {
+    if (leases.length > 0) this.queue.renew(leases, until);
+  }
+
+  async recordOutcomes(now: number, results: AttemptResult[]): Promise<void> {
+    this.queue.record(now, results);
+  }
+
+  async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
+    return this.queue.attemptsOfTasks(accountId, product, taskIds, from);
+  }
+
+  onWork(listener: () => void): () => void {
+    this.workListeners.add(listener);
+    return () => this.workListeners.delete(listener);
   }
 
   private readonly submitTx = (batch: SubmitBatch): SubmitOutcome =>
@@ -149,12 +200,20 @@ export class SqliteStore implements TaskStore {
     return out;
   }
 
+  /**
+   * Retention by id ranges, never a table scan: ids grow with time, so everything older than
+   * `before` is every task below the first task created at or after it (tasks_created index),
+   * every item of those tasks (items_task index) and every attempt below the oldest item left.
+   */
   async sweep(before: number, now: number): Promise<{ items: number }> {
     this.nonces.sweep(now);
     return this.db.transaction(() => {
-      const items = this.db.prepare('DELETE FROM items WHERE created_at < ?').run(before).changes;
-      this.db.prepare('DELETE FROM node_attempts WHERE item_id NOT IN (SELECT id FROM items)').run();
-      this.db.prepare('DELETE FROM tasks WHERE created_at < ?').run(before);
+      const { t } = this.db.prepare('SELECT MIN(id) AS t FROM tasks WHERE created_at >= ?').get(before) as { t: number | null };
+      const boundary = t ?? Number.MAX_SAFE_INTEGER;
+      const items = this.db.prepare('DELETE FROM items WHERE task_id < ?').run(boundary).changes;
+      this.db.prepare('DELETE FROM tasks WHERE id < ?').run(boundary);
+      const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };
+      this.db.prepare('DELETE FROM node_attempts WHERE item_id < ?').run(i ?? Number.MAX_SAFE_INTEGER);
       this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
       return { items };
     })();
@@ -200,7 +259,7 @@ function prepare(db: Database.Database) {
     insertKey: db.prepare('INSERT INTO access_keys (access_key_id, secret, account_id, user_name, active, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     keyById: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
     keysOfAccount: db.prepare('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at'),
-    insertDomain: db.prepare('INSERT INTO domains (name, account_id, product, origin, online, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertDomain: db.prepare('INSERT INTO domains (name, account_id, product, origin, online, node_group, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     domainByName: db.prepare('SELECT * FROM domains WHERE name = ?'),
     allDomains: db.prepare('SELECT * FROM domains ORDER BY name'),
     domainsOfAccount: db.prepare('SELECT * FROM domains WHERE account_id = ? ORDER BY name'),
@@ -248,7 +307,7 @@ function toDomain(r: unknown): Domain | undefined {
   const x = r as Row;
   return {
     name: x.name as string, accountId: x.account_id as number, product: x.product as Product,
-    origin: (x.origin as string | null) ?? null, online: x.online === 1, createdAt: x.created_at as number,
+    origin: (x.origin as string | null) ?? null, online: x.online === 1, nodeGroup: x.node_group as string, createdAt: x.created_at as number,
   };
 }
 

@@ -1,0 +1,25 @@
+import type { EngineConfig } from '../config/config.js';
+import type { TaskStore } from '../store/port.js';
+
+/**
+ * The emulator's out-of-the-box fleet: when a store has no cache nodes at all, create
+ * `simulatedNodes` simulated ones in group `default`, half `domestic` and half `overseas` so
+ * PushObjectCache's Area means something. Once any node exists this does nothing, so operators
+ * who replace the fleet (refreshd node add/remove) are never overridden.
+ */
+export async function ensureSimulatedFleet(store: TaskStore, cfg: EngineConfig, now = Date.now()): Promise<number> {
+  if (cfg.simulatedNodes <= 0 || (await store.listNodes()).length > 0) return 0;
+  for (let i = 1; i <= cfg.simulatedNodes; i++) {
+    await store.addNode({
+      name: `sim-${i}`,
+      driver: 'simulated',
+      address: `simulated/${i}`,
+      group: 'default',
+      area: i % 2 === 1 ? 'domestic' : 'overseas',
+      enabled: true,
+      options: { latencyMs: cfg.simulatedLatencyMs, failureRate: cfg.simulatedFailureRate, concurrency: 64 },
+      createdAt: now,
+    });
+  }
+  return cfg.simulatedNodes;
+}

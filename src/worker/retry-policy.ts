@@ -1,0 +1,26 @@
+import type { Outcome } from '../edges/driver.js';
+import type { AttemptResult, ClaimedAttempt } from '../store/port.js';
+
+/**
+ * What an outcome means for the attempt: applied, retried later with exponential backoff and
+ * jitter, or failed for good — retryable failures become permanent after `maxAttempts`, with
+ * the last error kept so an unreachable node is never hidden.
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseMs: number;
+}
+
+const MAX_DELAY_MS = 60_000;
+
+export function decide(c: ClaimedAttempt, outcome: Outcome, policy: RetryPolicy, now: number, random = Math.random): AttemptResult {
+  const base = { itemId: c.itemId, nodeId: c.nodeId, lease: c.lease };
+  if (outcome.kind === 'ok') return { ...base, state: 'applied' };
+  if (outcome.kind === 'permanent') return { ...base, state: 'failed', error: outcome.error, description: outcome.description };
+  const attempt = c.attempts + 1;
+  if (attempt >= policy.maxAttempts) {
+    return { ...base, state: 'failed', error: `gave up after ${attempt} attempts: ${outcome.error}`, description: 'Internal Error' };
+  }
+  const delay = Math.min(MAX_DELAY_MS, policy.baseMs * 2 ** (attempt - 1)) * (0.8 + 0.4 * random());
+  return { ...base, state: 'retry', error: outcome.error, nextRunAt: now + Math.round(delay) };
+}

@@ -1,0 +1,155 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { EngineConfig } from '../config/config.js';
+import { toEdgeTarget, type EdgeDriver, type EdgeJob, type Outcome } from '../edges/driver.js';
+import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js';
+import { NodeSlots } from './node-slots.js';
+import { decide } from './retry-policy.js';
+
+/**
+ * One worker: dispatch new items into per-node attempts, lease due attempts, run them through
+ * the drivers with per-node concurrency limits, and record outcomes in small batches. All queue
+ * state lives in the store, so a killed worker loses nothing: its leases expire and any worker
+ * takes the attempts up again.
+ */
+export class Worker {
+  readonly owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  private running = false;
+  private inFlight = 0;
+  private results: AttemptResult[] = [];
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly slots = new NodeSlots();
+  /** Lease token → attempts still running under it, for the heartbeat. */
+  private readonly leases = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly drivers: Record<string, EdgeDriver>,
+    private readonly cfg: EngineConfig,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.store.onWork(() => this.signal());
+    // Leases are short and renewed while attempts run, so a killed worker's attempts are free
+    // again within one lease period, however long a node's queue is.
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.cfg.leaseMs / 3)));
+    this.heartbeat.unref();
+    this.loop = this.run();
+  }
+
+  /** Stop claiming, let attempts in flight finish (up to `graceMs`), record what finished. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.unsubscribe?.();
+    clearInterval(this.heartbeat);
+    this.signal();
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.abort.abort(new Error('worker stopping'));
+    await this.loop;
+    await this.flush();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.flush();
+        const dispatched = await this.store.dispatchPending(this.now(), 500);
+        const free = this.cfg.maxInFlight - this.inFlight;
+        const claimed = free > 0 ? await this.store.claimAttempts(this.owner, this.now(), this.cfg.leaseMs, free) : [];
+        for (const c of claimed) this.launch(c);
+        // More work is likely waiting when a batch came back full; otherwise sleep until woken.
+        if (dispatched === 500 || (claimed.length > 0 && claimed.length === free)) await new Promise((r) => setImmediate(r));
+        if (this.results.length === 0) await this.idle(dispatched > 0 || claimed.length > 0 ? 0 : this.cfg.pollMs);
+      } catch (err) {
+        this.logger.error({ err }, 'worker loop failed; retrying');
+        await this.idle(this.cfg.pollMs);
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = ms > 0 ? setTimeout(() => this.signal(), ms) : undefined;
+      this.wake = () => { if (timer) clearTimeout(timer); resolve(); };
+      if (ms === 0 && this.inFlight === 0) this.signal();
+    });
+  }
+
+  private launch(c: ClaimedAttempt): void {
+    this.inFlight++;
+    this.leases.set(c.lease, (this.leases.get(c.lease) ?? 0) + 1);
+    void this.execute(c)
+      .then((outcome) => this.results.push(decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.now())))
+      .finally(() => {
+        this.inFlight--;
+        const left = (this.leases.get(c.lease) ?? 1) - 1;
+        if (left > 0) this.leases.set(c.lease, left);
+        else this.leases.delete(c.lease);
+        this.signal();
+      });
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await this.store.renewLeases([...this.leases.keys()], this.now() + this.cfg.leaseMs);
+    } catch (err) {
+      this.logger.error({ err }, 'could not renew leases');
+    }
+  }
+
+  private async execute(c: ClaimedAttempt): Promise<Outcome> {
+    const driver = this.drivers[c.node.driver];
+    if (!driver) return { kind: 'permanent', error: `no driver named ${c.node.driver}`, description: 'Internal Error' };
+    const limit = Number(c.node.options.concurrency ?? this.cfg.perNodeConcurrency);
+    await this.slots.acquire(c.nodeId, limit);
+    try {
+      const target = toEdgeTarget(c.objectPath);
+      const job: EdgeJob = {
+        kind: c.objectType === 'preload' ? 'preload' : 'refresh',
+        objectType: c.objectType,
+        force: c.force,
+        objectPath: c.objectPath,
+        host: target.host,
+        scheme: target.scheme,
+        path: target.path,
+        headers: c.withHeader ? (JSON.parse(c.withHeader) as Record<string, string[]>) : {},
+        origin: c.origin,
+      };
+      const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.requestTimeoutMs)]);
+      return await driver.execute(c.node, job, signal);
+    } catch (err) {
+      return { kind: 'retryable', error: `driver ${c.node.driver} threw: ${(err as Error).message ?? String(err)}` };
+    } finally {
+      this.slots.release(c.nodeId);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.results.length === 0) return;
+    const batch = this.results;
+    this.results = [];
+    try {
+      await this.store.recordOutcomes(this.now(), batch);
+    } catch (err) {
+      // Not recorded: the leases run out and the attempts are taken up again; purges are idempotent.
+      this.logger.error({ err, count: batch.length }, 'could not record outcomes');
+    }
+  }
+}
