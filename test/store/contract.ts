@@ -130,6 +130,78 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       assert.equal((await store.itemsOfTasks(a, 'cdn', [late.taskId], T0 + 20_000)).length, 0);
     });
 
+    it('dispatch gives each pending item one attempt per enabled node of its group and Area', async () => {
+      const dom = await store.addNode({ name: 'n-dom', driver: 'simulated', address: 's/1', group: 'g', area: 'domestic', enabled: true, options: { k: 1 }, createdAt: T0 });
+      await store.addNode({ name: 'n-ovs', driver: 'simulated', address: 's/2', group: 'g', area: 'overseas', enabled: true, options: {}, createdAt: T0 });
+      await store.addNode({ name: 'n-off', driver: 'simulated', address: 's/3', group: 'g', area: 'domestic', enabled: false, options: {}, createdAt: T0 });
+      assert.deepEqual((await store.listNodes()).map((n) => [n.name, n.enabled]), [['n-dom', true], ['n-ovs', true], ['n-off', false]]);
+      assert.deepEqual(dom.options, { k: 1 });
+      await store.addDomain({ name: 'q.example.com', accountId: a, product: 'cdn', origin: 'http://origin', online: true, nodeGroup: 'g', createdAt: T0 });
+      await store.dispatchPending(T0, 1000); // earlier items (group default, no nodes) fail at once
+      const refresh = await store.submit(batch(a, T0 + 50, [task('q.example.com', ['http://q.example.com/r'])]));
+      const preload = await store.submit(batch(a, T0 + 50, [{ ...task('q.example.com', ['q.example.com/p'], 'preload'), area: 'overseas' }]));
+      assert.ok(refresh.ok && preload.ok);
+      assert.equal(await store.dispatchPending(T0 + 60, 1000), 2);
+      assert.equal(await store.dispatchPending(T0 + 60, 1000), 0, 'dispatch happens once');
+      const [r] = (await store.itemsOfTasks(a, 'cdn', refresh.taskIds, 0));
+      const [p] = (await store.itemsOfTasks(a, 'cdn', preload.taskIds, 0));
+      assert.deepEqual(r.counts, { total: 2, applied: 0, failed: 0 });
+      assert.deepEqual(p.counts, { total: 1, applied: 0, failed: 0 }, 'Area overseas: one node');
+      const nodes = await store.attemptsOfTasks(a, 'cdn', [...refresh.taskIds, ...preload.taskIds], 0);
+      assert.deepEqual(nodes.map((n) => [n.objectPath, n.node, n.state]), [
+        ['http://q.example.com/r', 'n-dom', 'pending'], ['http://q.example.com/r', 'n-ovs', 'pending'], ['q.example.com/p', 'n-ovs', 'pending'],
+      ]);
+    });
+
+    it('claims lease due attempts once; outcomes count only under the current lease', async () => {
+      const claimed = await store.claimAttempts('w1', T0 + 100, 1000, 100);
+      assert.equal(claimed.length, 3);
+      const job = claimed.find((c) => c.objectPath === 'q.example.com/p')!;
+      assert.deepEqual([job.objectType, job.origin, job.node.name, job.node.driver, job.attempts], ['preload', 'http://origin', 'n-ovs', 'simulated', 0]);
+      assert.equal((await store.claimAttempts('w2', T0 + 200, 1000, 100)).length, 0, 'leased attempts are not claimed twice');
+      // w1's lease (one token for its whole claim) runs out; w2 takes all three over.
+      const [r1, r2] = claimed.filter((c) => c !== job);
+      const taken = await store.claimAttempts('w2', T0 + 1200, 1000, 100);
+      assert.equal(taken.length, 3, 'expired leases are claimable');
+      await store.recordOutcomes(T0 + 1300, [{ itemId: r1.itemId, nodeId: r1.nodeId, lease: r1.lease, state: 'applied' }]);
+      const [row] = await store.itemsOfTasks(a, 'cdn', [r1.taskId], 0);
+      assert.equal(row.counts.applied, 0, 'the stale lease’s outcome was ignored');
+      await store.renewLeases([taken[0].lease], T0 + 9000);
+      assert.equal((await store.claimAttempts('w9', T0 + 3000, 1000, 100)).length, 0, 'a renewed lease holds');
+      const t1 = taken.find((c) => c.nodeId === r1.nodeId && c.itemId === r1.itemId)!;
+      const t2 = taken.find((c) => c.nodeId === r2.nodeId && c.itemId === r2.itemId)!;
+      const tj = taken.find((c) => c.itemId === job.itemId)!;
+      await store.recordOutcomes(T0 + 3400, [
+        { itemId: t1.itemId, nodeId: t1.nodeId, lease: t1.lease, state: 'applied' },
+        { itemId: t2.itemId, nodeId: t2.nodeId, lease: t2.lease, state: 'retry', error: 'ECONNREFUSED', nextRunAt: T0 + 5000 },
+        { itemId: tj.itemId, nodeId: tj.nodeId, lease: tj.lease, state: 'failed', error: 'origin 503', description: 'Origin Return StatusCode 5XX' },
+      ]);
+      const [after] = await store.itemsOfTasks(a, 'cdn', [r1.taskId], 0);
+      assert.deepEqual(after.counts, { total: 2, applied: 1, failed: 0 });
+      const [pre] = await store.itemsOfTasks(a, 'cdn', [job.taskId], 0);
+      assert.deepEqual([pre.counts.failed, pre.description], [1, 'Origin Return StatusCode 5XX']);
+      assert.equal((await all(a, { status: 'Failed', objectType: 'preload' })).total >= 1, true, 'status column follows the counts');
+      assert.equal((await store.claimAttempts('w3', T0 + 4000, 1000, 100)).length, 0, 'a retry waits for its time');
+      const again = await store.claimAttempts('w3', T0 + 5000, 1000, 100);
+      assert.deepEqual(again.map((c) => [c.nodeId, c.attempts]), [[r2.nodeId, 1]]);
+      await store.recordOutcomes(T0 + 5100, [{ itemId: again[0].itemId, nodeId: again[0].nodeId, lease: again[0].lease, state: 'applied' }]);
+      assert.equal((await all(a, { taskId: r1.taskId, status: 'Complete' })).total, 1);
+    });
+
+    it('removing a node takes its unfinished attempts out of scope', async () => {
+      const out = await store.submit(batch(a, T0 + 6000, [task('q.example.com', ['http://q.example.com/s'])]));
+      assert.ok(out.ok);
+      await store.dispatchPending(T0 + 6000, 100);
+      const claimed = await store.claimAttempts('w4', T0 + 6000, 1000, 100);
+      const dom = claimed.find((c) => c.node.name === 'n-dom' && c.taskId === out.taskIds[0])!;
+      await store.recordOutcomes(T0 + 6100, [{ itemId: dom.itemId, nodeId: dom.nodeId, lease: dom.lease, state: 'applied' }]);
+      assert.equal(await store.removeNode('n-ovs'), true);
+      assert.equal(await store.removeNode('n-ovs'), false);
+      const [row] = await store.itemsOfTasks(a, 'cdn', out.taskIds, 0);
+      assert.deepEqual(row.counts, { total: 1, applied: 1, failed: 0 });
+      assert.equal((await all(a, { taskId: out.taskIds[0], status: 'Complete' })).total, 1);
+    });
+
     it('sweep deletes old rows and expired counters; task ids are never reused', async () => {
       const before = (await all(a, { limit: 1 })).rows[0].taskId;
       const { items } = await store.sweep(Number.MAX_SAFE_INTEGER, T0 + 2 * 86_400_000);
