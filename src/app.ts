@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { RateLimiter } from './api/rate-limiter.js';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
 import { EdgeHttpClient } from './edges/http-client.js';
@@ -53,7 +52,7 @@ export async function startWorkers(config: Config, store: TaskStore, logger: Log
 export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env, withWorker = true): Promise<Running> {
   const root = await ensureRootAccount(store, env);
   const workers = withWorker ? await startWorkers(config, store, logger) : undefined;
-  const app = buildServer({ store, config, limiter: new RateLimiter(), logger });
+  const app = buildServer({ store, config, logger });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;

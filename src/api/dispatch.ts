@@ -10,13 +10,11 @@ import { productForVersion, PRODUCTS } from '../spec/index.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
 import type { TaskStore } from '../store/port.js';
 import { HANDLERS } from './handlers.js';
-import type { RateLimiter } from './rate-limiter.js';
 import { validateParams } from './validate.js';
 
 export interface ApiDeps {
   store: TaskStore;
   config: Config;
-  limiter: RateLimiter;
   logger: Logger;
   now?: () => number;
 }
@@ -78,7 +76,7 @@ export async function handleRpc(req: WireRequest, deps: ApiDeps): Promise<RpcAns
     const at = now();
     if (deps.config.rateLimits) {
       const principal = `${auth.key.accountId}/${auth.key.userName ?? ''}`;
-      const waitMs = deps.limiter.take(`${principal}/${product.product}:${action.name}`, action.rateLimit.perSecond, at);
+      const waitMs = await deps.store.takeRate(`${principal}/${product.product}:${action.name}`, action.rateLimit.perSecond, at);
       if (waitMs > 0) throw new ApiError(action.rateLimit.error, { headers: { 'x-acs-retry-after': String(waitMs) } });
     }
     const typed = validateParams(action, params.all);

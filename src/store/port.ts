@@ -173,6 +173,11 @@ export interface TaskStore {
   listAccessKeys(accountId: number): Promise<AccessKey[]>;
   /** Records a signature nonce; false when this key already used it and it has not expired. */
   useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Count one call against `perSecond` for `key` in the current second: 0 when allowed, else the
+   * ms until the next second. Shared by every API process on a shared store.
+   */
+  takeRate(key: string, perSecond: number, now: number): Promise<number>;
 
   // domains
   addDomain(domain: Domain): Promise<void>;

@@ -55,6 +55,14 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       assert.equal(await store.useNonce('LTAIa', 'n-old', now + 60_000), true, 'an expired nonce may be reused');
     });
 
+    it('rate windows allow perSecond calls per key per second', async () => {
+      const t = 1_800_000_000_250;
+      assert.deepEqual([await store.takeRate('k', 2, t), await store.takeRate('k', 2, t + 1)], [0, 0]);
+      assert.equal(await store.takeRate('k', 2, t + 2), 748, 'refused until the next second');
+      assert.equal(await store.takeRate('other', 2, t + 3), 0, 'keys are independent');
+      assert.equal(await store.takeRate('k', 2, t + 750), 0, 'a new second, a new window');
+    });
+
     it('domains', async () => {
       assert.equal((await store.findDomain('b.example.com'))?.origin, 'http://o');
       assert.deepEqual((await store.listDomains(a)).map((d) => d.name), ['a.example.com']);

@@ -9,6 +9,7 @@ import type {
 } from '../port.js';
 import { SqliteFleet } from './fleet.js';
 import { MIGRATIONS } from './migrations.js';
+import { RateWindows } from '../rate-window.js';
 import { NonceCache } from './nonce-cache.js';
 import { SqliteQueue } from './queue.js';
 
@@ -21,6 +22,7 @@ export class SqliteStore implements TaskStore {
   readonly capabilities: StoreCapabilities = { sharedAcrossProcesses: false };
   private readonly db: Database.Database;
   private readonly nonces = new NonceCache();
+  private readonly rates = new RateWindows();
   private readonly stmt;
   private readonly fleet: SqliteFleet;
   private readonly queue: SqliteQueue;
@@ -77,6 +79,10 @@ export class SqliteStore implements TaskStore {
 
   async useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean> {
     return this.nonces.use(`${accessKeyId}\n${nonce}`, expiresAt);
+  }
+
+  async takeRate(key: string, perSecond: number, now: number): Promise<number> {
+    return this.rates.take(key, perSecond, now);
   }
 
   async addDomain(d: Domain): Promise<void> {

@@ -1,8 +1,8 @@
 /**
- * Per-user, per-action calls per second (the limits of the action tables), counted in fixed
- * one-second windows. In-process: right for the single API process of the SQLite deployment.
+ * Calls per second per key, counted in fixed one-second windows, in process memory: the SQLite
+ * store's rate limiting, right for its single API process. (PostgreSQL shares the counters.)
  */
-export class RateLimiter {
+export class RateWindows {
   private readonly windows = new Map<string, { second: number; count: number }>();
 
   /** Returns 0 when the call may go ahead, else the ms until the next window opens. */
