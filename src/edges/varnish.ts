@@ -1,0 +1,223 @@
+import type { EdgeDriver, EdgeJob, EdgeNode, FailureDescription, Outcome } from './driver.js';
+import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.js';
+
+/**
+ * The `varnish` driver: every operation is one HTTP request to the node's listener, answered by
+ * the VCL below (research/edges.md §2, §9). What the node's VCL must provide, from the purgers ACL:
+ *   PURGE <url>          hard purge of every Vary variant: 200 "Purged" / 404 "Not in cache"
+ *   BAN + X-Ban-Regex    std.ban on obj.http.x-host/x-url (lurker-friendly): 200, or 400 + PCRE error
+ *   XKEY-PURGE / XKEY-SOFTPURGE + X-Key   xkey (varnish-modules) on the `d:<host><dir>` tags that
+ *                        vcl_backend_response puts on the first XKEY_DIRECTORY_DEPTH directory levels
+ *   X-Cache-Probe: 1     answered from the cache only: 200 HIT / 200 STALE / 404 MISS (never fetches)
+ *   X-Fetch-Error        on a 503 from a failed backend fetch: "timeout" or "failed"
+ * Varnish keys on the Host header exactly as sent, so the VCL lower-cases it and drops the port,
+ * which is what toEdgeTarget gives the driver; sites with their own VCL must do the same.
+ */
+
+/** The VCL tags `d:<host>/`, `/a/`, `/a/b/` and `/a/b/c/`: deeper directories need a BAN. */
+export const XKEY_DIRECTORY_DEPTH = 3;
+
+export interface VarnishOptions {
+  /** How to refresh a directory: xkey tags (instant, can be soft) or a ban (any depth, always hard). */
+  directory: 'xkey' | 'ban';
+}
+
+export class VarnishDriver implements EdgeDriver {
+  constructor(private readonly http: EdgeHttpClient) {}
+
+  async execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
+    const mode = (node.options as Partial<VarnishOptions>).directory ?? 'xkey';
+    if (mode !== 'xkey' && mode !== 'ban') {
+      return permanent(`node ${node.name}: options.directory must be 'xkey' or 'ban', not ${JSON.stringify(mode)}`);
+    }
+    const send = async (method: string, path: string, headers: Record<string, string | string[]>) =>
+      this.http.send(node.address, { method, path, headers: { ...headers, host: job.host }, signal });
+    try {
+      if (job.kind === 'preload') return preloadOutcome(await send('GET', job.path, preloadHeaders(job.headers)));
+      switch (job.objectType) {
+        case 'file':
+          // Alibaba's Force only matters for non-File types: a file refresh always drops the object.
+          return purgeOutcome(await send('PURGE', job.path, {}));
+        case 'directory': {
+          const dir = job.path.endsWith('/') ? job.path : job.path + '/';
+          if (mode === 'xkey' && directoryDepth(dir) <= XKEY_DIRECTORY_DEPTH && !/[\s,]/.test(dir)) {
+            const method = job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE';
+            return purgeOutcome(await send(method, '/', { 'x-key': `d:${job.host}${dir}` }));
+          }
+          // A ban cannot be soft: force=false on a deep directory (or in ban mode) still invalidates hard.
+          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex('^' + escapeRegex(dir)) }));
+        }
+        case 'regex':
+          // job.path is the regex for the path from its first '/', so anchor it at the start.
+          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
+        case 'ignoreparams': {
+          const bare = job.path.replace(/[?#].*$/, '');
+          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
+        }
+        default:
+          return permanent(`varnish cannot refresh object type ${job.objectType}`);
+      }
+    } catch (err) {
+      return signal.aborted ? { kind: 'retryable', error: 'aborted' } : failedRequest(err);
+    }
+  }
+
+  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
+    const res = await this.http.send(node.address, { method: 'HEAD', path, headers: { host, 'x-cache-probe': '1' } });
+    if (res.status === 404) return 'miss';
+    const state = String(res.headers['x-cache'] ?? '').toUpperCase();
+    if (res.status === 200 && state === 'HIT') return 'hit';
+    if (res.status === 200 && state === 'STALE') return 'stale';
+    throw new Error(`varnish probe of ${host}${path} on ${node.address}: unexpected ${res.status} X-Cache: ${state}`);
+  }
+}
+
+/** Directory levels below the root: `/` is 0, `/a/` is 1, `/a/b/c/` is 3. */
+export function directoryDepth(dir: string): number {
+  return dir.split('/').filter((s) => s !== '').length;
+}
+
+export function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Make a regex safe to splice into the VCL's ban string. Varnish splits a ban on whitespace and
+ * treats `"` as quoting, so both become PCRE `\xHH` escapes (which match the same characters);
+ * a backslash that escaped such a character is dropped with it.
+ */
+export function banRegex(regex: string): string {
+  return regex.replace(/(\\*)([\s"])/g, (_, slashes: string, ch: string) =>
+    slashes.slice(0, slashes.length - (slashes.length % 2)) + '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+
+function preloadHeaders(headers: Record<string, string[]>): Record<string, string[]> {
+  // Host is the job's domain, and a probe header would turn the preload into a cache-only lookup.
+  const drop = new Set(['host', 'x-cache-probe']);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
+}
+
+function purgeOutcome(res: EdgeResponse): Outcome {
+  // 404 "Not in cache" is success too: the object is gone either way.
+  if (res.status === 200 || (res.status === 404 && reason(res) === 'Not in cache')) return { kind: 'ok', detail: statusLine(res) };
+  return unexpected(res);
+}
+
+function banOutcome(res: EdgeResponse): Outcome {
+  if (res.status === 200) return { kind: 'ok', detail: statusLine(res) };
+  // The VCL answers 400 with std.ban_error() when PCRE rejects the regex: retrying cannot help.
+  if (res.status === 400) return permanent(`varnish rejected the ban: ${reason(res)}`);
+  return unexpected(res);
+}
+
+function preloadOutcome(res: EdgeResponse): Outcome {
+  // 3xx is stored like any other response: the node now holds what the origin serves.
+  if (res.status >= 200 && res.status < 400) return { kind: 'ok', detail: `${statusLine(res)} X-Cache: ${res.headers['x-cache'] ?? '?'}` };
+  if (res.status >= 500) {
+    if (res.headers['x-fetch-error'] === 'timeout') return permanent(`origin did not answer in time (${statusLine(res)})`, 'Origin Timeout');
+    return permanent(`origin answered ${statusLine(res)}`, 'Origin Return StatusCode 5XX');
+  }
+  return permanent(`origin answered ${res.status}`);
+}
+
+function unexpected(res: EdgeResponse): Outcome {
+  // E.g. 405 "Not allowed" (we are not in the purgers ACL) or a VCL without these methods: the
+  // operator can fix the node, so retry with backoff rather than fail the task for good.
+  return { kind: 'retryable', error: `unexpected answer from varnish: ${statusLine(res)}` };
+}
+
+function failedRequest(err: unknown): Outcome {
+  const e = err as { code?: string };
+  // undici refuses before sending, e.g. a WithHeader value it cannot put on the wire: retrying cannot help.
+  if (e.code === 'UND_ERR_INVALID_ARG') return permanent(`request not sent: ${networkError(err)}`);
+  if (/TIMEOUT/.test(e.code ?? '')) return { kind: 'retryable', error: `varnish did not answer in time (${networkError(err)})` };
+  return { kind: 'retryable', error: `varnish unreachable: ${networkError(err)}` };
+}
+
+function permanent(error: string, description: FailureDescription = 'Internal Error'): Outcome {
+  return { kind: 'permanent', error, description };
+}
+
+/** Varnish's reason phrase, read from the `<title>` of its synthetic page (undici drops it). */
+function reason(res: EdgeResponse): string {
+  const title = /<title>\d{3} ([^<]*)<\/title>/.exec(res.text);
+  return title ? title[1] : '';
+}
+
+function statusLine(res: EdgeResponse): string {
+  return `${res.status} ${reason(res)}`.trim();
+}
+
+/**
+ * The reference VCL (edges.md §9 `up_varnish`, tested there and by test/edges/varnish.test.ts) in
+ * front of one origin. Two additions to §9: Host is normalised like toEdgeTarget (lower case, no
+ * port) so purges and xkey tags match what clients cached, and vcl_backend_error says whether a
+ * failed fetch ran into the first-byte timeout (Varnish 7.1 exposes no fetch-error variable).
+ */
+export function varnishVcl(originHost: string, originPort: number): string {
+  return String.raw`vcl 4.1;
+import std;
+import purge;
+import xkey;
+backend origin { .host = "${originHost}"; .port = "${originPort}"; }
+acl purgers { "127.0.0.1"; "::1"; }
+sub vcl_recv {
+    if (req.http.host) { set req.http.host = std.tolower(regsub(req.http.host, ":[0-9]+$", "")); }
+    if (req.method ~ "^(PURGE|SOFTPURGE|BAN|XKEY-PURGE|XKEY-SOFTPURGE)$" || req.http.X-Refresh || req.http.X-Cache-Probe) {
+        if (!client.ip ~ purgers) { return (synth(405, "Not allowed")); }
+    }
+    if (req.method == "PURGE" || req.method == "SOFTPURGE") { return (hash); }
+    if (req.method == "BAN") {
+        if (!req.http.X-Ban-Regex) { return (synth(400, "X-Ban-Regex header required")); }
+        if (std.ban("obj.http.x-host == " + req.http.host + " && obj.http.x-url ~ " + req.http.X-Ban-Regex)) {
+            return (synth(200, "Ban added"));
+        }
+        return (synth(400, std.ban_error()));
+    }
+    if (req.method == "XKEY-PURGE")     { return (synth(200, "Invalidated " + xkey.purge(req.http.X-Key) + " objects")); }
+    if (req.method == "XKEY-SOFTPURGE") { return (synth(200, "Invalidated " + xkey.softpurge(req.http.X-Key) + " objects")); }
+    if (req.http.X-Refresh) { set req.hash_always_miss = true; }
+    return (hash);
+}
+sub vcl_hit {
+    if (req.method == "PURGE")     { purge.hard(); return (synth(200, "Purged")); }
+    if (req.method == "SOFTPURGE") { purge.soft(0s, 120s); return (synth(200, "Soft-purged")); }
+    if (req.http.X-Cache-Probe) {
+        set req.http.X-Probe-TTL = obj.ttl;
+        set req.http.X-Probe-Age = obj.age;
+        if (obj.ttl > 0s) { return (synth(200, "HIT")); } else { return (synth(200, "STALE")); }
+    }
+}
+sub vcl_miss {
+    if (req.method == "PURGE")     { purge.hard(); return (synth(404, "Not in cache")); }
+    if (req.method == "SOFTPURGE") { purge.soft(0s, 120s); return (synth(404, "Not in cache")); }
+    if (req.http.X-Cache-Probe) { return (synth(404, "MISS")); }
+}
+sub vcl_backend_response {
+    set beresp.http.x-url = bereq.url;
+    set beresp.http.x-host = bereq.http.host;
+    set beresp.http.xkey = "d:" + bereq.http.host + "/";
+    if (bereq.url ~ "^/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/).*$", "\1"); }
+    if (bereq.url ~ "^/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/).*$", "\1"); }
+    if (bereq.url ~ "^/[^/?]+/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/[^/?]+/).*$", "\1"); }
+    if (beresp.http.Surrogate-Key) { set beresp.http.xkey += " " + beresp.http.Surrogate-Key; }
+}
+sub vcl_backend_error {
+    if (now - bereq.time >= bereq.first_byte_timeout) { set beresp.http.X-Fetch-Error = "timeout"; }
+    else { set beresp.http.X-Fetch-Error = "failed"; }
+}
+sub vcl_synth {
+    if (req.http.X-Cache-Probe) {
+        set resp.http.X-Cache = resp.reason;
+        set resp.http.X-Obj-TTL = req.http.X-Probe-TTL;
+        set resp.http.X-Obj-Age = req.http.X-Probe-Age;
+    }
+}
+sub vcl_deliver {
+    if (obj.hits > 0) { set resp.http.X-Cache = "HIT"; } else { set resp.http.X-Cache = "MISS"; }
+    unset resp.http.x-url;
+    unset resp.http.x-host;
+    unset resp.http.xkey;
+}
+`;
+}
