@@ -8,12 +8,14 @@ import { createDrivers } from './edges/registry.js';
 import { buildServer } from './http/server.js';
 import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
 import type { TaskStore } from './store/port.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
 import { Worker } from './worker/worker.js';
 
-/** Open the embedded store in the data directory, creating both on first use. */
-export function openStore(config: Config): TaskStore {
+/** Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory. */
+export async function openStore(config: Config): Promise<TaskStore> {
+  if (config.store) return PostgresStore.open(config.store);
   mkdirSync(config.dataDir, { recursive: true });
   return new SqliteStore(join(config.dataDir, 'refreshd.db'));
 }

@@ -20,7 +20,7 @@ export function registerDomainCommands(program: Command): void {
       if (!DOMAIN.test(lower)) throw new Error(`"${name}" is not a domain name`);
       if (opts.product !== 'cdn' && opts.product !== 'vod') throw new Error('--product is cdn or vod');
       if (opts.origin !== undefined && !/^https?:\/\/[^/]+/i.test(opts.origin)) throw new Error('--origin wants an http(s) URL');
-      const store = openStore(configFrom(opts));
+      const store = await openStore(configFrom(opts));
       try {
         const { account, created } = await ensureRootAccount(store, process.env);
         if (created) process.stdout.write(`created the root account; AccessKeyId ${created.accessKeyId}, AccessKeySecret ${created.secret} (shown once)\n`);
@@ -36,7 +36,7 @@ export function registerDomainCommands(program: Command): void {
     .description('list registered domains')
     .option('--json', 'print JSON')
     .action(async (opts: { data?: string; config?: string; json?: boolean }) => {
-      const store = openStore(configFrom(opts));
+      const store = await openStore(configFrom(opts));
       try {
         const domains = await store.listDomains();
         if (opts.json) process.stdout.write(JSON.stringify(domains, null, 2) + '\n');
@@ -50,7 +50,7 @@ export function registerDomainCommands(program: Command): void {
     storeOptions(domain.command(`${verb} <name>`))
       .description(`take a domain ${online ? 'online' : 'offline'} (offline domains refuse new tasks)`)
       .action(async (name: string, opts: { data?: string; config?: string }) => {
-        const store = openStore(configFrom(opts));
+        const store = await openStore(configFrom(opts));
         try {
           if (!(await store.setDomainOnline(name.toLowerCase(), online))) throw new Error(`no domain ${name}`);
           process.stdout.write(`${name} is ${online ? 'online' : 'offline'}\n`);

@@ -17,7 +17,7 @@ storeOptions(program.command('serve'))
   .action(async (opts: { data?: string; config?: string; listen?: string; rateLimit: boolean; worker: boolean }) => {
     const config = configFrom(opts, { listen: opts.listen ? parseListen(opts.listen) : undefined, rateLimits: opts.rateLimit ? undefined : false });
     const logger = makeLogger();
-    const store = openStore(config);
+    const store = await openStore(config);
     const running = await startServer(config, store, logger, process.env, opts.worker);
     if (running.root.created) {
       const { accessKeyId, secret } = running.root.created;
@@ -43,7 +43,7 @@ storeOptions(program.command('worker'))
   .action(async (opts: { data?: string; config?: string; workers: string }) => {
     const config = configFrom(opts);
     const logger = makeLogger();
-    const store = openStore(config);
+    const store = await openStore(config);
     const workers = await startWorkers(config, store, logger, Math.max(1, Number(opts.workers) || 1));
     process.stdout.write(`refreshd worker running (data: ${config.dataDir})\n`);
     const shutdown = async () => {

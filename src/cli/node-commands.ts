@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openStore } from '../app.js';
+import type { TaskStore } from '../store/port.js';
 import { DRIVER_NAMES } from '../edges/registry.js';
 import { configFrom, storeOptions } from './options.js';
 
@@ -18,7 +19,7 @@ export function registerNodeCommands(program: Command): void {
       if (!(DRIVER_NAMES as readonly string[]).includes(opts.driver)) throw new Error(`--driver must be one of ${DRIVER_NAMES.join(', ')}`);
       if (opts.area !== 'domestic' && opts.area !== 'overseas') throw new Error('--area is domestic or overseas');
       if (opts.driver !== 'simulated' && !/^[\w.-]+:\d{1,5}$|^\[[\d:a-f]+\]:\d{1,5}$/i.test(opts.address)) throw new Error('--address wants host:port');
-      const store = openStore(configFrom(opts));
+      const store = await openStore(configFrom(opts));
       try {
         const added = await store.addNode({
           name, driver: opts.driver, address: opts.address, group: opts.group, area: opts.area,
@@ -37,7 +38,7 @@ export function registerNodeCommands(program: Command): void {
     .description('list cache nodes')
     .option('--json', 'print JSON')
     .action(async (opts: { data?: string; config?: string; json?: boolean }) => {
-      const store = openStore(configFrom(opts));
+      const store = await openStore(configFrom(opts));
       try {
         const nodes = await store.listNodes();
         if (opts.json) process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
@@ -47,11 +48,11 @@ export function registerNodeCommands(program: Command): void {
       }
     });
 
-  const change = (verb: string, describe: string, run: (store: ReturnType<typeof openStore>, name: string) => Promise<boolean>) =>
+  const change = (verb: string, describe: string, run: (store: TaskStore, name: string) => Promise<boolean>) =>
     storeOptions(node.command(`${verb} <name>`))
       .description(describe)
       .action(async (name: string, opts: { data?: string; config?: string }) => {
-        const store = openStore(configFrom(opts));
+        const store = await openStore(configFrom(opts));
         try {
           if (!(await run(store, name))) throw new Error(`no node ${name}`);
           process.stdout.write(`${verb}d ${name}\n`); // removed, disabled, enabled

@@ -5,10 +5,11 @@ import { loadConfig, type ConfigOverrides } from '../config/config.js';
 export function storeOptions(cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory of the embedded store', process.env.REFRESHD_DATA)
-    .option('--config <file>', 'JSON config file', process.env.REFRESHD_CONFIG);
+    .option('--config <file>', 'JSON config file', process.env.REFRESHD_CONFIG)
+    .option('--store <url>', 'postgres://… to use PostgreSQL instead of the embedded store', process.env.REFRESHD_STORE);
 }
 
-export function configFrom(opts: { data?: string; config?: string }, extra: ConfigOverrides = {}) {
-  return loadConfig({ dataDir: opts.data, ...extra }, opts.config);
+export function configFrom(opts: { data?: string; config?: string; store?: string }, extra: ConfigOverrides = {}) {
+  return loadConfig({ dataDir: opts.data, store: opts.store, ...extra }, opts.config);
 }
 

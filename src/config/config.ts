@@ -39,6 +39,8 @@ export interface EngineConfig {
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
+  /** `postgres://…` for PostgreSQL; unset: the embedded SQLite file in dataDir. */
+  store?: string;
   quotas: Record<Product, QuotaLimits>;
   /** Refresh URLs one domain may take per minute. */
   perMinutePerDomain: number;
@@ -98,6 +100,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, file?: string): Conf
   }
   const cfg = merge(merge(structuredClone(DEFAULTS), fromFile), overrides);
   if (cfg.retentionDays < cfg.queryWindowDays) throw new Error('retentionDays must be at least queryWindowDays');
+  if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) throw new Error(`--store wants a postgres:// URL, got "${cfg.store}"`);
   return cfg;
 }
 

@@ -195,7 +195,9 @@ export interface TaskStore {
   // execution queue (worker side)
   /** Give up to `limit` undispatched items their per-node attempts; returns how many. */
   dispatchPending(now: number, limit: number): Promise<number>;
-  /** Lease due attempts (pending, next run reached, lease free or expired) to `owner`. */
+  /** Free attempts whose lease ran out (their worker died or hung); returns how many. */
+  reapLeases(now: number): Promise<number>;
+  /** Lease due, unleased attempts to `owner`. */
   claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]>;
   /** Extend the leases of attempts still running under these tokens (the worker's heartbeat). */
   renewLeases(leases: string[], until: number): Promise<void>;

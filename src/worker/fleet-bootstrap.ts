@@ -10,6 +10,7 @@ import type { TaskStore } from '../store/port.js';
 export async function ensureSimulatedFleet(store: TaskStore, cfg: EngineConfig, now = Date.now()): Promise<number> {
   if (cfg.simulatedNodes <= 0 || (await store.listNodes()).length > 0) return 0;
   for (let i = 1; i <= cfg.simulatedNodes; i++) {
+    // Several processes may start on one shared store at once: a node another one just added is fine.
     await store.addNode({
       name: `sim-${i}`,
       driver: 'simulated',
@@ -19,6 +20,8 @@ export async function ensureSimulatedFleet(store: TaskStore, cfg: EngineConfig, 
       enabled: true,
       options: { latencyMs: cfg.simulatedLatencyMs, failureRate: cfg.simulatedFailureRate, concurrency: 64 },
       createdAt: now,
+    }).catch(async (err: unknown) => {
+      if (!(await store.listNodes()).some((n) => n.name === `sim-${i}`)) throw err;
     });
   }
   return cfg.simulatedNodes;

@@ -6,6 +6,11 @@ import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js'
 import { NodeSlots } from './node-slots.js';
 import { decide } from './retry-policy.js';
 
+/** How long a worker waits, once outcomes are ready, for more to batch into one write. */
+const FLUSH_GATHER_MS = 2;
+/** Items turned into per-node attempts per round. */
+const DISPATCH_BATCH = 500;
+
 /**
  * One worker: dispatch new items into per-node attempts, lease due attempts, run them through
  * the drivers with per-node concurrency limits, and record outcomes in small batches. All queue
@@ -18,6 +23,7 @@ export class Worker {
   private inFlight = 0;
   private results: AttemptResult[] = [];
   private wake: (() => void) | undefined;
+  private lookForWork = true;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly slots = new NodeSlots();
@@ -37,7 +43,7 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.store.onWork(() => this.signal());
+    this.unsubscribe = this.store.onWork(() => this.more());
     // Leases are short and renewed while attempts run, so a killed worker's attempts are free
     // again within one lease period, however long a node's queue is.
     this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.cfg.leaseMs / 3)));
@@ -59,23 +65,41 @@ export class Worker {
     await this.flush();
   }
 
+  /** New work may be waiting (a submit, a poll tick, freed leases): look for it next round. */
+  private more(): void {
+    this.lookForWork = true;
+    this.signal();
+  }
+
   private signal(): void {
     const w = this.wake;
     this.wake = undefined;
     w?.();
   }
 
+  /**
+   * Each round: record finished outcomes; then, only when work may be waiting, dispatch and
+   * claim. Completions alone never trigger a claim, so a worker holding thousands of leased
+   * attempts does not re-query the queue for every one that finishes.
+   */
   private async run(): Promise<void> {
     while (this.running) {
       try {
         await this.flush();
-        const dispatched = await this.store.dispatchPending(this.now(), 500);
-        const free = this.cfg.maxInFlight - this.inFlight;
-        const claimed = free > 0 ? await this.store.claimAttempts(this.owner, this.now(), this.cfg.leaseMs, free) : [];
-        for (const c of claimed) this.launch(c);
-        // More work is likely waiting when a batch came back full; otherwise sleep until woken.
-        if (dispatched === 500 || (claimed.length > 0 && claimed.length === free)) await new Promise((r) => setImmediate(r));
-        if (this.results.length === 0) await this.idle(dispatched > 0 || claimed.length > 0 ? 0 : this.cfg.pollMs);
+        if (this.lookForWork) {
+          this.lookForWork = false;
+          const dispatched = await this.store.dispatchPending(this.now(), DISPATCH_BATCH);
+          const free = this.cfg.maxInFlight - this.inFlight;
+          const claimed = free > 0 ? await this.store.claimAttempts(this.owner, this.now(), this.cfg.leaseMs, free) : [];
+          for (const c of claimed) this.launch(c);
+          // A full batch (or no room to claim) means more is likely waiting.
+          if (dispatched === DISPATCH_BATCH || free === 0 || (claimed.length === free && free > 0) || dispatched > 0) this.lookForWork = true;
+        }
+        if (this.results.length === 0 && !(this.lookForWork && this.inFlight < this.cfg.maxInFlight)) {
+          await this.idle(this.cfg.pollMs);
+        }
+        // Completions arrive one by one; gather those of the next moment into one transaction.
+        if (this.inFlight > 0 && this.results.length > 0) await new Promise((r) => setTimeout(r, FLUSH_GATHER_MS));
       } catch (err) {
         this.logger.error({ err }, 'worker loop failed; retrying');
         await this.idle(this.cfg.pollMs);
@@ -83,12 +107,15 @@ export class Worker {
     }
   }
 
+  /** Sleep until signalled (a completion, a submit) or until the poll tick, which looks for due retries. */
   private idle(ms: number): Promise<void> {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = ms > 0 ? setTimeout(() => this.signal(), ms) : undefined;
-      this.wake = () => { if (timer) clearTimeout(timer); resolve(); };
-      if (ms === 0 && this.inFlight === 0) this.signal();
+      const timer = ms > 0 ? setTimeout(() => this.more(), ms) : undefined;
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
     });
   }
 
@@ -109,6 +136,8 @@ export class Worker {
   private async renew(): Promise<void> {
     try {
       await this.store.renewLeases([...this.leases.keys()], this.now() + this.cfg.leaseMs);
+      // Any worker frees leases that ran out (a dead worker's), so its attempts run again.
+      if ((await this.store.reapLeases(this.now())) > 0) this.more();
     } catch (err) {
       this.logger.error({ err }, 'could not renew leases');
     }

@@ -169,8 +169,10 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       assert.equal((await store.claimAttempts('w2', T0 + 200, 1000, 100)).length, 0, 'leased attempts are not claimed twice');
       // w1's lease (one token for its whole claim) runs out; w2 takes all three over.
       const [r1, r2] = claimed.filter((c) => c !== job);
+      assert.equal((await store.claimAttempts('w2', T0 + 1200, 1000, 100)).length, 0, 'leased attempts wait for the reaper');
+      assert.equal(await store.reapLeases(T0 + 1200), 3, 'the reaper frees expired leases');
       const taken = await store.claimAttempts('w2', T0 + 1200, 1000, 100);
-      assert.equal(taken.length, 3, 'expired leases are claimable');
+      assert.equal(taken.length, 3, 'freed attempts are claimable');
       await store.recordOutcomes(T0 + 1300, [{ itemId: r1.itemId, nodeId: r1.nodeId, lease: r1.lease, state: 'applied' }]);
       const [row] = await store.itemsOfTasks(a, 'cdn', [r1.taskId], 0);
       assert.equal(row.counts.applied, 0, 'the stale lease’s outcome was ignored');

@@ -83,7 +83,10 @@ export const MIGRATIONS: readonly string[] = [
     applied_at  INTEGER,
     PRIMARY KEY (item_id, node_id)
   ) WITHOUT ROWID;
-  CREATE INDEX node_attempts_due ON node_attempts(state, next_run_at);
+  -- Claims read only free attempts (a leased one is skipped without being looked at, however
+  -- many a worker holds); the reaper frees expired leases through the second index.
+  CREATE INDEX node_attempts_ready ON node_attempts(next_run_at) WHERE state = 'pending' AND lease_owner IS NULL;
+  CREATE INDEX node_attempts_leased ON node_attempts(lease_until) WHERE lease_owner IS NOT NULL;
   CREATE TABLE usage_counters (
     bucket     TEXT PRIMARY KEY,
     used       INTEGER NOT NULL,

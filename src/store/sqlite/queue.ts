@@ -28,7 +28,7 @@ export class SqliteQueue {
         `UPDATE node_attempts SET lease_owner = ?, lease_until = ?
           WHERE (item_id, node_id) IN (
             SELECT item_id, node_id FROM node_attempts
-             WHERE state = 'pending' AND next_run_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+             WHERE state = 'pending' AND lease_owner IS NULL AND next_run_at <= ?
              ORDER BY next_run_at LIMIT ?)
           RETURNING item_id, node_id, attempts`,
       ),
@@ -51,6 +51,7 @@ export class SqliteQueue {
       countsOf: db.prepare('SELECT nodes_total, nodes_applied, nodes_failed FROM items WHERE id = ?'),
       setStatus: db.prepare('UPDATE items SET status = ? WHERE id = ?'),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
+      reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
     };
   }
 
@@ -77,7 +78,7 @@ export class SqliteQueue {
     // while its first try was still running can only have the later outcome counted.
     const lease = `${owner}/${randomUUID()}`;
     return this.db.transaction(() => {
-      const leased = this.s.lease.all(lease, now + leaseMs, now, now, limit) as { item_id: number; node_id: number; attempts: number }[];
+      const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number }[];
       const nodes = new Map<number, ReturnType<typeof toNode>>();
       return leased.map((l) => {
         const j = this.s.jobOf.get(l.item_id) as Record<string, unknown>;
@@ -90,6 +91,10 @@ export class SqliteQueue {
         };
       });
     })();
+  }
+
+  reap(now: number): number {
+    return this.s.reap.run(now).changes;
   }
 
   renew(leases: string[], until: number): void {

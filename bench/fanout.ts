@@ -1,0 +1,178 @@
+/**
+ * Fan-out benchmark: submit → Complete latency of refreshd against a bare script that sends the
+ * same purges straight to the same nodes, in the same run.
+ *
+ *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 10] [--reps1000 3] [--sim-nodes 200]
+ *
+ * Fleets: 3 real Varnish nodes (started here, in front of a local origin), and 200 simulated
+ * nodes with 5–20 ms of latency per operation (a remote fleet). refreshd runs as its own
+ * process (API + worker, SQLite); the bench polls DescribeRefreshTasks for the task's Complete
+ * rows every 2 ms. The bare side uses the same per-node concurrency (8) and, for the simulated
+ * fleet, the same driver code called directly.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { EdgeHttpClient } from '../src/edges/http-client.js';
+import { SimulatedDriver } from '../src/edges/simulated.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { NodeSlots } from '../src/worker/node-slots.js';
+import { startOrigin } from '../test/edges/harness/origin.js';
+import { freePort } from '../test/edges/harness/process.js';
+import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';
+import { signV1, type Credentials } from './load.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    reps1: { type: 'string', default: '40' },
+    reps100: { type: 'string', default: '10' },
+    reps1000: { type: 'string', default: '3' },
+    'sim-nodes': { type: 'string', default: '200' },
+  },
+});
+const CRED: Credentials = { accessKeyId: 'LTAIfanoutBench000001', secret: 'fanout-bench-secret' };
+const PER_NODE = 8;
+const SIM_LATENCY: [number, number] = [5, 20];
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const ms = (x: number) => x.toFixed(1);
+
+async function main() {
+  // The server runs from dist/: build it first so the bench measures the current code.
+  if (spawnSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+  const origin = await startOrigin();
+  const varnishes: Varnish[] = [];
+  for (let i = 0; i < 3; i++) varnishes.push(await startVarnish(origin.port));
+  const dir = mkdtempSync(join(tmpdir(), 'refreshd-fanout-'));
+  const simNodes = Number(args['sim-nodes']);
+
+  // The fleet and domains go straight into the store before the server starts.
+  const store = new SqliteStore(join(dir, 'refreshd.db'));
+  const now = Date.now();
+  const acct = await store.createAccount({ uid: '1000000000000099', name: 'root', createdAt: now });
+  await store.createAccessKey({ accessKeyId: CRED.accessKeyId, secret: CRED.secret, accountId: acct.id, userName: null, active: true, createdAt: now });
+  for (const [i, v] of varnishes.entries()) {
+    await store.addNode({ name: `varnish-${i + 1}`, driver: 'varnish', address: v.address, group: 'varnish', area: 'domestic', enabled: true, options: {}, createdAt: now });
+  }
+  for (let i = 1; i <= simNodes; i++) {
+    await store.addNode({ name: `sim-${i}`, driver: 'simulated', address: `sim/${i}`, group: 'sim', area: 'domestic', enabled: true, options: { latencyMs: SIM_LATENCY, concurrency: PER_NODE }, createdAt: now });
+  }
+  await store.addDomain({ name: 'v.example.com', accountId: acct.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'varnish', createdAt: now });
+  await store.addDomain({ name: 'sim.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'sim', createdAt: now });
+  await store.close();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({
+    quotas: { cdn: { url: 1e9 } }, perMinutePerDomain: 1e9,
+    engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
+  }));
+
+  const port = await freePort();
+  const server = spawn(process.execPath, [join(ROOT, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
+    env: { ...process.env, REFRESHD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.once('exit', () => server.kill('SIGKILL'));
+  await new Promise<void>((res) => server.stdout!.on('data', (c) => String(c).includes('listening') && res()));
+  const api = new Agent({ connections: 4 });
+  const base = `http://127.0.0.1:${port}`;
+
+  const call = async (method: 'GET' | 'POST', action: string, params: Record<string, string>) => {
+    const signed = signV1(method, action, params, CRED);
+    const res = method === 'GET'
+      ? await request(`${base}/?${signed}`, { dispatcher: api })
+      : await request(`${base}/`, { dispatcher: api, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: signed });
+    const json = (await res.body.json()) as Record<string, any>;
+    if (res.statusCode !== 200) throw new Error(`${action}: ${JSON.stringify(json)}`);
+    return json;
+  };
+
+  /** Submit, then poll until every row of the task is Complete; ms from submit to seeing it. */
+  const refreshd = async (urls: string[]) => {
+    const t0 = performance.now();
+    const id = (await call('POST', 'RefreshObjectCaches', { ObjectPath: urls.join('\n') })).RefreshTaskId as string;
+    for (;;) {
+      const r = await call('GET', 'DescribeRefreshTasks', { TaskId: id, ObjectType: 'file', Status: 'Complete', PageSize: '1' });
+      if (r.TotalCount === urls.length) return performance.now() - t0;
+      const failed = await call('GET', 'DescribeRefreshTasks', { TaskId: id, ObjectType: 'file', Status: 'Failed', PageSize: '1' });
+      if (failed.TotalCount > 0) throw new Error(`task ${id} failed`);
+      await new Promise((r2) => setTimeout(r2, 2));
+    }
+  };
+
+  const edge = new Agent({ connections: PER_NODE });
+  const warm = async (urls: string[]) => {
+    for (const v of varnishes) {
+      await Promise.all(urls.map(async (u) => (await request(`http://${v.address}${new URL(u).pathname}`, { dispatcher: edge, headers: { host: 'v.example.com' } })).body.dump()));
+    }
+  };
+  const bareVarnish = async (urls: string[]) => {
+    const t0 = performance.now();
+    await Promise.all(varnishes.flatMap((v) => urls.map(async (u) => {
+      const res = await request(`http://${v.address}${new URL(u).pathname}`, { dispatcher: edge, method: 'PURGE', headers: { host: 'v.example.com' } });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`bare purge answered ${res.statusCode}`);
+    })));
+    return performance.now() - t0;
+  };
+  const sim = new SimulatedDriver(new EdgeHttpClient());
+  const bareSim = async (urls: string[]) => {
+    const slots = new NodeSlots();
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: simNodes }, (_, n) => urls.map(async (u) => {
+      await slots.acquire(n, PER_NODE);
+      try {
+        await sim.execute({ id: n, name: `sim-${n}`, driver: 'simulated', address: '', options: { latencyMs: SIM_LATENCY } },
+          { kind: 'refresh', objectType: 'file', force: false, objectPath: u, host: 'sim.example.com', scheme: 'http', path: new URL(u).pathname, headers: {}, origin: null },
+          new AbortController().signal);
+      } finally {
+        slots.release(n);
+      }
+    })).flat());
+    return performance.now() - t0;
+  };
+
+  let seq = 0;
+  const rows: string[][] = [];
+  for (const fleet of ['varnish', 'simulated'] as const) {
+    for (const n of [1, 100, 1000]) {
+      const reps = Number(n === 1 ? args.reps1 : n === 100 ? args.reps100 : args.reps1000);
+      const ours: number[] = [];
+      const bare: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const host = fleet === 'varnish' ? 'v.example.com' : 'sim.example.com';
+        const urls = Array.from({ length: n }, (_, i) => `http://${host}/b/${seq}/${i}.js`);
+        seq++;
+        if (fleet === 'varnish') await warm(urls);
+        ours.push(await refreshd(urls));
+        if (fleet === 'varnish') await warm(urls);
+        bare.push(fleet === 'varnish' ? await bareVarnish(urls) : await bareSim(urls));
+      }
+      const ratio = pct(ours, 50) / pct(bare, 50);
+      rows.push([fleet === 'varnish' ? '3 Varnish' : `${simNodes} simulated`, String(n), String(reps), ms(pct(ours, 50)), ms(pct(ours, 99)), ms(pct(bare, 50)), ms(pct(bare, 99)), ratio.toFixed(2)]);
+      console.log(rows.at(-1)!.join('\t'));
+    }
+  }
+
+  console.log(`\nmachine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);
+  console.log('| fleet | URLs | reps | refreshd p50 ms | refreshd p99 ms | bare p50 ms | bare p99 ms | ratio (p50) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  const single = rows.find((r) => r[0] === '3 Varnish' && r[1] === '1')!;
+  console.log(`\ntarget p50 ≤ 50 ms for 1 URL on 3 Varnish: ${Number(single[3]) <= 50 ? 'PASS' : 'FAIL'} (${single[3]} ms)`);
+  for (const r of rows) console.log(`target ratio ≤ 1.5 (${r[0]}, ${r[1]} URLs): ${Number(r[7]) <= 1.5 ? 'PASS' : 'FAIL'} (${r[7]})`);
+
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  await api.close();
+  await edge.close();
+  for (const v of varnishes) await v.stop();
+  await origin.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { Product } from '../../spec/types.js';
+import type {
+  AccessKey, Account, AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, ServiceState,
+  StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+} from '../port.js';
+import { PgFleet } from './fleet.js';
+import { migrate } from './migrations.js';
+import { DayPartitions } from './partitions.js';
+import { PgQueue } from './queue.js';
+import { connect, toAccount, toDomain, toKey, type Sql } from './rows.js';
+import { PgTasks, WORK_CHANNEL } from './tasks.js';
+
+/** Rate-window rows older than this many seconds are deleted by sweep. */
+const RATE_WINDOW_KEEP_S = 60;
+
+/**
+ * The TaskStore on PostgreSQL: many API and worker processes, on many hosts, share one database.
+ * What SQLite keeps in process memory (signature nonces, rate windows, "work is ready" wakeups)
+ * lives in the database here — nonce and rate-window tables, LISTEN/NOTIFY — and every limit is
+ * checked under a row or advisory lock, so it holds across processes, not just within one.
+ */
+export class PostgresStore implements TaskStore {
+  readonly capabilities: StoreCapabilities = { sharedAcrossProcesses: true };
+  /** Names this instance in NOTIFY payloads, so it does not wake its own listeners twice. */
+  private readonly instance = randomUUID();
+  private readonly partitions = new DayPartitions();
+  private readonly tasks: PgTasks;
+  private readonly queue: PgQueue;
+  private readonly fleet: PgFleet;
+  private readonly workListeners = new Set<() => void>();
+  private unlisten: (() => Promise<void>) | undefined;
+
+  private constructor(private readonly sql: Sql) {
+    this.tasks = new PgTasks(sql, this.partitions, this.instance);
+    this.queue = new PgQueue(sql);
+    this.fleet = new PgFleet(sql);
+  }
+
+  /** Connect, migrate (safe when several processes start at once), and listen for new work. */
+  static async open(url: string, options: { max?: number } = {}): Promise<PostgresStore> {
+    const sql = connect(url, options);
+    try {
+      await migrate(sql);
+      const store = new PostgresStore(sql);
+      await store.partitions.prepare(sql, Date.now());
+      const listening = await sql.listen(WORK_CHANNEL, (payload) => store.wake(payload));
+      store.unlisten = () => listening.unlisten();
+      return store;
+    } catch (err) {
+      await sql.end({ timeout: 5 });
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.workListeners.clear();
+    await this.unlisten?.().catch(() => {});
+    await this.sql.end({ timeout: 5 });
+  }
+
+  /** For tests and tools: the connection pool. */
+  get raw(): Sql {
+    return this.sql;
+  }
+
+  async createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account> {
+    const [row] = await this.sql`INSERT INTO accounts (uid, name, created_at) VALUES (${input.uid}, ${input.name}, ${input.createdAt}) RETURNING *`;
+    return toAccount(row)!;
+  }
+
+  async getAccount(id: number): Promise<Account | undefined> {
+    return toAccount((await this.sql`SELECT * FROM accounts WHERE id = ${id}`)[0]);
+  }
+
+  async findAccountByName(name: string): Promise<Account | undefined> {
+    return toAccount((await this.sql`SELECT * FROM accounts WHERE name = ${name}`)[0]);
+  }
+
+  async setServiceState(accountId: number, product: Product, state: ServiceState): Promise<void> {
+    const column = product === 'cdn' ? 'cdn_service' : 'vod_service';
+    await this.sql`UPDATE accounts SET ${this.sql.unsafe(column)} = ${state} WHERE id = ${accountId}`;
+  }
+
+  async createAccessKey(k: AccessKey): Promise<void> {
+    await this.sql`
+      INSERT INTO access_keys (access_key_id, secret, account_id, user_name, active, created_at)
+      VALUES (${k.accessKeyId}, ${k.secret}, ${k.accountId}, ${k.userName}, ${k.active}, ${k.createdAt})`;
+  }
+
+  async findAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    return toKey((await this.sql`SELECT * FROM access_keys WHERE access_key_id = ${accessKeyId}`)[0]);
+  }
+
+  async listAccessKeys(accountId: number): Promise<AccessKey[]> {
+    const rows = await this.sql`SELECT * FROM access_keys WHERE account_id = ${accountId} ORDER BY created_at, access_key_id`;
+    return rows.map((r) => toKey(r)!);
+  }
+
+  /**
+   * One statement, exact under concurrency: a new nonce inserts; a used one whose expiry has
+   * passed is taken over (the update returns a row); a live one conflicts and returns nothing.
+   */
+  async useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean> {
+    const rows = await this.sql`
+      INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (${accessKeyId}, ${nonce}, ${expiresAt})
+      ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
+       WHERE nonces.expires_at < ${Date.now()}::bigint
+      RETURNING 1`;
+    return rows.length > 0;
+  }
+
+  /**
+   * Fixed one-second windows as (key, second) counter rows. The upsert increments only while
+   * under the limit and row-locks while it does, so N processes together allow exactly
+   * `perSecond` calls per key per second; no row back means refused.
+   */
+  async takeRate(key: string, perSecond: number, now: number): Promise<number> {
+    const second = Math.floor(now / 1000);
+    const rows = await this.sql`
+      INSERT INTO rate_windows (key, second, count) VALUES (${key}, ${second}, 1)
+      ON CONFLICT (key, second) DO UPDATE SET count = rate_windows.count + 1
+       WHERE rate_windows.count < ${perSecond}::int
+      RETURNING count`;
+    return rows.length > 0 ? 0 : (second + 1) * 1000 - now;
+  }
+
+  async addDomain(d: Domain): Promise<void> {
+    await this.sql`
+      INSERT INTO domains (name, account_id, product, origin, online, node_group, created_at)
+      VALUES (${d.name}, ${d.accountId}, ${d.product}, ${d.origin}, ${d.online}, ${d.nodeGroup}, ${d.createdAt})`;
+  }
+
+  async findDomain(name: string): Promise<Domain | undefined> {
+    return toDomain((await this.sql`SELECT * FROM domains WHERE name = ${name}`)[0]);
+  }
+
+  async listDomains(accountId?: number): Promise<Domain[]> {
+    const rows = accountId === undefined
+      ? await this.sql`SELECT * FROM domains ORDER BY name`
+      : await this.sql`SELECT * FROM domains WHERE account_id = ${accountId} ORDER BY name`;
+    return rows.map((r) => toDomain(r)!);
+  }
+
+  async setDomainOnline(name: string, online: boolean): Promise<boolean> {
+    return (await this.sql`UPDATE domains SET online = ${online} WHERE name = ${name}`).count > 0;
+  }
+
+  async addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode> {
+    return this.fleet.add(node);
+  }
+
+  async listNodes(): Promise<CacheNode[]> {
+    return this.fleet.list();
+  }
+
+  async setNodeEnabled(name: string, enabled: boolean): Promise<boolean> {
+    return this.fleet.setEnabled(name, enabled);
+  }
+
+  async removeNode(name: string): Promise<boolean> {
+    return this.fleet.remove(name);
+  }
+
+  async dispatchPending(now: number, limit: number): Promise<number> {
+    return this.queue.dispatch(now, limit);
+  }
+
+  async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
+    return this.queue.claim(owner, now, leaseMs, limit);
+  }
+
+  async reapLeases(now: number): Promise<number> {
+    return this.queue.reap(now);
+  }
+
+  async renewLeases(leases: string[], until: number): Promise<void> {
+    if (leases.length > 0) await this.queue.renew(leases, until);
+  }
+
+  async recordOutcomes(now: number, results: AttemptResult[]): Promise<void> {
+    await this.queue.record(now, results);
+  }
+
+  async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
+    return this.queue.attemptsOfTasks(accountId, product, taskIds, from);
+  }
+
+  /**
+   * Listeners run when any process commits a submit: the submit's transaction NOTIFYs, and
+   * every store LISTENs on a dedicated connection (postgres.js re-listens after a reconnect).
+   * This process's own submits wake its listeners directly, without waiting for the round trip.
+   */
+  onWork(listener: () => void): () => void {
+    this.workListeners.add(listener);
+    return () => this.workListeners.delete(listener);
+  }
+
+  /** `from`: the NOTIFY payload; absent for this process's own submits. */
+  private wake(from?: string): void {
+    if (from === this.instance) return;
+    for (const listener of this.workListeners) {
+      if (from === undefined) listener();
+      else {
+        // Called from the LISTEN connection's data handler: a throwing listener must not break it.
+        try { listener(); } catch (err) { queueMicrotask(() => { throw err; }); }
+      }
+    }
+  }
+
+  async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
+    const outcome = await this.tasks.submit(batch);
+    if (outcome.ok) this.wake();
+    return outcome;
+  }
+
+  async queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }> {
+    return this.tasks.queryItems(q);
+  }
+
+  async itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]> {
+    return this.tasks.itemsOfTasks(accountId, product, taskIds, from);
+  }
+
+  async usage(buckets: string[]): Promise<Record<string, number>> {
+    return this.tasks.usage(buckets);
+  }
+
+  /**
+   * Retention: whole day partitions before `before` are dropped and the day it cuts through is
+   * trimmed by created_at (partitions.ts), so no statement visits the whole items table. Tasks
+   * go by their created_at index; expired counters, nonces and old rate windows follow.
+   */
+  async sweep(before: number, now: number): Promise<{ items: number }> {
+    const items = await this.partitions.dropBefore(this.sql, before);
+    await this.sql`DELETE FROM tasks WHERE created_at < ${before}`;
+    await this.sql`DELETE FROM usage_counters WHERE expires_at < ${now}`;
+    await this.sql`DELETE FROM nonces WHERE expires_at < ${now}`;
+    await this.sql`DELETE FROM rate_windows WHERE second < ${Math.floor(now / 1000) - RATE_WINDOW_KEEP_S}`;
+    await this.partitions.prepare(this.sql, now);
+    return { items };
+  }
+}

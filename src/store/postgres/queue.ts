@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { SubmitType } from '../../domain/object-path.js';
+import { deriveStatus } from '../../domain/progress.js';
+import type { Product } from '../../spec/types.js';
+import type { AttemptResult, ClaimedAttempt, NodeAttemptRow } from '../port.js';
+import { toNode, validTaskIds, type Db, type Sql } from './rows.js';
+
+/**
+ * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by
+ * workers in many processes. Dispatch and claim take rows with FOR UPDATE SKIP LOCKED, so two
+ * workers never take the same item or attempt and never wait on each other; outcomes count only
+ * while the attempt is still leased under the caller's token, as in the SQLite queue.
+ *
+ * Attempts carry their item's created_at (the partition key of both tables), so every join from
+ * an attempt to its item names one day partition.
+ */
+export class PgQueue {
+  constructor(private readonly sql: Sql) {}
+
+  async dispatch(now: number, limit: number): Promise<number> {
+    return this.sql.begin(async (tx) => {
+      const rows = await tx<{ id: number; created_at: number; area: string | null; grp: string | null }[]>`
+        SELECT i.id, i.created_at, t.area, d.node_group AS grp
+          FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
+         WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ${limit}
+           FOR UPDATE OF i SKIP LOCKED`;
+      if (rows.length === 0) return 0;
+      const groups = [...new Set(rows.map((r) => r.grp ?? 'default'))];
+      const nodes = await tx<{ id: number; area: string; node_group: string }[]>`
+        SELECT id, area, node_group FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id`;
+      const att = { item: [] as number[], created: [] as number[], node: [] as number[] };
+      const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
+      for (const r of rows) {
+        const group = r.grp ?? 'default';
+        // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
+        const inScope = nodes.filter((n) => n.node_group === group && (!r.area || n.area === r.area));
+        for (const n of inScope) (att.item.push(r.id), att.created.push(r.created_at), att.node.push(n.id));
+        scope.id.push(r.id);
+        scope.created.push(r.created_at);
+        scope.total.push(inScope.length);
+        scope.status.push(deriveStatus({ total: inScope.length, applied: 0, failed: 0 }));
+        scope.description.push(inScope.length === 0 ? 'Internal Error' : '');
+      }
+      if (att.item.length > 0) {
+        await tx`
+          INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at)
+          SELECT i, c, n, 'pending', 0, ${now} FROM unnest(${att.item}::bigint[], ${att.created}::bigint[], ${att.node}::int[]) AS u(i, c, n)
+          ON CONFLICT DO NOTHING`;
+      }
+      await tx`
+        UPDATE items SET nodes_total = u.total, status = u.status, description = u.description
+          FROM unnest(${scope.id}::bigint[], ${scope.created}::bigint[], ${scope.total}::int[], ${scope.status}::text[], ${scope.description}::text[])
+               AS u(id, created_at, total, status, description)
+         WHERE items.id = u.id AND items.created_at = u.created_at`;
+      return rows.length;
+    });
+  }
+
+  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
+    // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
+    // while its first try was still running can only have the later outcome counted.
+    const lease = `${owner}/${randomUUID()}`;
+    // One statement: lease the due attempts nobody else is taking right now, then read what the
+    // drivers need. An attempt whose item is gone is not returned (retention drops attempts first).
+    const rows = await this.sql<Record<string, unknown>[]>`
+      WITH due AS (
+        SELECT item_id, node_id, item_created_at FROM node_attempts
+         WHERE state = 'pending' AND lease_owner IS NULL AND next_run_at <= ${now}
+         ORDER BY next_run_at LIMIT ${limit}
+           FOR UPDATE SKIP LOCKED
+      ), leased AS (
+        UPDATE node_attempts a SET lease_owner = ${lease}, lease_until = ${now + leaseMs}
+          FROM due
+         WHERE a.item_id = due.item_id AND a.node_id = due.node_id AND a.item_created_at = due.item_created_at
+        RETURNING a.item_id, a.item_created_at, a.node_id, a.attempts, a.next_run_at
+      )
+      SELECT l.item_id, l.node_id, l.attempts, i.task_id::text AS task_id, i.object_type, i.object_path, i.domain,
+             t.force, t.with_header, d.origin,
+             n.name, n.driver, n.address, n.node_group, n.area, n.enabled, n.options, n.created_at
+        FROM leased l
+        JOIN items i ON i.id = l.item_id AND i.created_at = l.item_created_at
+        JOIN tasks t ON t.id = i.task_id
+        JOIN nodes n ON n.id = l.node_id
+        LEFT JOIN domains d ON d.name = i.domain
+       ORDER BY l.next_run_at, l.item_id, l.node_id`;
+    return rows.map((j) => ({
+      itemId: j.item_id as number, nodeId: j.node_id as number, lease, attempts: j.attempts as number, taskId: j.task_id as string,
+      objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
+      force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null,
+      node: toNode({ ...j, id: j.node_id }),
+    }));
+  }
+
+  async reap(now: number): Promise<number> {
+    const res = await this.sql`UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ${now}`;
+    return res.count;
+  }
+
+  async renew(leases: string[], until: number): Promise<void> {
+    await this.sql`UPDATE node_attempts SET lease_until = ${until} WHERE lease_owner = ANY(${leases}::text[]) AND state = 'pending'`;
+  }
+
+  async record(now: number, results: AttemptResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const col = <T>(f: (r: AttemptResult) => T) => results.map(f);
+    await this.sql.begin(async (tx) => {
+      const done = await tx<{ item_id: number; item_created_at: number; state: string; description: string | null }[]>`
+        UPDATE node_attempts a SET
+               state = CASE r.state WHEN 'retry' THEN 'pending' ELSE r.state END,
+               attempts = a.attempts + 1,
+               applied_at = CASE WHEN r.state = 'applied' THEN ${now}::bigint ELSE a.applied_at END,
+               last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
+               next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at ELSE a.next_run_at END,
+               lease_owner = NULL, lease_until = NULL
+          FROM unnest(${col((r) => r.itemId)}::bigint[], ${col((r) => r.nodeId)}::int[], ${col((r) => r.lease)}::text[],
+                      ${col((r) => r.state)}::text[], ${col((r) => (r.state === 'applied' ? null : r.error))}::text[],
+                      ${col((r) => (r.state === 'retry' ? r.nextRunAt : null))}::bigint[],
+                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[])
+               AS r(item_id, node_id, lease, state, error, next_run_at, description)
+         WHERE a.item_id = r.item_id AND a.node_id = r.node_id AND a.state = 'pending' AND a.lease_owner = r.lease
+        RETURNING a.item_id, a.item_created_at, r.state, r.description`;
+      const byItem = new Map<number, { created: number; applied: number; failed: number; description: string | null }>();
+      for (const d of done) {
+        if (d.state === 'retry') continue;
+        const c = byItem.get(d.item_id) ?? { created: d.item_created_at, applied: 0, failed: 0, description: null };
+        if (d.state === 'applied') c.applied++;
+        else (c.failed++, (c.description ??= d.description));
+        byItem.set(d.item_id, c);
+      }
+      await adjustCounts(tx, [...byItem].map(([id, c]) => ({ id, ...c, total: 0 })));
+    });
+  }
+
+  async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
+    const ids = validTaskIds(taskIds);
+    if (ids.length === 0) return [];
+    const rows = await this.sql<Record<string, unknown>[]>`
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
+             n.name, n.driver, n.node_group, a.node_id
+        FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
+        LEFT JOIN nodes n ON n.id = a.node_id
+       WHERE i.task_id = ANY(${ids}::bigint[]) AND i.account_id = ${accountId} AND i.product = ${product} AND i.created_at >= ${from}
+       ORDER BY i.task_id, i.id, a.node_id`;
+    return rows.map((r) => ({
+      taskId: r.task_id as string, itemId: r.item_id as number, objectPath: r.object_path as string,
+      node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
+      state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
+      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+    }));
+  }
+}
+
+/** A change to one item's node counts: added to applied/failed/total (total is usually 0). */
+export interface CountChange {
+  id: number;
+  created: number;
+  applied: number;
+  failed: number;
+  total: number;
+  /** Set as the item's description if it has none yet (the first failure's). */
+  description: string | null;
+}
+
+/**
+ * Apply count changes and re-derive each item's status column (domain/progress.ts) in the same
+ * transaction. Item rows are locked in id order first: two transactions touching the same items
+ * then queue up instead of deadlocking.
+ */
+export async function adjustCounts(tx: Db, changes: CountChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const c = [...changes].sort((x, y) => x.id - y.id);
+  const ids = c.map((x) => x.id);
+  const created = c.map((x) => x.created);
+  await tx`
+    SELECT 1 FROM items i JOIN unnest(${ids}::bigint[], ${created}::bigint[]) AS u(id, created_at)
+        ON i.id = u.id AND i.created_at = u.created_at
+     ORDER BY i.id FOR UPDATE OF i`;
+  const rows = await tx<{ id: number; created_at: number; nodes_total: number | null; nodes_applied: number; nodes_failed: number }[]>`
+    UPDATE items i SET nodes_applied = i.nodes_applied + u.applied, nodes_failed = i.nodes_failed + u.failed,
+           nodes_total = i.nodes_total + u.total,
+           description = CASE WHEN i.description = '' AND u.description IS NOT NULL THEN u.description ELSE i.description END
+      FROM unnest(${ids}::bigint[], ${created}::bigint[], ${c.map((x) => x.applied)}::int[], ${c.map((x) => x.failed)}::int[],
+                  ${c.map((x) => x.total)}::int[], ${c.map((x) => x.description)}::text[])
+           AS u(id, created_at, applied, failed, total, description)
+     WHERE i.id = u.id AND i.created_at = u.created_at
+    RETURNING i.id, i.created_at, i.nodes_total, i.nodes_applied, i.nodes_failed`;
+  if (rows.length === 0) return;
+  await tx`
+    UPDATE items i SET status = u.status
+      FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.created_at)}::bigint[],
+                  ${rows.map((r) => deriveStatus({ total: r.nodes_total, applied: r.nodes_applied, failed: r.nodes_failed }))}::text[])
+           AS u(id, created_at, status)
+     WHERE i.id = u.id AND i.created_at = u.created_at AND i.status <> u.status`;
+}

@@ -1,0 +1,173 @@
+import { deriveStatus } from '../../domain/progress.js';
+import type { Product } from '../../spec/types.js';
+import { pathHash } from '../path-hash.js';
+import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
+import type { DayPartitions } from './partitions.js';
+import { ITEM_COLUMNS, sqlState, toItem, validTaskIds, type Db, type Sql } from './rows.js';
+
+/** Channel for "new work committed"; the payload names the store instance that sent it. */
+export const WORK_CHANNEL = 'refreshd_work';
+/** Advisory lock class (two-int form: class, account id) serializing preload-limited submits. */
+const PRELOAD_LOCK_CLASS = 0x7266_7301;
+const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
+
+/**
+ * Submissions and item queries on PostgreSQL. A submit is one transaction that many API
+ * processes may run at once, so every check that guards a limit locks what it reads:
+ * usage counter rows are upserted and locked in bucket order (no deadlock between submits that
+ * share buckets), and the preload queue count runs under a per-account advisory lock.
+ */
+export class PgTasks {
+  constructor(
+    private readonly sql: Sql,
+    private readonly partitions: DayPartitions,
+    private readonly instance: string,
+  ) {}
+
+  async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        let days: number[] = [];
+        const outcome = await this.sql.begin(async (tx): Promise<SubmitOutcome> => {
+          const refused = (await this.checkUsage(tx, batch)) ?? (await this.checkPreloadQueue(tx, batch));
+          if (refused) return refused;
+          days = await this.partitions.ensure(tx, [batch.createdAt]);
+          await consume(tx, batch);
+          const taskIds = await insertTasks(tx, batch);
+          await tx`SELECT pg_notify(${WORK_CHANNEL}, ${this.instance})`; // delivered on commit
+          return { ok: true, taskIds };
+        });
+        if (outcome.ok) this.partitions.remember(days);
+        return outcome;
+      } catch (err) {
+        // 23514 "no partition of relation found for row": another process's retention dropped
+        // a day this process thought it had; ensure() checks the catalog again on the retry.
+        if (attempt === 1 && sqlState(err) === '23514') {
+          this.partitions.forget(batch.createdAt);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Lock the counters (creating missing ones at 0) and check every consumption against them. */
+  private async checkUsage(tx: Db, batch: SubmitBatch): Promise<SubmitOutcome | undefined> {
+    if (batch.consume.length === 0) return undefined;
+    const expiry = new Map<string, number>();
+    for (const c of batch.consume) expiry.set(c.bucket, Math.max(expiry.get(c.bucket) ?? 0, c.expiresAt));
+    const buckets = [...expiry.keys()];
+    // ON CONFLICT DO UPDATE locks each existing row and returns its latest committed value; the
+    // ORDER BY fixes the locking order. A refused submit leaves zero rows behind, which read as 0.
+    const rows = await tx<{ bucket: string; used: number }[]>`
+      INSERT INTO usage_counters (bucket, used, expires_at)
+      SELECT b, 0, e FROM unnest(${buckets}::text[], ${buckets.map((b) => expiry.get(b)!)}::bigint[]) AS u(b, e) ORDER BY b
+      ON CONFLICT (bucket) DO UPDATE SET used = usage_counters.used
+      RETURNING bucket, used`;
+    const used = new Map(rows.map((r) => [r.bucket, r.used]));
+    for (const c of batch.consume) {
+      if ((used.get(c.bucket) ?? 0) + c.amount > c.limit) return { ok: false, exceeded: c.bucket };
+    }
+    return undefined;
+  }
+
+  private async checkPreloadQueue(tx: Db, batch: SubmitBatch): Promise<SubmitOutcome | undefined> {
+    if (batch.preloadQueueLimit === undefined) return undefined;
+    await tx`SELECT pg_advisory_xact_lock(${PRELOAD_LOCK_CLASS}::int, ${batch.accountId}::int)`;
+    const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
+    const [{ n }] = await tx<{ n: number }[]>`
+      SELECT count(*) AS n FROM items
+       WHERE account_id = ${batch.accountId} AND product = ${batch.product} AND object_type = 'preload'
+         AND status IN ('Pending', 'Refreshing')`;
+    return n + adding > batch.preloadQueueLimit ? { ok: false, queueFull: true } : undefined;
+  }
+
+  async queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }> {
+    const sql = this.sql;
+    const filters = [];
+    if (q.taskId !== undefined) {
+      if (validTaskIds([q.taskId]).length === 0) return { total: 0, rows: [] };
+      filters.push(sql`AND task_id = ${q.taskId}::bigint`);
+    }
+    if (q.objectPath !== undefined) filters.push(sql`AND path_hash = ${pathHash(q.objectPath)} AND object_path = ${q.objectPath}`);
+    if (q.objectType !== undefined) filters.push(sql`AND object_type = ${q.objectType}`);
+    if (q.status !== undefined) filters.push(sql`AND status = ${q.status}`);
+    if (q.domains !== undefined) filters.push(sql`AND domain = ANY(${q.domains}::text[])`);
+    const where = sql`account_id = ${q.accountId} AND product = ${q.product} AND created_at BETWEEN ${q.from} AND ${q.to} ${filters.length > 0 ? filters : sql``}`;
+    // Count and page run side by side on two pooled connections.
+    const [[{ n }], rows] = await Promise.all([
+      sql<{ n: number }[]>`SELECT count(*) AS n FROM items WHERE ${where}`,
+      sql`SELECT ${sql.unsafe(ITEM_COLUMNS)} FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    ]);
+    return { total: n, rows: rows.map(toItem) };
+  }
+
+  async itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]> {
+    const ids = validTaskIds(taskIds);
+    if (ids.length === 0) return [];
+    const rows = await this.sql`
+      SELECT ${this.sql.unsafe(ITEM_COLUMNS)} FROM items
+       WHERE task_id = ANY(${ids}::bigint[]) AND account_id = ${accountId} AND product = ${product} AND created_at >= ${from}
+       ORDER BY items.task_id, id`;
+    return rows.map(toItem);
+  }
+
+  async usage(buckets: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const b of buckets) out[b] = 0;
+    if (buckets.length === 0) return out;
+    const rows = await this.sql<{ bucket: string; used: number }[]>`SELECT bucket, used FROM usage_counters WHERE bucket = ANY(${buckets}::text[])`;
+    for (const r of rows) out[r.bucket] = r.used;
+    return out;
+  }
+}
+
+async function consume(tx: Db, batch: SubmitBatch): Promise<void> {
+  if (batch.consume.length === 0) return;
+  const amounts = new Map<string, number>();
+  for (const c of batch.consume) amounts.set(c.bucket, (amounts.get(c.bucket) ?? 0) + c.amount);
+  await tx`
+    UPDATE usage_counters c SET used = c.used + u.amount
+      FROM unnest(${[...amounts.keys()]}::text[], ${[...amounts.values()]}::bigint[]) AS u(bucket, amount)
+     WHERE c.bucket = u.bucket`;
+}
+
+/** Tasks get their ids in one round trip, ascending in batch order; items follow in one insert. */
+async function insertTasks(tx: Db, batch: SubmitBatch): Promise<string[]> {
+  const n = batch.tasks.length;
+  if (n === 0) return [];
+  const seq = await tx<{ id: string }[]>`
+    SELECT nextval(pg_get_serial_sequence('tasks', 'id'))::text AS id FROM generate_series(1, ${n}::int)`;
+  const ids = seq.map((r) => r.id).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+  const t = batch.tasks;
+  // Booleans travel as 0/1: postgres.js would type a JS boolean array as a scalar boolean.
+  await tx`
+    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, item_count, ${batch.createdAt}
+      FROM unnest(${ids}::bigint[], ${t.map((x) => x.domain)}::text[], ${t.map((x) => x.objectType)}::text[],
+                  ${t.map((x) => +x.force)}::int[], ${t.map((x) => x.area)}::text[], ${t.map((x) => +x.l2Preload)}::int[],
+                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => x.paths.length)}::int[])
+           AS u(id, domain, object_type, force, area, l2_preload, with_header, item_count)`;
+  const itemTask: string[] = [];
+  const itemDomain: string[] = [];
+  const itemType: string[] = [];
+  const itemPath: string[] = [];
+  const itemHash: number[] = [];
+  t.forEach((task, i) => {
+    for (const p of task.paths) {
+      itemTask.push(ids[i]);
+      itemDomain.push(task.domain);
+      itemType.push(task.objectType);
+      itemPath.push(p);
+      itemHash.push(pathHash(p));
+    }
+  });
+  // Rows are read from unnest in array order, so item ids ascend in the order paths were given.
+  await tx`
+    INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
+    SELECT task_id, ${batch.accountId}, ${batch.product}, domain, object_type, object_path, path_hash, ${batch.createdAt}, ${PENDING}
+      FROM unnest(${itemTask}::bigint[], ${itemDomain}::text[], ${itemType}::text[], ${itemPath}::text[], ${itemHash}::bigint[])
+           AS u(task_id, domain, object_type, object_path, path_hash)`;
+  return ids;
+}

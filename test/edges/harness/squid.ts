@@ -1,0 +1,120 @@
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { EdgeNode } from '../../../src/edges/driver.js';
+import { freePort, requireBinary, startDaemon, waitForPort } from './process.js';
+
+/**
+ * A real Squid 5.7 accelerator in front of the test origin, from the config tested in
+ * research/edges.md §9 (up_squid), minus HTCP (a fixed UDP port would collide between runs).
+ * `squid -N` keeps the one process in the foreground, so the test owns its PID.
+ */
+export interface SquidEdge {
+  node: EdgeNode;
+  port: number;
+  dir: string;
+  config: string;
+  /** Tail of Squid's cache.log, for assertion messages. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startSquid(originPort: number): Promise<SquidEdge> {
+  const bin = requireBinary('squid');
+  requireBinary('squid-purge'); // the driver's on-box pattern purge, tested against this instance
+  const dir = mkdtempSync(join(tmpdir(), 'refreshd-squid-'));
+  try {
+    return await launch(bin, dir, originPort);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function launch(bin: string, dir: string, originPort: number): Promise<SquidEdge> {
+  mkdirSync(join(dir, 'cache'));
+  mkdirSync(join(dir, 'logs'));
+  const port = await freePort();
+  const config = join(dir, 'squid.conf');
+  // Squid takes no comments at the end of a line: keep every comment on its own line.
+  writeFileSync(config, `
+http_port 127.0.0.1:${port} accel defaultsite=127.0.0.1 vhost
+cache_peer 127.0.0.1 parent ${originPort} 0 no-query no-digest originserver name=origin
+cache_peer_access origin allow all
+# every Host goes to the one origin peer, never to DNS
+never_direct allow all
+# an acl of type 'method PURGE' must exist for PURGE to be accepted at all
+acl PURGE method PURGE
+http_access allow PURGE localhost
+http_access deny PURGE
+http_access allow all
+htcp_port 0
+icp_port 0
+pinger_enable off
+cache_mem 16 MB
+cache_dir ufs ${dir}/cache 64 16 256
+pid_filename ${dir}/squid.pid
+access_log stdio:${dir}/logs/access.log squid
+cache_log ${dir}/logs/cache.log
+cache_store_log none
+coredump_dir ${dir}
+netdb_filename none
+visible_hostname edge-squid
+shutdown_lifetime 0 seconds
+`);
+  // Started as root, Squid drops to cache_effective_user 'proxy': it must own everything here.
+  if (userInfo().uid === 0) chownTree(dir, 'proxy');
+  const init = spawnSync(bin, ['-z', '-N', '-f', config], { encoding: 'utf8', timeout: 15_000 });
+  if (init.status !== 0) throw new Error(`squid -z failed (${init.status}): ${init.stderr}${init.stdout}`);
+  const daemon = startDaemon(bin, ['-N', '-f', config]);
+  const log = () => {
+    try {
+      return readFileSync(join(dir, 'logs/cache.log'), 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await Promise.race([
+      waitForPort(port, 15_000),
+      new Promise((_, reject) => daemon.child.once('exit', (code) => reject(new Error(`squid exited (${code}): ${daemon.output()}${log()}`)))),
+    ]);
+  } catch (err) {
+    await stopSquid(daemon.child);
+    throw err;
+  }
+  return {
+    node: { id: 2, name: 'squid-test', driver: 'squid', address: `127.0.0.1:${port}`, options: {} },
+    port,
+    dir,
+    config,
+    log,
+    stop: async () => {
+      await stopSquid(daemon.child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** SIGINT is Squid's immediate shutdown (~1.5 s); SIGTERM waits out shutdown_lifetime and more. */
+function stopSquid(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 4000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGINT');
+  });
+}
+
+function chownTree(path: string, user: string): void {
+  const id = spawnSync('id', ['-u', user], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' });
+  if (id.status !== 0) throw new Error(`user ${user} is missing; the squid package creates it`);
+  const [uid, g] = [Number(id.stdout), Number(gid.stdout)];
+  const walk = (p: string) => {
+    chownSync(p, uid, g);
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
+  };
+  walk(path);
+}

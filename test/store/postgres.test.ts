@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NewTask, SubmitBatch } from '../../src/store/port.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { storeContract } from './contract.js';
+import { startPgCluster } from './pg-cluster.js';
+
+// One throwaway server for the file; every store opened here gets its own empty database.
+const cluster = await startPgCluster();
+after(() => cluster.stop());
+
+storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+
+describe('PostgresStore across processes (two pools on one database)', () => {
+  let url: string;
+  let one: PostgresStore;
+  let two: PostgresStore;
+  let account: number;
+  const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+  const task = (paths: string[]): NewTask => ({ domain: 'x.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths });
+  const batch = (createdAt: number, paths: string[], extra: Partial<SubmitBatch> = {}): SubmitBatch => ({
+    accountId: account, product: 'cdn', createdAt, consume: [], tasks: [task(paths)], ...extra,
+  });
+
+  before(async () => {
+    url = await cluster.createDatabase();
+    // Both open at once against an empty database: the migration lock lets exactly one migrate.
+    const opened = await Promise.all([PostgresStore.open(url), PostgresStore.open(url), PostgresStore.open(url)]);
+    [one, two] = opened;
+    await opened[2].close();
+    account = (await one.createAccount({ uid: '1000000000000009', name: 'x', createdAt: T0 })).id;
+    await one.addDomain({ name: 'x.example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: T0 });
+    for (let i = 0; i < 4; i++) {
+      await one.addNode({ name: `n${i}`, driver: 'simulated', address: `s/${i}`, group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+    }
+  });
+  after(async () => {
+    await one?.close();
+    await two?.close();
+  });
+
+  it('migrations ran once', async () => {
+    const rows = await one.raw`SELECT version FROM schema_migrations ORDER BY version`;
+    assert.deepEqual(rows.map((r) => r.version), [1]);
+  });
+
+  it('a rate limit of 5 per second holds across both', async () => {
+    const t = 1_900_000_000_100;
+    const calls = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? one : two).takeRate('shared', 5, t + i));
+    const waits = await Promise.all(calls);
+    assert.equal(waits.filter((w) => w === 0).length, 5);
+    assert.ok(waits.every((w) => w === 0 || (w > 800 && w <= 900)));
+    assert.equal(await two.takeRate('shared', 5, t + 1000), 0, 'the next second is a new window');
+  });
+
+  it('a nonce used by one is refused by the other', async () => {
+    const results = await Promise.all([one, two, one, two].map((s) => s.useNonce('LTAIx', 'nonce-1', Date.now() + 60_000)));
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+
+  it('concurrent submits from both against one counter never overshoot', async () => {
+    const bucket = { bucket: 'day:shared', amount: 2, limit: 21, expiresAt: T0 + 86_400_000 };
+    const other = { bucket: 'minute:shared', amount: 1, limit: 1000, expiresAt: T0 + 86_400_000 };
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 === 0 ? one : two).submit(batch(T0, [`x.example.com/c${i}`], { consume: i % 3 === 0 ? [bucket, other] : [other, bucket] })),
+      ),
+    );
+    assert.equal(results.filter((r) => r.ok).length, 10);
+    assert.deepEqual(await two.usage(['day:shared', 'minute:shared']), { 'day:shared': 20, 'minute:shared': 10 });
+    const ids = results.flatMap((r) => (r.ok ? r.taskIds : []));
+    assert.equal(new Set(ids).size, 10, 'task ids are unique across processes');
+    assert.ok(ids.every((id) => /^\d{11}$/.test(id) && BigInt(id) >= 17000000001n));
+  });
+
+  it('the preload queue limit holds across both', async () => {
+    const pre = (s: PostgresStore, i: number) =>
+      s.submit({ ...batch(T0, [`x.example.com/pre${i}`]), tasks: [{ ...task([`x.example.com/pre${i}`]), objectType: 'preload' }], preloadQueueLimit: 3 });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pre(i % 2 ? one : two, i)));
+    assert.equal(results.filter((r) => r.ok).length, 3);
+  });
+
+  it('claims from both never hand out the same attempt', async () => {
+    assert.ok((await one.submit(batch(T0 + 10, Array.from({ length: 20 }, (_, i) => `x.example.com/w${i}`)))).ok);
+    const dispatched = await Promise.all([one.dispatchPending(T0 + 20, 1000), two.dispatchPending(T0 + 20, 1000), one.dispatchPending(T0 + 20, 1000)]);
+    const items = 10 + 3 + 20;
+    assert.equal(dispatched.reduce((a, b) => a + b, 0), items, 'each item dispatched once');
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).claimAttempts(`w${i}`, T0 + 30, 60_000, 25)));
+    const keys = claims.flat().map((c) => `${c.itemId}/${c.nodeId}`);
+    assert.equal(keys.length, items * 4, 'every attempt was claimed');
+    assert.equal(new Set(keys).size, keys.length, 'no attempt was claimed twice');
+    // Outcomes recorded from both at once; every item ends Complete.
+    await Promise.all(claims.map((batch, i) =>
+      (i % 2 ? two : one).recordOutcomes(T0 + 40, batch.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' as const }))),
+    ));
+    const all = await two.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 100 });
+    assert.equal(all.total, items);
+    assert.ok(all.rows.every((r) => r.counts.total === 4 && r.counts.applied === 4), 'counts summed across processes');
+    assert.equal((await one.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 1, status: 'Complete' })).total, items);
+  });
+
+  it('a submit on one wakes work listeners on the other', async () => {
+    let woken = 0;
+    const wokenHere = new Promise<void>((resolve) => {
+      const off = two.onWork(() => {
+        woken++;
+        off();
+        resolve();
+      });
+    });
+    let local = 0;
+    const offLocal = one.onWork(() => local++);
+    assert.ok((await one.submit(batch(T0 + 50, ['x.example.com/wake']))).ok);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([wokenHere, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no NOTIFY within 5 s')), 5000)))]);
+    clearTimeout(timer);
+    assert.equal(woken, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(local, 1, 'the submitting process wakes its own listeners once, not again on its own NOTIFY');
+    offLocal();
+  });
+});
+
+describe('PostgresStore retention by day partitions', () => {
+  let store: PostgresStore;
+  let url: string;
+  let account: number;
+  const DAY = 86_400_000;
+  const D0 = Date.UTC(2026, 0, 10); // items_20260110
+  const submit = (createdAt: number, path: string) =>
+    store.submit({ accountId: account, product: 'cdn', createdAt, consume: [], tasks: [{ domain: 'r.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }] });
+  const partitions = async () =>
+    (await store.raw`SELECT relname FROM pg_class WHERE relname ~ '^(items|node_attempts)_2026011[0-2]$' AND relkind = 'r' ORDER BY relname`).map((r) => r.relname as string);
+
+  before(async () => {
+    url = await cluster.createDatabase();
+    store = await PostgresStore.open(url);
+    account = (await store.createAccount({ uid: '1000000000000010', name: 'r', createdAt: D0 })).id;
+    await store.addDomain({ name: 'r.example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: D0 });
+    await store.addNode({ name: 'n', driver: 'simulated', address: 's/1', group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: D0 });
+  });
+  after(() => store?.close());
+
+  it('drops whole days before the cut, trims the day it cuts through, keeps newer rows', async () => {
+    for (const [at, path] of [[D0 + 1000, 'old-1'], [D0 + 2000, 'old-2'], [D0 + DAY + 1000, 'mid-early'], [D0 + DAY + 50_000, 'mid-late'], [D0 + 2 * DAY, 'new']] as const) {
+      assert.ok((await submit(at, `r.example.com/${path}`)).ok);
+    }
+    assert.equal(await store.dispatchPending(D0, 100), 5);
+    assert.deepEqual(await partitions(), [
+      'items_20260110', 'items_20260111', 'items_20260112',
+      'node_attempts_20260110', 'node_attempts_20260111', 'node_attempts_20260112',
+    ]);
+    const { items } = await store.sweep(D0 + DAY + 10_000, D0 + 3 * DAY);
+    assert.equal(items, 3, 'two items of the dropped day, one of the trimmed day');
+    assert.deepEqual(await partitions(), ['items_20260111', 'items_20260112', 'node_attempts_20260111', 'node_attempts_20260112']);
+    const left = await store.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 10 });
+    assert.deepEqual(left.rows.map((r) => r.objectPath), ['r.example.com/new', 'r.example.com/mid-late']);
+    const [{ n }] = await store.raw`SELECT count(*) AS n FROM node_attempts`;
+    assert.equal(n, 2, 'attempts went with their items');
+    const [{ t }] = await store.raw`SELECT count(*) AS t FROM tasks`;
+    assert.equal(t, 2);
+    // A day dropped by retention is recreated if a (late) submit needs it again.
+    assert.ok((await submit(D0 + 5, 'r.example.com/late')).ok);
+    assert.ok((await partitions()).includes('items_20260110'));
+  });
+
+  it('a submit for a day another process dropped recreates it', async () => {
+    const other = await PostgresStore.open(url);
+    try {
+      const at = D0 + 2 * DAY + 5;
+      const sub = (s: PostgresStore, path: string) =>
+        s.submit({ accountId: account, product: 'cdn', createdAt: at, consume: [], tasks: [{ domain: 'r.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }] });
+      assert.ok((await sub(other, 'r.example.com/o1')).ok, 'the other process now knows day 12');
+      await store.sweep(D0 + 3 * DAY, D0 + 3 * DAY);
+      assert.ok(!(await partitions()).includes('items_20260112'));
+      assert.ok((await sub(other, 'r.example.com/o2')).ok, 'retried after "no partition for row"');
+      assert.ok((await partitions()).includes('items_20260112'));
+    } finally {
+      await other.close();
+    }
+  });
+});
