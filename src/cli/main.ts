@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { parseListen } from '../config/config.js';
 import { makeLogger, openStore, startServer, startWorkers } from '../app.js';
+import { registerClientCommands } from './client-commands.js';
 import { registerDomainCommands } from './domain-commands.js';
 import { registerNodeCommands } from './node-commands.js';
 import { configFrom, storeOptions } from './options.js';
@@ -55,6 +56,7 @@ storeOptions(program.command('worker'))
     process.once('SIGTERM', () => void shutdown());
   });
 
+registerClientCommands(program);
 registerDomainCommands(program);
 registerNodeCommands(program);
 

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { loadProfile, RpcClient, VERSIONS } from './rpc-client.js';
+import { waitForTasks } from './wait.js';
+
+/**
+ * Day-to-day commands that call the API like any client: refresh, preload, tasks, task, quota.
+ * `--json` prints the API's answer for scripts; errors read as sentences with the code beside.
+ */
+interface Common { json?: boolean; product: 'cdn' | 'vod' }
+const product = () => new Option('--product <product>', 'cdn (2018-05-10) or vod (2017-03-21)').choices(['cdn', 'vod']).default('cdn');
+const client = (o: Common) => new RpcClient(loadProfile(), VERSIONS[o.product]);
+const print = (o: Common, json: unknown, text: () => string) => process.stdout.write(o.json ? JSON.stringify(json, null, 2) + '\n' : text());
+
+export function registerClientCommands(program: Command): void {
+  const submitCommand = (name: 'refresh' | 'preload') =>
+    program.command(`${name} [paths...]`)
+      .option('--file <file>', 'read paths from a file, one per line')
+      .option('--wait', 'follow the tasks until every node has confirmed them')
+      .option('--timeout <seconds>', 'give up waiting after this long', '600')
+      .option('--json', 'print JSON')
+      .addOption(product());
+
+  submitCommand('refresh')
+    .description('purge URLs, directories or a regex')
+    .addOption(new Option('--type <type>', 'what the paths are').choices(['file', 'directory', 'regex', 'ignoreparams']).default('file'))
+    .option('--force', 'directories/regex: purge instead of marking stale')
+    .action(async (paths: string[], o: Common & { file?: string; wait?: boolean; timeout: string; type: string; force?: boolean }) => {
+      const type = { file: 'File', directory: 'Directory', regex: 'Regex', ignoreparams: 'IgnoreParams' }[o.type];
+      const action = o.product === 'cdn' ? 'RefreshObjectCaches' : 'RefreshVodObjectCaches';
+      const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined }, 'POST');
+      await finish(o, String(res.RefreshTaskId).split(','), res);
+    });
+
+  submitCommand('preload')
+    .description('warm URLs from the origin into the caches')
+    .addOption(new Option('--area <area>', 'warm only domestic or overseas nodes').choices(['domestic', 'overseas']))
+    .option('--l2', 'warm the L2 tier only')
+    .action(async (paths: string[], o: Common & { file?: string; wait?: boolean; timeout: string; area?: string; l2?: boolean }) => {
+      const action = o.product === 'cdn' ? 'PushObjectCache' : 'PreloadVodObjectCaches';
+      const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), Area: o.area, L2Preload: o.l2 ? 'true' : undefined }, 'POST');
+      await finish(o, String(res.PushTaskId ?? res.PreloadTaskId).split(','), res);
+    });
+
+  program.command('tasks')
+    .description('list refresh and preload rows of the last 3 days, newest first')
+    .option('--domain <domain>', 'only this domain (needs --type)')
+    .addOption(new Option('--type <type>', 'task type').choices(['file', 'directory', 'regex', 'ignoreparams', 'preload']))
+    .addOption(new Option('--status <status>', 'task status (needs --type)').choices(['Complete', 'Refreshing', 'Failed', 'Pending']))
+    .option('--task <id>', 'only rows of this task')
+    .option('--path <path>', 'only rows with exactly this path')
+    .option('--since <time>', 'yyyy-MM-ddTHH:mm:ssZ (with --until)')
+    .option('--until <time>', 'yyyy-MM-ddTHH:mm:ssZ (with --since)')
+    .option('--page <n>', 'page number', '1')
+    .option('--page-size <n>', 'rows per page', '20')
+    .option('--json', 'print JSON')
+    .addOption(product())
+    .action(async (o: Common & Record<string, string | undefined>) => {
+      const res = await client(o).call(o.product === 'cdn' ? 'DescribeRefreshTasks' : 'DescribeVodRefreshTasks', {
+        DomainName: o.domain, ObjectType: o.type, Status: o.status, TaskId: o.task, ObjectPath: o.path,
+        StartTime: o.since, EndTime: o.until, PageNumber: o.page, PageSize: o.pageSize,
+      });
+      const rows: Record<string, string>[] = res.Tasks.CDNTask ?? res.Tasks.Task;
+      print(o, res, () => table(['TASK', 'STATUS', 'PROCESS', 'TYPE', 'CREATED', 'PATH'], rows.map((r) => [r.TaskId, r.Status, r.Process, r.ObjectType, r.CreationTime, r.ObjectPath]))
+        + `page ${res.PageNumber}, ${rows.length} of ${res.TotalCount} rows\n`);
+    });
+
+  program.command('task <id>')
+    .description("one task: every item and every cache node's state, attempts and errors")
+    .option('--json', 'print JSON')
+    .addOption(product())
+    .action(async (id: string, o: Common) => {
+      const res = await client(o).call('DescribeRefreshTaskNodes', { TaskId: id });
+      print(o, res, () => res.Items.map((item: any) =>
+        `${item.ObjectPath}  ${item.Status} ${item.Process}${item.Description ? `  (${item.Description})` : ''}\n` +
+        table(['  NODE', 'STATE', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.State, String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
+      ).join('\n') || `no task ${id} in the last 3 days\n`);
+    });
+
+  program.command('quota')
+    .description("today's quotas and what is left")
+    .option('--json', 'print JSON')
+    .addOption(product())
+    .action(async (o: Common) => {
+      const res = await client(o).call(o.product === 'cdn' ? 'DescribeRefreshQuota' : 'DescribeVodRefreshQuota', {});
+      const kinds = Object.keys(res).filter((k) => k.endsWith('Quota')).map((k) => k.slice(0, -'Quota'.length));
+      print(o, res, () => table(['KIND', 'LEFT', 'OF'], kinds.map((k) => [k, String(res[`${k}Remain`] ?? res[`${k[0].toLowerCase()}${k.slice(1)}Remain`]) /* VOD: blockRemain */, String(res[`${k}Quota`])])));
+    });
+}
+
+function pathsOf(args: string[], file?: string): string {
+  const paths = [...args, ...(file ? readFileSync(file, 'utf8').split(/\r?\n/) : [])].map((p) => p.trim()).filter(Boolean);
+  if (paths.length === 0) throw new Error('give at least one path, or --file');
+  return paths.join('\n');
+}
+
+async function finish(o: Common & { wait?: boolean; timeout: string }, taskIds: string[], res: Record<string, unknown>): Promise<void> {
+  if (!o.wait) {
+    print(o, { ...res, TaskIds: taskIds }, () => taskIds.map((id) => `task ${id}\n`).join(''));
+    return;
+  }
+  const result = await waitForTasks(client(o), taskIds, { timeoutMs: Number(o.timeout) * 1000, out: o.json ? null : process.stderr });
+  print(o, result, () => result.failures.map((f) => `FAILED ${f.objectPath} on ${f.node}: ${f.error} (${f.description})\n`).join(''));
+  if (result.timedOut) {
+    process.stderr.write(`refreshd: gave up waiting after ${o.timeout} s\n`);
+    process.exitCode = 3;
+  } else if (result.tasks.some((t) => t.status === 'Failed')) {
+    process.exitCode = 2;
+  }
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd() + '\n';
+  return line(head) + rows.map(line).join('');
+}
