@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { handleRpc, type ApiDeps } from '../api/dispatch.js';
+import { registerConsole } from './console/index.js';
 
 /** pop-core puts every parameter in the GET query: 1,000 URLs of up to 1,024 characters (protocol.md §4.7). */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -49,6 +50,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     );
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/', handler: rpc });
+  registerConsole(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.setNotFoundHandler(async (request, reply) => {
     reply.code(404).type('application/json;charset=utf-8');

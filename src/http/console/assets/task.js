@@ -1,0 +1,111 @@
+// A task's page: DescribeRefreshTaskNodes for #/task/<id>[,<id>…] — every item of the task with
+// each cache node's state, attempts, last error and applied time, refreshed until all are done.
+
+import { call, productOf } from './api.js';
+import { badge, el, errorBox, fill, poll, progressBar, TERMINAL, timeCell } from './ui.js';
+
+const LIVE_MS = 1500;
+const MAX_IDS = 10;
+
+export function renderTask(root, { creds, args }) {
+  const product = productOf(creds);
+  const ids = String(args[0] ?? '').split(',').map((s) => s.trim()).filter(Boolean).slice(0, MAX_IDS);
+  const title = ids.length === 1 ? `Task ${ids[0]}` : `Tasks ${ids.join(', ')}`;
+  const summary = el('div.task-summary', el('p.muted', 'Loading…'));
+  const live = el('span.live', { hidden: true }, el('span.live-dot', { 'aria-hidden': 'true' }), 'Live: updating until every node is done');
+  const items = el('div.items', { 'aria-busy': 'true' });
+
+  fill(root,
+    el('p.crumbs', el('a', { href: '#/tasks' }, '← All tasks')),
+    el('div.page-head.page-head-row', el('h1', title), live),
+    summary,
+    items);
+
+  if (ids.length === 0) {
+    fill(summary, errorBox({ code: 'MissingParameter', message: 'No task id was given in the address.' }));
+    items.removeAttribute('aria-busy');
+    return undefined;
+  }
+
+  const tick = async () => {
+    try {
+      const res = await call(creds, 'DescribeRefreshTaskNodes', { TaskId: ids.join(',') });
+      const list = res.Items ?? [];
+      if (list.length === 0) {
+        fill(summary, el('p.empty', `No ${product.label} task with ${ids.length === 1 ? 'this id' : 'these ids'} in the last 3 days.`));
+        items.replaceChildren();
+        live.hidden = true;
+        return false;
+      }
+      fill(summary, summaryCard(list));
+      fill(items, list.map(itemCard));
+      const active = list.some((it) => !TERMINAL.has(it.Status));
+      live.hidden = !active;
+      return active;
+    } catch (err) {
+      fill(summary, errorBox(err));
+      live.hidden = true;
+      return false;
+    } finally {
+      items.removeAttribute('aria-busy');
+    }
+  };
+  return poll(tick, LIVE_MS);
+}
+
+function countBy(values) {
+  const counts = new Map();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+}
+
+/** Items by status and node confirmations over all items. */
+function summaryCard(list) {
+  const nodes = list.flatMap((it) => it.Nodes ?? []);
+  const applied = nodes.filter((n) => n.State === 'Applied').length;
+  const failed = nodes.filter((n) => n.State === 'Failed').length;
+  const statuses = countBy(list.map((it) => it.Status));
+  return el('section.card.summary-card', { 'aria-label': 'Summary' },
+    el('dl.stats',
+      el('div', el('dt', 'Items'), el('dd', String(list.length))),
+      el('div', el('dt', 'Status'), el('dd', [...statuses].map(([s, n]) => el('span.stat-status', badge(s), ` ${n}`)))),
+      el('div', el('dt', 'Node confirmations'), el('dd', `${applied} of ${nodes.length} applied`)),
+      el('div', el('dt', 'Node failures'), el('dd', { class: failed ? 'text-bad' : '' }, String(failed))),
+      el('div', el('dt', 'Type'), el('dd', [...new Set(list.map((it) => it.ObjectType))].join(', '))),
+      el('div', el('dt', 'Created'), el('dd', timeCell(list[0].CreationTime)))));
+}
+
+function itemCard(item) {
+  const nodes = item.Nodes ?? [];
+  return el('section.card.item', { dataset: { path: item.ObjectPath, status: item.Status }, 'aria-label': `Item ${item.ObjectPath}` },
+    el('div.item-head',
+      el('div.item-title',
+        el('h2.path', item.ObjectPath),
+        el('p.muted.small', `Task ${item.TaskId} · ${item.ObjectType}`, item.Description ? ` · ${item.Description}` : '')),
+      el('div.item-state', badge(item.Status), progressBar(item.Process, item.Status, `Progress of ${item.ObjectPath}`))),
+    nodes.length
+      ? el('div.table-wrap', el('table.nodes',
+        el('caption.visually-hidden', `Cache nodes for ${item.ObjectPath}`),
+        el('thead', el('tr',
+          el('th', { scope: 'col' }, 'Node'),
+          el('th', { scope: 'col' }, 'Driver'),
+          el('th', { scope: 'col' }, 'Group'),
+          el('th', { scope: 'col' }, 'State'),
+          el('th.num', { scope: 'col' }, 'Attempts'),
+          el('th', { scope: 'col' }, 'Error'),
+          el('th', { scope: 'col' }, 'Applied'))),
+        el('tbody', nodes.map(nodeRow))))
+      : el('p.empty', 'No cache node is in scope for this item (the domain’s group has no enabled node).'));
+}
+
+function nodeRow(n) {
+  const retrying = n.State === 'Pending' && n.Attempts > 0 && n.Error;
+  return el('tr', { dataset: { node: n.Node, state: n.State } },
+    el('td.mono', n.Node),
+    el('td', n.Driver),
+    el('td', n.Group),
+    el('td', badge(n.State), retrying ? el('span.row-note', 'retrying') : null),
+    el('td.num', String(n.Attempts)),
+    el('td.error-cell', n.Error ? el('span.text-bad', n.Error) : el('span.muted', '—')),
+    el('td.nowrap', timeCell(n.AppliedTime)));
+}
