@@ -4,6 +4,7 @@ import { describeTaskNodes } from './actions/describe-task-nodes.js';
 import { describeTaskList } from './actions/describe-tasks.js';
 import { submitPreload } from './actions/submit-preload.js';
 import { submitRefresh } from './actions/submit-refresh.js';
+import { waitForTasks } from './actions/wait-for-tasks.js';
 import type { Handler } from './context.js';
 
 /** Action name → handler, for every action of every product table. */
@@ -18,4 +19,5 @@ export const HANDLERS: Record<string, Handler> = {
   DescribeVodRefreshTasks: describeTaskList,
   DescribeVodRefreshQuota: describeQuota,
   DescribeRefreshTaskNodes: describeTaskNodes,
+  WaitForTasks: waitForTasks,
 };

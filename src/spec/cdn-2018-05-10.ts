@@ -1,4 +1,5 @@
-import { area, describeFilters, describeTaskNodes, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import { area, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import { describeTaskNodes, waitForTasks } from './extensions.js';
 import type { ProductSpec } from './types.js';
 
 /** CDN `2018-05-10`: the refresh, preload and query actions (seeds 000, 001, 003, 004; newest wins). */
@@ -75,5 +76,6 @@ export const CDN: ProductSpec = {
       },
     },
     DescribeRefreshTaskNodes: describeTaskNodes('cdn'),
+    WaitForTasks: waitForTasks('cdn'),
   },
 };

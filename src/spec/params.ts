@@ -61,20 +61,3 @@ export const describeFilters = (opts: { maxPageSize: number; objectTypes: readon
 });
 
 export const TASK_ROW_RESULT = 'TaskId, ObjectPath, ObjectType, Status, Process, CreationTime, Description';
-
-/** The extension action both products carry: each node's state for the items of some tasks. */
-export const describeTaskNodes = (product: 'cdn' | 'vod') => ({
-  name: 'DescribeRefreshTaskNodes',
-  summary: 'refreshd extension: per-node state of every item of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why.',
-  ramAction: `${product}:DescribeRefreshTaskNodes`,
-  resource: '*' as const,
-  rateLimit: { perSecond: 30, error: 'Throttling' as const },
-  params: {
-    TaskId: { type: 'string' as const, required: true, maxLength: 1024, doc: 'Up to 10 task ids, comma-separated.' },
-  },
-  result: {
-    RequestId: 'string',
-    TotalCount: 'integer — items returned',
-    'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime',
-  },
-});

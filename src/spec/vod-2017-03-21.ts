@@ -1,4 +1,5 @@
-import { area, describeFilters, describeTaskNodes, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import { area, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import { describeTaskNodes, waitForTasks } from './extensions.js';
 import type { ProductSpec } from './types.js';
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; protocol.md §8.7). */
@@ -58,5 +59,6 @@ export const VOD: ProductSpec = {
       },
     },
     DescribeRefreshTaskNodes: describeTaskNodes('vod'),
+    WaitForTasks: waitForTasks('vod'),
   },
 };

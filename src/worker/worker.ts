@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/config.js';
 import { toEdgeTarget, type EdgeDriver, type EdgeJob, type Outcome } from '../edges/driver.js';
+import { nodeDuration, nodeOperations } from '../observability/metrics.js';
 import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js';
 import { NodeSlots } from './node-slots.js';
 import { decide } from './retry-policy.js';
@@ -162,7 +163,11 @@ export class Worker {
         origin: c.origin,
       };
       const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.requestTimeoutMs)]);
-      return await driver.execute(c.node, job, signal);
+      const started = performance.now();
+      const outcome = await driver.execute(c.node, job, signal);
+      nodeDuration.observe({ node: c.node.name, driver: c.node.driver }, (performance.now() - started) / 1000);
+      nodeOperations.inc({ node: c.node.name, driver: c.node.driver, outcome: outcome.kind });
+      return outcome;
     } catch (err) {
       return { kind: 'retryable', error: `driver ${c.node.driver} threw: ${(err as Error).message ?? String(err)}` };
     } finally {

@@ -92,6 +92,7 @@ describe('list shapes', () => {
     DescribeRefreshTasks: 'Tasks.CDNTask[]',
     DescribeRefreshTaskById: 'Tasks[]',
     DescribeVodRefreshTasks: 'Tasks.Task[]',
+    WaitForTasks: 'Tasks[]',
   };
   it('are Tasks.CDNTask, bare Tasks and Tasks.Task, and the result table agrees', () => {
     for (const { a } of actions) {
