@@ -1,12 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
 import { EdgeHttpClient } from './edges/http-client.js';
 import { createDrivers } from './edges/registry.js';
 import { buildServer } from './http/server.js';
+import { AuditLog } from './identity/audit.js';
+import { KeyResolver } from './identity/keys.js';
 import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
+import { openVault } from './identity/vault.js';
 import type { TaskStore } from './store/port.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -20,14 +23,21 @@ export async function openStore(config: Config): Promise<TaskStore> {
   return new SqliteStore(join(config.dataDir, 'refreshd.db'));
 }
 
-export function makeLogger(level = process.env.REFRESHD_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: undefined, redact: ['secret', '*.secret', 'accessKeySecret'] });
+/**
+ * JSON lines on stdout (or `destination`, e.g. a buffer in tests). Secrets never reach a log
+ * line in the first place; the redaction is a second guard against a future mistake.
+ */
+export function makeLogger(level = process.env.REFRESHD_LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const redact = ['secret', '*.secret', 'secretCipher', '*.secretCipher', 'accessKeySecret', '*.accessKeySecret', 'AccessKeySecret', '*.AccessKeySecret'];
+  return destination ? pino({ level, base: undefined, redact }, destination) : pino({ level, base: undefined, redact });
 }
 
 export interface Running {
   url: string;
   store: TaskStore;
   root: RootBootstrap;
+  /** Write the audit records still buffered in memory (identity/audit.ts). */
+  flushAudit(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,25 +60,41 @@ export async function startWorkers(config: Config, store: TaskStore, logger: Log
   };
 }
 
-/** Start the API server (and its housekeeping, and by default a worker) on an open store. */
+/**
+ * Start the API server (and its housekeeping, and by default a worker) on an open store.
+ * The master key (REFRESHD_MASTER_KEY in `env`, or `<dataDir>/master.key`) opens AccessKey secrets.
+ */
 export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env, withWorker = true): Promise<Running> {
-  const root = await ensureRootAccount(store, env);
+  const vault = await openVault(store, env, config.dataDir);
+  const root = await ensureRootAccount(store, env, async () => vault);
   const workers = withWorker ? await startWorkers(config, store, logger) : undefined;
-  const app = buildServer({ store, config, logger });
+  const audit = new AuditLog(store, logger);
+  const app = buildServer({ store, config, logger, keys: new KeyResolver(store, vault), audit });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
-  const sweep = () =>
-    store.sweep(Date.now() - config.retentionDays * DAY_MS, Date.now()).catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    const now = Date.now();
+    sweeping = store
+      .sweep(now - config.retentionDays * DAY_MS, now, now - config.auditRetentionDays * DAY_MS)
+      .catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
+  };
+  // Once at start (a server restarted more often than the interval would never sweep), then every 10 minutes.
+  const first = setTimeout(sweep, 0);
   const timer = setInterval(sweep, 10 * 60_000);
   timer.unref();
   return {
     url: `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`,
     store,
     root,
+    flushAudit: () => audit.flush(),
     stop: async () => {
+      clearTimeout(first);
       clearInterval(timer);
       await app.close();
+      await sweeping;
+      await audit.close();
       await workers?.stop();
     },
   };

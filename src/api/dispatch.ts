@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { auditAction, auditParams, type AuditSink } from '../identity/audit.js';
 import { authorize } from '../identity/authorize.js';
+import type { KeyResolver } from '../identity/keys.js';
 import { authenticate, type Authenticated, type KeyRecord } from '../protocol/authenticate.js';
-import { parseParams, type WireRequest } from '../protocol/request.js';
+import { parseParams, type ParsedParams, type WireRequest } from '../protocol/request.js';
 import { errorBody, parseFormat, renderError, renderSuccess, type WireFormat } from '../protocol/serialize.js';
 import { ApiError, missing } from '../spec/errors.js';
 import { productForVersion, PRODUCTS } from '../spec/index.js';
@@ -16,6 +18,10 @@ export interface ApiDeps {
   store: TaskStore;
   config: Config;
   logger: Logger;
+  /** AccessKeys with their secrets opened (identity/keys.ts). */
+  keys: KeyResolver;
+  /** Where every call's audit record goes (identity/audit.ts). */
+  audit?: AuditSink;
   now?: () => number;
 }
 
@@ -32,72 +38,116 @@ export interface RpcAnswer {
   accessKeyId?: string;
 }
 
+/** What one call has learned so far, for its error answer and its audit record. */
+interface CallState {
+  requestId: string;
+  format: WireFormat;
+  product: ProductSpec;
+  /** Set once Version named a product. */
+  routed?: ProductSpec;
+  params?: ParsedParams;
+  /** The AccessKeyId the request names, and its key when one exists (signature checked or not). */
+  namedKeyId?: string;
+  namedKey?: KeyRecord;
+  auth?: Authenticated;
+  action?: ActionSpec;
+}
+
 /**
  * One RPC call end to end: authenticate → route → service state → authorize → rate limit →
  * validate → handler. Every failure becomes a catalogue error; anything unexpected is logged
- * with the RequestId and answered as InternalError, never with its internals.
+ * with the RequestId and answered as InternalError, never with its internals. Every call,
+ * answered or refused, leaves one audit record.
  */
 export async function handleRpc(req: WireRequest, deps: ApiDeps): Promise<RpcAnswer> {
   const now = deps.now ?? Date.now;
-  const requestId = randomUUID().toUpperCase();
-  let format: WireFormat = 'JSON';
-  let product: ProductSpec = PRODUCTS[0];
-  let auth: Authenticated | undefined;
-  let action: ActionSpec | undefined;
+  const started = now();
+  const call: CallState = { requestId: randomUUID().toUpperCase(), format: 'JSON', product: PRODUCTS[0] };
+  let answer: RpcAnswer;
   try {
-    if (req.method !== 'GET' && req.method !== 'POST') throw new ApiError('UnsupportedHTTPMethod');
-    const params = parseParams(req);
-    format = parseFormat(params.all.get('Format'), 'JSON') ?? 'JSON';
-    auth = await authenticate(req, params, {
-      findKey: (id) => findKey(deps.store, id),
-      useNonce: (id, nonce, exp) => deps.store.useNonce(id, nonce, exp),
-      now,
-      skewMs: deps.config.signatureSkewMs,
-    });
-    // Alibaba's RPC default is XML when Format is absent; ACS3 requests carry no Format and get JSON.
-    const chosen = parseFormat(auth.format, auth.scheme === 'v1' ? 'XML' : 'JSON');
-    if (!chosen) throw new ApiError('InvalidParameter.Format');
-    format = chosen;
-    if (!auth.version) throw missing('Version');
-    const routed = productForVersion(auth.version);
-    if (!routed) throw new ApiError('InvalidVersion');
-    product = routed;
-    if (!auth.action) throw missing('Action');
-    action = Object.hasOwn(product.actions, auth.action) ? product.actions[auth.action] : undefined;
-    if (!action) throw new ApiError('InvalidAction.NotFound');
-
-    const account = await deps.store.getAccount(auth.key.accountId);
-    if (!account) throw new ApiError('InvalidAccessKeyId.NotFound');
-    const service = account.services[product.product];
-    if (service === 'none') throw new ApiError('OperationDenied', { vars: { Product: product.serviceName } });
-    if (service === 'suspended') throw new ApiError('OperationDenied.Suspended', { vars: { Product: product.serviceName } });
-    authorize(auth.key, account, action);
-
-    const at = now();
-    if (deps.config.rateLimits) {
-      const principal = `${auth.key.accountId}/${auth.key.userName ?? ''}`;
-      const waitMs = await deps.store.takeRate(`${principal}/${product.product}:${action.name}`, action.rateLimit.perSecond, at);
-      if (waitMs > 0) throw new ApiError(action.rateLimit.error, { headers: { 'x-acs-retry-after': String(waitMs) } });
-    }
-    const typed = validateParams(action, params.all);
-    const result = await HANDLERS[action.name]({
-      store: deps.store, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
-    });
-    const rendered = renderSuccess(action.name, { RequestId: requestId, ...result }, format);
-    return { status: 200, ...rendered, headers: { 'x-acs-request-id': requestId }, requestId, action: action.name, accessKeyId: auth.key.accessKeyId };
+    answer = await dispatch(req, deps, call, now);
   } catch (err) {
-    const apiErr = err instanceof ApiError ? err : internal(err, requestId, deps.logger);
-    const rendered = renderError(errorBody(apiErr, requestId, product.hostId, product.serviceName === 'CDN' ? 'Cdn' : 'vod'), format);
-    return {
-      status: apiErr.status, ...rendered, headers: { 'x-acs-request-id': requestId, ...apiErr.headers }, requestId,
-      action: action?.name ?? auth?.action, code: apiErr.code, accessKeyId: auth?.key.accessKeyId,
-    };
+    answer = failure(err, call, deps.logger);
   }
+  deps.audit?.record({
+    at: started,
+    requestId: call.requestId,
+    accountId: call.namedKey?.accountId ?? null,
+    userName: call.namedKey?.userName ?? null,
+    accessKeyId: call.namedKeyId?.slice(0, 128) ?? null,
+    sourceIp: req.sourceIp,
+    product: (call.routed ?? productForVersion(call.params?.all.get('Version') ?? header(req, 'x-acs-version')))?.product ?? null,
+    action: auditAction(answer.action ?? call.params?.all.get('Action') ?? header(req, 'x-acs-action')),
+    params: auditParams(call.params?.all, call.namedKey?.secret),
+    status: answer.status,
+    code: answer.code ?? null,
+  });
+  return answer;
 }
 
-async function findKey(store: TaskStore, id: string): Promise<KeyRecord | undefined> {
-  const k = await store.findAccessKey(id);
-  return k && { accessKeyId: k.accessKeyId, secret: k.secret, active: k.active, accountId: k.accountId, userName: k.userName ?? undefined };
+async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: () => number): Promise<RpcAnswer> {
+  if (req.method !== 'GET' && req.method !== 'POST') throw new ApiError('UnsupportedHTTPMethod');
+  const params = (call.params = parseParams(req));
+  call.format = parseFormat(params.all.get('Format'), 'JSON') ?? 'JSON';
+  const auth = (call.auth = await authenticate(req, params, {
+    findKey: async (id) => {
+      call.namedKeyId = id;
+      return (call.namedKey = await deps.keys.find(id));
+    },
+    useNonce: (id, nonce, exp) => deps.store.useNonce(id, nonce, exp),
+    now,
+    skewMs: deps.config.signatureSkewMs,
+  }));
+  // Alibaba's RPC default is XML when Format is absent; ACS3 requests carry no Format and get JSON.
+  const chosen = parseFormat(auth.format, auth.scheme === 'v1' ? 'XML' : 'JSON');
+  if (!chosen) throw new ApiError('InvalidParameter.Format');
+  call.format = chosen;
+  if (!auth.version) throw missing('Version');
+  const product = productForVersion(auth.version);
+  if (!product) throw new ApiError('InvalidVersion');
+  call.product = call.routed = product;
+  if (!auth.action) throw missing('Action');
+  const action = Object.hasOwn(product.actions, auth.action) ? product.actions[auth.action] : undefined;
+  if (!action) throw new ApiError('InvalidAction.NotFound');
+  call.action = action;
+
+  const account = await deps.store.getAccount(auth.key.accountId);
+  if (!account) throw new ApiError('InvalidAccessKeyId.NotFound');
+  const service = account.services[product.product];
+  if (service === 'none') throw new ApiError('OperationDenied', { vars: { Product: product.serviceName } });
+  if (service === 'suspended') throw new ApiError('OperationDenied.Suspended', { vars: { Product: product.serviceName } });
+  await authorize(deps.store, auth.key, account, product, action, params.all);
+
+  const at = now();
+  if (deps.config.rateLimits) {
+    const principal = `${auth.key.accountId}/${auth.key.userName ?? ''}`;
+    const waitMs = await deps.store.takeRate(`${principal}/${product.product}:${action.name}`, action.rateLimit.perSecond, at);
+    if (waitMs > 0) throw new ApiError(action.rateLimit.error, { headers: { 'x-acs-retry-after': String(waitMs) } });
+  }
+  const typed = validateParams(action, params.all);
+  const result = await HANDLERS[action.name]({
+    store: deps.store, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
+  });
+  const rendered = renderSuccess(action.name, { RequestId: call.requestId, ...result }, call.format);
+  return {
+    status: 200, ...rendered, headers: { 'x-acs-request-id': call.requestId }, requestId: call.requestId,
+    action: action.name, accessKeyId: auth.key.accessKeyId,
+  };
+}
+
+function header(req: WireRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function failure(err: unknown, call: CallState, logger: Logger): RpcAnswer {
+  const { requestId, product } = call;
+  const apiErr = err instanceof ApiError ? err : internal(err, requestId, logger);
+  const rendered = renderError(errorBody(apiErr, requestId, product.hostId, product.serviceName === 'CDN' ? 'Cdn' : 'vod'), call.format);
+  return {
+    status: apiErr.status, ...rendered, headers: { 'x-acs-request-id': requestId, ...apiErr.headers }, requestId,
+    action: call.action?.name ?? call.auth?.action, code: apiErr.code, accessKeyId: call.auth?.key.accessKeyId,
+  };
 }
 
 /**

@@ -54,6 +54,8 @@ export interface Config {
   queryWindowDays: number;
   /** Days items are kept before the sweeper deletes them (≥ queryWindowDays). */
   retentionDays: number;
+  /** Days the audit log keeps each API call (independent of the task window). */
+  auditRetentionDays: number;
   engine: EngineConfig;
 }
 
@@ -70,6 +72,7 @@ export const DEFAULTS: Config = {
   signatureSkewMs: 15 * 60_000,
   queryWindowDays: 3,
   retentionDays: 3,
+  auditRetentionDays: 30,
   engine: {
     maxAttempts: 5,
     retryBaseMs: 1_000,
@@ -100,6 +103,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, file?: string): Conf
   }
   const cfg = merge(merge(structuredClone(DEFAULTS), fromFile), overrides);
   if (cfg.retentionDays < cfg.queryWindowDays) throw new Error('retentionDays must be at least queryWindowDays');
+  if (!(cfg.auditRetentionDays >= 1)) throw new Error('auditRetentionDays must be at least 1');
   if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) throw new Error(`--store wants a postgres:// URL, got "${cfg.store}"`);
   return cfg;
 }

@@ -21,11 +21,66 @@ export type ServiceState = 'active' | 'suspended' | 'none';
 
 export interface AccessKey {
   accessKeyId: string;
-  secret: string;
+  /**
+   * The secret sealed by identity/secret-box.ts (AES-256-GCM under the master key). The store
+   * never sees a secret in the clear; `plain:` marks a row migrated from before sealing, which
+   * identity/vault.ts seals the first time a vault is opened on the store.
+   */
+  secretCipher: string;
   accountId: number;
+  /** The RAM user the key belongs to; null for the account's root keys. */
   userName: string | null;
   active: boolean;
   createdAt: number;
+}
+
+/** A RAM user: a principal inside one account, with its own keys and attached policies. */
+export interface RamUser {
+  accountId: number;
+  name: string;
+  displayName: string;
+  createdAt: number;
+}
+
+/** A custom policy of one account: a RAM-style JSON document (identity/policy.ts). */
+export interface Policy {
+  accountId: number;
+  name: string;
+  description: string;
+  document: string;
+  createdAt: number;
+}
+
+/** One API call as the audit log keeps it. Secrets, Signature and SecurityToken never get here. */
+export interface AuditRecord {
+  at: number;
+  requestId: string;
+  /** The account of the AccessKey the call named, when it exists (even if the signature failed). */
+  accountId: number | null;
+  userName: string | null;
+  accessKeyId: string | null;
+  sourceIp: string;
+  product: Product | null;
+  action: string | null;
+  /** JSON object of the request parameters, scrubbed (identity/audit.ts). */
+  params: string;
+  status: number;
+  /** The catalogue error code; null for a successful call. */
+  code: string | null;
+}
+
+export interface AuditEntry extends AuditRecord {
+  id: number;
+}
+
+export interface AuditQuery {
+  accountId?: number;
+  action?: string;
+  /** Inclusive lower bound on `at`, epoch ms. */
+  since?: number;
+  /** Exclusive upper bound on `at`, epoch ms. */
+  until?: number;
+  limit: number;
 }
 
 export interface Domain {
@@ -163,14 +218,41 @@ export interface TaskStore {
   readonly capabilities: StoreCapabilities;
   close(): Promise<void>;
 
-  // identity
+  // identity: accounts, AccessKeys, RAM users, policies
   createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account>;
   getAccount(id: number): Promise<Account | undefined>;
   findAccountByName(name: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
   setServiceState(accountId: number, product: Product, state: ServiceState): Promise<void>;
   createAccessKey(key: AccessKey): Promise<void>;
   findAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
-  listAccessKeys(accountId: number): Promise<AccessKey[]>;
+  /** One account's keys (root and RAM users'), or every key of the store; oldest first. */
+  listAccessKeys(accountId?: number): Promise<AccessKey[]>;
+  setAccessKeyActive(accessKeyId: string, active: boolean): Promise<boolean>;
+  /** Replace a key's sealed secret only while it still is `expected` (sealing migrated rows). */
+  replaceSecretCipher(accessKeyId: string, expected: string, secretCipher: string): Promise<boolean>;
+  deleteAccessKey(accessKeyId: string): Promise<boolean>;
+  /** False when the account already has a user of that name. */
+  createUser(user: RamUser): Promise<boolean>;
+  findUser(accountId: number, name: string): Promise<RamUser | undefined>;
+  listUsers(accountId: number): Promise<RamUser[]>;
+  /** Remove a user with its AccessKeys and policy attachments, in one transaction. */
+  removeUser(accountId: number, name: string): Promise<boolean>;
+  /** False when the account already has a policy of that name. */
+  createPolicy(policy: Policy): Promise<boolean>;
+  findPolicy(accountId: number, name: string): Promise<Policy | undefined>;
+  listPolicies(accountId: number): Promise<Policy[]>;
+  /** Delete a policy and its attachments. */
+  deletePolicy(accountId: number, name: string): Promise<boolean>;
+  /** False when already attached. User and policy must exist in the account. */
+  attachPolicy(accountId: number, userName: string, policyName: string, at: number): Promise<boolean>;
+  detachPolicy(accountId: number, userName: string, policyName: string): Promise<boolean>;
+  /** The policies attached to a user (what authorization evaluates), by policy name. */
+  policiesOfUser(accountId: number, userName: string): Promise<Policy[]>;
+  /** Every attachment of an account, by user then policy name. */
+  listAttachments(accountId: number): Promise<{ userName: string; policyName: string }[]>;
+  /** Store `value` under `name` unless a value is there already; returns the stored value. */
+  ensureMeta(name: string, value: string): Promise<string>;
   /** Records a signature nonce; false when this key already used it and it has not expired. */
   useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean>;
   /**
@@ -214,6 +296,16 @@ export interface TaskStore {
   itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]>;
   /** Current value of usage counters (0 when absent). */
   usage(buckets: string[]): Promise<Record<string, number>>;
-  /** Delete items and tasks created before `before`, and expired counters and nonces. */
-  sweep(before: number, now: number): Promise<{ items: number }>;
+
+  // audit
+  /** Append audit records (the caller batches them; identity/audit.ts). */
+  appendAudit(records: AuditRecord[]): Promise<void>;
+  /** Newest first. */
+  queryAudit(q: AuditQuery): Promise<AuditEntry[]>;
+
+  /**
+   * Delete items and tasks created before `before`, expired counters and nonces, and — when
+   * `auditBefore` is given — audit records older than it (audit outlives the task window).
+   */
+  sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }>;
 }

@@ -23,8 +23,9 @@ before(async () => {
   await main.addDomain('example.com');
   await main.addDomain('offline.example.com');
   await main.store.setDomainOnline('offline.example.com', false);
-  await main.store.createAccessKey({ accessKeyId: 'LTAIdisabledkey', secret: 's', accountId: main.accountId, userName: null, active: false, createdAt: 0 });
-  await main.store.createAccessKey({ accessKeyId: 'LTAIramuserkey', secret: 'ram-secret', accountId: main.accountId, userName: 'alice', active: true, createdAt: 0 });
+  await main.addKey('LTAIdisabledkey', 's', { active: false });
+  await main.store.createUser({ accountId: main.accountId, name: 'alice', displayName: '', createdAt: 0 });
+  await main.addKey('LTAIramuserkey', 'ram-secret', { userName: 'alice' }); // no policy attached: implicit deny
   // Tight limits, rate limiting on: for the quota and throttling codes.
   strict = await startTestServer({ rateLimits: true, perMinutePerDomain: 2, preloadQueue: 1, quotas: { cdn: { url: 5, preload: 5 } } });
   for (const d of ['a.example.com', 'b.example.com', 'c.example.com', 'p.example.com', 'q.example.com']) await strict.addDomain(d);

@@ -37,13 +37,112 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       assert.deepEqual(acct?.services, { cdn: 'active', vod: 'active' });
       assert.equal((await store.findAccountByName('b'))?.id, b);
       assert.equal(await store.findAccountByName('nobody'), undefined);
+      assert.deepEqual((await store.listAccounts()).map((x) => x.name), ['a', 'b']);
       await store.setServiceState(a, 'vod', 'suspended');
       assert.equal((await store.getAccount(a))?.services.vod, 'suspended');
-      await store.createAccessKey({ accessKeyId: 'LTAIa', secret: 'sa', accountId: a, userName: null, active: true, createdAt: T0 });
-      await store.createAccessKey({ accessKeyId: 'LTAIa2', secret: 'sa2', accountId: a, userName: 'bob', active: false, createdAt: T0 + 1 });
-      assert.deepEqual(await store.findAccessKey('LTAIa2'), { accessKeyId: 'LTAIa2', secret: 'sa2', accountId: a, userName: 'bob', active: false, createdAt: T0 + 1 });
+      await store.createAccessKey({ accessKeyId: 'LTAIa', secretCipher: 'gcm1:sa', accountId: a, userName: null, active: true, createdAt: T0 });
+      await store.createAccessKey({ accessKeyId: 'LTAIa2', secretCipher: 'gcm1:sa2', accountId: a, userName: 'bob', active: false, createdAt: T0 + 1 });
+      await store.createAccessKey({ accessKeyId: 'LTAIb', secretCipher: 'gcm1:sb', accountId: b, userName: null, active: true, createdAt: T0 + 2 });
+      assert.deepEqual(await store.findAccessKey('LTAIa2'), { accessKeyId: 'LTAIa2', secretCipher: 'gcm1:sa2', accountId: a, userName: 'bob', active: false, createdAt: T0 + 1 });
       assert.deepEqual((await store.listAccessKeys(a)).map((k) => k.accessKeyId), ['LTAIa', 'LTAIa2']);
+      assert.deepEqual((await store.listAccessKeys()).map((k) => k.accessKeyId), ['LTAIa', 'LTAIa2', 'LTAIb'], 'every key of the store');
       assert.equal(await store.findAccessKey('nope'), undefined);
+    });
+
+    it('access keys are enabled, disabled, resealed and deleted one by one', async () => {
+      assert.equal(await store.setAccessKeyActive('LTAIa2', true), true);
+      assert.equal((await store.findAccessKey('LTAIa2'))?.active, true);
+      assert.equal(await store.setAccessKeyActive('LTAIa2', false), true);
+      assert.equal((await store.findAccessKey('LTAIa2'))?.active, false);
+      assert.equal(await store.setAccessKeyActive('nope', false), false);
+      assert.equal(await store.replaceSecretCipher('LTAIa', 'gcm1:other', 'gcm1:new'), false, 'only while it still is the expected value');
+      assert.equal(await store.replaceSecretCipher('LTAIa', 'gcm1:sa', 'gcm1:new'), true);
+      assert.equal((await store.findAccessKey('LTAIa'))?.secretCipher, 'gcm1:new');
+      await store.createAccessKey({ accessKeyId: 'LTAIgone', secretCipher: 'gcm1:x', accountId: a, userName: null, active: true, createdAt: T0 });
+      assert.equal(await store.deleteAccessKey('LTAIgone'), true);
+      assert.equal(await store.deleteAccessKey('LTAIgone'), false);
+      assert.equal(await store.findAccessKey('LTAIgone'), undefined);
+    });
+
+    it('RAM users belong to one account; removing one takes its keys and attachments', async () => {
+      const user = (accountId: number, name: string) => ({ accountId, name, displayName: `${name}!`, createdAt: T0 });
+      assert.equal(await store.createUser(user(a, 'bob')), true);
+      assert.equal(await store.createUser(user(a, 'bob')), false, 'names are unique in an account');
+      assert.equal(await store.createUser(user(b, 'bob')), true, 'another account may use the name');
+      assert.equal(await store.createUser(user(a, 'carol')), true);
+      assert.deepEqual(await store.findUser(a, 'bob'), user(a, 'bob'));
+      assert.equal(await store.findUser(a, 'dave'), undefined);
+      assert.deepEqual((await store.listUsers(a)).map((u) => u.name), ['bob', 'carol']);
+      assert.deepEqual((await store.listUsers(b)).map((u) => u.name), ['bob']);
+      await store.createAccessKey({ accessKeyId: 'LTAIcarol', secretCipher: 'gcm1:c', accountId: a, userName: 'carol', active: true, createdAt: T0 });
+      await store.createAccessKey({ accessKeyId: 'LTAIbbob', secretCipher: 'gcm1:b', accountId: b, userName: 'bob', active: true, createdAt: T0 });
+      await store.createPolicy({ accountId: a, name: 'p-carol', description: '', document: '{}', createdAt: T0 });
+      assert.equal(await store.attachPolicy(a, 'carol', 'p-carol', T0), true);
+      assert.equal(await store.removeUser(a, 'carol'), true);
+      assert.equal(await store.removeUser(a, 'carol'), false);
+      assert.equal(await store.findAccessKey('LTAIcarol'), undefined, 'its keys are gone');
+      assert.deepEqual(await store.listAttachments(a), [], 'its attachments are gone');
+      assert.ok(await store.findAccessKey('LTAIbbob'), 'the other account’s user of the same name keeps its key');
+      await store.deletePolicy(a, 'p-carol');
+    });
+
+    it('policies: per account, attached to users, deleted with their attachments', async () => {
+      const doc = (action: string) => JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
+      const policy = (accountId: number, name: string, action = 'cdn:*') => ({ accountId, name, description: `about ${name}`, document: doc(action), createdAt: T0 });
+      assert.equal(await store.createPolicy(policy(a, 'readers', 'cdn:Describe*')), true);
+      assert.equal(await store.createPolicy(policy(a, 'readers')), false, 'names are unique in an account');
+      assert.equal(await store.createPolicy(policy(a, 'admins')), true);
+      assert.equal(await store.createPolicy(policy(b, 'readers', 'vod:*')), true, 'another account may use the name');
+      assert.deepEqual(await store.findPolicy(a, 'readers'), policy(a, 'readers', 'cdn:Describe*'));
+      assert.equal(await store.findPolicy(a, 'nope'), undefined);
+      assert.deepEqual((await store.listPolicies(a)).map((p) => p.name), ['admins', 'readers']);
+      assert.equal(await store.attachPolicy(a, 'bob', 'readers', T0), true);
+      assert.equal(await store.attachPolicy(a, 'bob', 'readers', T0), false, 'attached once');
+      assert.equal(await store.attachPolicy(a, 'bob', 'admins', T0), true);
+      assert.equal(await store.attachPolicy(b, 'bob', 'readers', T0), true);
+      assert.deepEqual((await store.policiesOfUser(a, 'bob')).map((p) => [p.name, JSON.parse(p.document).Statement[0].Action]), [
+        ['admins', 'cdn:*'], ['readers', 'cdn:Describe*'],
+      ]);
+      assert.deepEqual((await store.policiesOfUser(b, 'bob')).map((p) => JSON.parse(p.document).Statement[0].Action), ['vod:*'], 'only its own account’s policy');
+      assert.deepEqual(await store.listAttachments(a), [{ userName: 'bob', policyName: 'admins' }, { userName: 'bob', policyName: 'readers' }]);
+      assert.equal(await store.detachPolicy(a, 'bob', 'admins'), true);
+      assert.equal(await store.detachPolicy(a, 'bob', 'admins'), false);
+      assert.equal(await store.deletePolicy(a, 'readers'), true);
+      assert.equal(await store.deletePolicy(a, 'readers'), false);
+      assert.deepEqual(await store.policiesOfUser(a, 'bob'), []);
+      assert.deepEqual(await store.listAttachments(a), []);
+      assert.equal((await store.policiesOfUser(b, 'bob')).length, 1);
+    });
+
+    it('metadata is written once and read back', async () => {
+      assert.equal(await store.ensureMeta('master_key_check', 'abc'), 'abc');
+      assert.equal(await store.ensureMeta('master_key_check', 'xyz'), 'abc', 'the first value stays');
+    });
+
+    it('audit records: appended in batches, queried newest first with filters, swept by age', async () => {
+      const rec = (at: number, accountId: number | null, action: string | null, code: string | null = null) => ({
+        at, requestId: `R${at}`, accountId, userName: accountId === a ? 'bob' : null, accessKeyId: accountId === null ? 'LTAInobody' : 'LTAIa',
+        sourceIp: '127.0.0.1', product: action === null ? null : ('cdn' as const), action, params: JSON.stringify({ ObjectPath: `p${at}` }),
+        status: code === null ? 200 : 400, code,
+      });
+      await store.appendAudit([]);
+      await store.appendAudit([rec(T0 + 1, a, 'RefreshObjectCaches'), rec(T0 + 2, b, 'DescribeRefreshQuota'), rec(T0 + 3, null, null, 'InvalidAccessKeyId.NotFound')]);
+      await store.appendAudit([rec(T0 + 4, a, 'DescribeRefreshQuota', 'Forbidden.RAM')]);
+      const all = await store.queryAudit({ limit: 100 });
+      assert.deepEqual(all.map((e) => e.at), [T0 + 4, T0 + 3, T0 + 2, T0 + 1]);
+      const { id, ...first } = all[3];
+      assert.equal(typeof id, 'number');
+      assert.deepEqual(first, rec(T0 + 1, a, 'RefreshObjectCaches'));
+      assert.deepEqual(all[1].accountId, null);
+      assert.deepEqual((await store.queryAudit({ accountId: a, limit: 100 })).map((e) => e.at), [T0 + 4, T0 + 1]);
+      assert.deepEqual((await store.queryAudit({ action: 'DescribeRefreshQuota', limit: 100 })).map((e) => e.at), [T0 + 4, T0 + 2]);
+      assert.deepEqual((await store.queryAudit({ since: T0 + 2, until: T0 + 4, limit: 100 })).map((e) => e.at), [T0 + 3, T0 + 2]);
+      assert.deepEqual((await store.queryAudit({ limit: 1 })).map((e) => e.code), ['Forbidden.RAM']);
+      const kept = await store.sweep(0, T0);
+      assert.equal(kept.audit, 0, 'no auditBefore: the audit log is left alone');
+      const swept = await store.sweep(0, T0, T0 + 3);
+      assert.equal(swept.audit, 2);
+      assert.deepEqual((await store.queryAudit({ limit: 100 })).map((e) => e.at), [T0 + 4, T0 + 3]);
     });
 
     it('a nonce is accepted once per key until it expires', async () => {

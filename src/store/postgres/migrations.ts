@@ -139,6 +139,60 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (key, second)
   );
   `,
+  /* 2: identity (sealed secrets, RAM users, policies), the audit log, store metadata */ `
+  -- Secrets are sealed by identity/secret-box.ts from now on. Rows written before that are
+  -- marked plain: and sealed by the first process that opens the master key (identity/vault.ts).
+  ALTER TABLE access_keys RENAME COLUMN secret TO secret_cipher;
+  UPDATE access_keys SET secret_cipher = 'plain:' || secret_cipher;
+  CREATE INDEX access_keys_user ON access_keys(account_id, user_name);
+  CREATE TABLE ram_users (
+    account_id   INTEGER NOT NULL REFERENCES accounts(id),
+    name         TEXT NOT NULL,
+    display_name TEXT NOT NULL DEFAULT '',
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE TABLE policies (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    document    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE TABLE policy_attachments (
+    account_id  INTEGER NOT NULL,
+    user_name   TEXT NOT NULL,
+    policy_name TEXT NOT NULL,
+    attached_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, user_name, policy_name),
+    FOREIGN KEY (account_id, user_name) REFERENCES ram_users(account_id, name) ON DELETE CASCADE,
+    FOREIGN KEY (account_id, policy_name) REFERENCES policies(account_id, name) ON DELETE CASCADE
+  );
+  CREATE INDEX policy_attachments_policy ON policy_attachments(account_id, policy_name);
+  -- One row per API call, kept for auditRetentionDays. Not partitioned: retention deletes by the
+  -- indexed time column, and a sweep every few minutes only ever removes a few minutes of rows.
+  CREATE TABLE audit_log (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at            BIGINT NOT NULL,
+    request_id    TEXT NOT NULL,
+    account_id    INTEGER,
+    user_name     TEXT,
+    access_key_id TEXT,
+    source_ip     TEXT NOT NULL,
+    product       TEXT,
+    action        TEXT,
+    params        TEXT NOT NULL,
+    status        INTEGER NOT NULL,
+    code          TEXT
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+  CREATE INDEX audit_log_account ON audit_log(account_id, at);
+  CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */

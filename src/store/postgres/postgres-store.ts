@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Product } from '../../spec/types.js';
 import type {
-  AccessKey, Account, AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, ServiceState,
-  StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
+  NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
 } from '../port.js';
 import { PgFleet } from './fleet.js';
+import { PgIdentity } from './identity.js';
 import { migrate } from './migrations.js';
 import { DayPartitions } from './partitions.js';
 import { PgQueue } from './queue.js';
-import { connect, toAccount, toDomain, toKey, type Sql } from './rows.js';
+import { connect, toAccount, toDomain, type Sql } from './rows.js';
 import { PgTasks, WORK_CHANNEL } from './tasks.js';
 
 /** Rate-window rows older than this many seconds are deleted by sweep. */
@@ -28,6 +29,7 @@ export class PostgresStore implements TaskStore {
   private readonly tasks: PgTasks;
   private readonly queue: PgQueue;
   private readonly fleet: PgFleet;
+  private readonly identity: PgIdentity;
   private readonly workListeners = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -35,6 +37,7 @@ export class PostgresStore implements TaskStore {
     this.tasks = new PgTasks(sql, this.partitions, this.instance);
     this.queue = new PgQueue(sql);
     this.fleet = new PgFleet(sql);
+    this.identity = new PgIdentity(sql);
   }
 
   /** Connect, migrate (safe when several processes start at once), and listen for new work. */
@@ -82,19 +85,92 @@ export class PostgresStore implements TaskStore {
     await this.sql`UPDATE accounts SET ${this.sql.unsafe(column)} = ${state} WHERE id = ${accountId}`;
   }
 
+  async listAccounts(): Promise<Account[]> {
+    return (await this.sql`SELECT * FROM accounts ORDER BY id`).map((r) => toAccount(r)!);
+  }
+
   async createAccessKey(k: AccessKey): Promise<void> {
-    await this.sql`
-      INSERT INTO access_keys (access_key_id, secret, account_id, user_name, active, created_at)
-      VALUES (${k.accessKeyId}, ${k.secret}, ${k.accountId}, ${k.userName}, ${k.active}, ${k.createdAt})`;
+    await this.identity.createKey(k);
   }
 
   async findAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
-    return toKey((await this.sql`SELECT * FROM access_keys WHERE access_key_id = ${accessKeyId}`)[0]);
+    return this.identity.findKey(accessKeyId);
   }
 
-  async listAccessKeys(accountId: number): Promise<AccessKey[]> {
-    const rows = await this.sql`SELECT * FROM access_keys WHERE account_id = ${accountId} ORDER BY created_at, access_key_id`;
-    return rows.map((r) => toKey(r)!);
+  async listAccessKeys(accountId?: number): Promise<AccessKey[]> {
+    return this.identity.listKeys(accountId);
+  }
+
+  async setAccessKeyActive(accessKeyId: string, active: boolean): Promise<boolean> {
+    return this.identity.setKeyActive(accessKeyId, active);
+  }
+
+  async replaceSecretCipher(accessKeyId: string, expected: string, secretCipher: string): Promise<boolean> {
+    return this.identity.replaceCipher(accessKeyId, expected, secretCipher);
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.identity.deleteKey(accessKeyId);
+  }
+
+  async createUser(user: RamUser): Promise<boolean> {
+    return this.identity.createUser(user);
+  }
+
+  async findUser(accountId: number, name: string): Promise<RamUser | undefined> {
+    return this.identity.findUser(accountId, name);
+  }
+
+  async listUsers(accountId: number): Promise<RamUser[]> {
+    return this.identity.listUsers(accountId);
+  }
+
+  async removeUser(accountId: number, name: string): Promise<boolean> {
+    return this.identity.removeUser(accountId, name);
+  }
+
+  async createPolicy(policy: Policy): Promise<boolean> {
+    return this.identity.createPolicy(policy);
+  }
+
+  async findPolicy(accountId: number, name: string): Promise<Policy | undefined> {
+    return this.identity.findPolicy(accountId, name);
+  }
+
+  async listPolicies(accountId: number): Promise<Policy[]> {
+    return this.identity.listPolicies(accountId);
+  }
+
+  async deletePolicy(accountId: number, name: string): Promise<boolean> {
+    return this.identity.deletePolicy(accountId, name);
+  }
+
+  async attachPolicy(accountId: number, userName: string, policyName: string, at: number): Promise<boolean> {
+    return this.identity.attach(accountId, userName, policyName, at);
+  }
+
+  async detachPolicy(accountId: number, userName: string, policyName: string): Promise<boolean> {
+    return this.identity.detach(accountId, userName, policyName);
+  }
+
+  async policiesOfUser(accountId: number, userName: string): Promise<Policy[]> {
+    return this.identity.policiesOfUser(accountId, userName);
+  }
+
+  async listAttachments(accountId: number): Promise<{ userName: string; policyName: string }[]> {
+    return this.identity.attachments(accountId);
+  }
+
+  async ensureMeta(name: string, value: string): Promise<string> {
+    return this.identity.ensureMeta(name, value);
+  }
+
+  async appendAudit(records: AuditRecord[]): Promise<void> {
+    await this.identity.appendAudit(records);
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    return this.identity.queryAudit(q);
   }
 
   /**
@@ -229,15 +305,17 @@ export class PostgresStore implements TaskStore {
   /**
    * Retention: whole day partitions before `before` are dropped and the day it cuts through is
    * trimmed by created_at (partitions.ts), so no statement visits the whole items table. Tasks
-   * go by their created_at index; expired counters, nonces and old rate windows follow.
+   * go by their created_at index; expired counters, nonces and old rate windows follow. Audit
+   * records go by their indexed time (kept longer: auditRetentionDays).
    */
-  async sweep(before: number, now: number): Promise<{ items: number }> {
+  async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
     const items = await this.partitions.dropBefore(this.sql, before);
+    const audit = auditBefore === undefined ? 0 : await this.identity.sweepAudit(auditBefore);
     await this.sql`DELETE FROM tasks WHERE created_at < ${before}`;
     await this.sql`DELETE FROM usage_counters WHERE expires_at < ${now}`;
     await this.sql`DELETE FROM nonces WHERE expires_at < ${now}`;
     await this.sql`DELETE FROM rate_windows WHERE second < ${Math.floor(now / 1000) - RATE_WINDOW_KEEP_S}`;
     await this.partitions.prepare(this.sql, now);
-    return { items };
+    return { items, audit };
   }
 }

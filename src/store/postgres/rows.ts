@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { SubmitType } from '../../domain/object-path.js';
 import type { Product } from '../../spec/types.js';
-import type { AccessKey, Account, CacheNode, Domain, ItemRow, ServiceState } from '../port.js';
+import type { Account, CacheNode, Domain, ItemRow, ServiceState } from '../port.js';
 
 /**
  * Connection setup and row mapping shared by the PostgreSQL store's parts.
@@ -44,14 +44,6 @@ export function toAccount(x: Row | undefined): Account | undefined {
   return {
     id: x.id as number, uid: x.uid as string, name: x.name as string, createdAt: x.created_at as number,
     services: { cdn: x.cdn_service as ServiceState, vod: x.vod_service as ServiceState },
-  };
-}
-
-export function toKey(x: Row | undefined): AccessKey | undefined {
-  if (!x) return undefined;
-  return {
-    accessKeyId: x.access_key_id as string, secret: x.secret as string, accountId: x.account_id as number,
-    userName: (x.user_name as string | null) ?? null, active: x.active as boolean, createdAt: x.created_at as number,
   };
 }
 

@@ -4,10 +4,11 @@ import type { SubmitType } from '../../domain/object-path.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
 import type {
-  AccessKey, Account, AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, ServiceState,
-  StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
+  NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
 } from '../port.js';
 import { SqliteFleet } from './fleet.js';
+import { SqliteIdentity } from './identity.js';
 import { MIGRATIONS } from './migrations.js';
 import { RateWindows } from '../rate-window.js';
 import { NonceCache } from './nonce-cache.js';
@@ -28,6 +29,7 @@ export class SqliteStore implements TaskStore {
   private readonly workDb: Database.Database;
   private readonly fleet: SqliteFleet;
   private readonly queue: SqliteQueue;
+  private readonly identity: SqliteIdentity;
   private readonly workListeners = new Set<() => void>();
 
   constructor(file: string) {
@@ -41,6 +43,7 @@ export class SqliteStore implements TaskStore {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     this.stmt = prepare(this.db);
+    this.identity = new SqliteIdentity(this.db);
     // The engine writes through a second connection at synchronous=NORMAL: a lost outcome only
     // means a purge runs again after a crash (purges are idempotent), and per-outcome fsyncs
     // would cap the fan-out rate. WAL keeps it crash-safe; the API's next FULL commit syncs it.
@@ -76,16 +79,92 @@ export class SqliteStore implements TaskStore {
     this.db.prepare(`UPDATE accounts SET ${column} = ? WHERE id = ?`).run(state, accountId);
   }
 
+  async listAccounts(): Promise<Account[]> {
+    return this.stmt.allAccounts.all().map((r) => toAccount(r)!);
+  }
+
   async createAccessKey(k: AccessKey): Promise<void> {
-    this.stmt.insertKey.run(k.accessKeyId, k.secret, k.accountId, k.userName, k.active ? 1 : 0, k.createdAt);
+    this.identity.createKey(k);
   }
 
   async findAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
-    return toKey(this.stmt.keyById.get(accessKeyId));
+    return this.identity.findKey(accessKeyId);
   }
 
-  async listAccessKeys(accountId: number): Promise<AccessKey[]> {
-    return this.stmt.keysOfAccount.all(accountId).map((r) => toKey(r)!);
+  async listAccessKeys(accountId?: number): Promise<AccessKey[]> {
+    return this.identity.listKeys(accountId);
+  }
+
+  async setAccessKeyActive(accessKeyId: string, active: boolean): Promise<boolean> {
+    return this.identity.setKeyActive(accessKeyId, active);
+  }
+
+  async replaceSecretCipher(accessKeyId: string, expected: string, secretCipher: string): Promise<boolean> {
+    return this.identity.replaceCipher(accessKeyId, expected, secretCipher);
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.identity.deleteKey(accessKeyId);
+  }
+
+  async createUser(user: RamUser): Promise<boolean> {
+    return this.identity.createUser(user);
+  }
+
+  async findUser(accountId: number, name: string): Promise<RamUser | undefined> {
+    return this.identity.findUser(accountId, name);
+  }
+
+  async listUsers(accountId: number): Promise<RamUser[]> {
+    return this.identity.listUsers(accountId);
+  }
+
+  async removeUser(accountId: number, name: string): Promise<boolean> {
+    return this.identity.removeUser(accountId, name);
+  }
+
+  async createPolicy(policy: Policy): Promise<boolean> {
+    return this.identity.createPolicy(policy);
+  }
+
+  async findPolicy(accountId: number, name: string): Promise<Policy | undefined> {
+    return this.identity.findPolicy(accountId, name);
+  }
+
+  async listPolicies(accountId: number): Promise<Policy[]> {
+    return this.identity.listPolicies(accountId);
+  }
+
+  async deletePolicy(accountId: number, name: string): Promise<boolean> {
+    return this.identity.deletePolicy(accountId, name);
+  }
+
+  async attachPolicy(accountId: number, userName: string, policyName: string, at: number): Promise<boolean> {
+    return this.identity.attach(accountId, userName, policyName, at);
+  }
+
+  async detachPolicy(accountId: number, userName: string, policyName: string): Promise<boolean> {
+    return this.identity.detach(accountId, userName, policyName);
+  }
+
+  async policiesOfUser(accountId: number, userName: string): Promise<Policy[]> {
+    return this.identity.policiesOfUser(accountId, userName);
+  }
+
+  async listAttachments(accountId: number): Promise<{ userName: string; policyName: string }[]> {
+    return this.identity.attachments(accountId);
+  }
+
+  async ensureMeta(name: string, value: string): Promise<string> {
+    return this.identity.ensureMeta(name, value);
+  }
+
+  async appendAudit(records: AuditRecord[]): Promise<void> {
+    this.identity.appendAudit(records);
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    return this.identity.queryAudit(q);
   }
 
   async useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean> {
@@ -231,10 +310,12 @@ export class SqliteStore implements TaskStore {
    * Retention by id ranges, never a table scan: ids grow with time, so everything older than
    * `before` is every task below the first task created at or after it (tasks_created index),
    * every item of those tasks (items_task index) and every attempt below the oldest item left.
+   * Audit records older than `auditBefore` go by their time index, in their own statement.
    */
-  async sweep(before: number, now: number): Promise<{ items: number }> {
+  async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
     this.nonces.sweep(now);
-    return this.db.transaction(() => {
+    const audit = auditBefore === undefined ? 0 : this.identity.sweepAudit(auditBefore);
+    const { items } = this.db.transaction(() => {
       const { t } = this.db.prepare('SELECT MIN(id) AS t FROM tasks WHERE created_at >= ?').get(before) as { t: number | null };
       const boundary = t ?? Number.MAX_SAFE_INTEGER;
       const items = this.db.prepare('DELETE FROM items WHERE task_id < ?').run(boundary).changes;
@@ -244,6 +325,7 @@ export class SqliteStore implements TaskStore {
       this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
       return { items };
     })();
+    return { items, audit };
   }
 
   /** For tests and the benchmark loader: direct access to the database. */
@@ -283,9 +365,7 @@ function prepare(db: Database.Database) {
     insertAccount: db.prepare('INSERT INTO accounts (uid, name, created_at) VALUES (?, ?, ?)'),
     accountById: db.prepare('SELECT * FROM accounts WHERE id = ?'),
     accountByName: db.prepare('SELECT * FROM accounts WHERE name = ?'),
-    insertKey: db.prepare('INSERT INTO access_keys (access_key_id, secret, account_id, user_name, active, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    keyById: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
-    keysOfAccount: db.prepare('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at'),
+    allAccounts: db.prepare('SELECT * FROM accounts ORDER BY id'),
     insertDomain: db.prepare('INSERT INTO domains (name, account_id, product, origin, online, node_group, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     domainByName: db.prepare('SELECT * FROM domains WHERE name = ?'),
     allDomains: db.prepare('SELECT * FROM domains ORDER BY name'),
@@ -317,15 +397,6 @@ function toAccount(r: unknown): Account | undefined {
   return {
     id: x.id as number, uid: x.uid as string, name: x.name as string, createdAt: x.created_at as number,
     services: { cdn: x.cdn_service as ServiceState, vod: x.vod_service as ServiceState },
-  };
-}
-
-function toKey(r: unknown): AccessKey | undefined {
-  if (!r) return undefined;
-  const x = r as Row;
-  return {
-    accessKeyId: x.access_key_id as string, secret: x.secret as string, accountId: x.account_id as number,
-    userName: (x.user_name as string | null) ?? null, active: x.active === 1, createdAt: x.created_at as number,
   };
 }
 

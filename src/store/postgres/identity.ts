@@ -1,0 +1,172 @@
+import type { Product } from '../../spec/types.js';
+import type { AccessKey, AuditEntry, AuditQuery, AuditRecord, Policy, RamUser } from '../port.js';
+import type { Sql } from './rows.js';
+
+/**
+ * The identity and audit tables of the PostgreSQL store (migration 2), shared by every API
+ * process: AccessKeys with sealed secrets, RAM users, policies and attachments, the audit log
+ * and store metadata.
+ */
+export class PgIdentity {
+  constructor(private readonly sql: Sql) {}
+
+  async createKey(k: AccessKey): Promise<void> {
+    await this.sql`
+      INSERT INTO access_keys (access_key_id, secret_cipher, account_id, user_name, active, created_at)
+      VALUES (${k.accessKeyId}, ${k.secretCipher}, ${k.accountId}, ${k.userName}, ${k.active}, ${k.createdAt})`;
+  }
+
+  async findKey(id: string): Promise<AccessKey | undefined> {
+    return toKey((await this.sql`SELECT * FROM access_keys WHERE access_key_id = ${id}`)[0]);
+  }
+
+  async listKeys(accountId?: number): Promise<AccessKey[]> {
+    const rows = accountId === undefined
+      ? await this.sql`SELECT * FROM access_keys ORDER BY created_at, access_key_id`
+      : await this.sql`SELECT * FROM access_keys WHERE account_id = ${accountId} ORDER BY created_at, access_key_id`;
+    return rows.map((r) => toKey(r)!);
+  }
+
+  async setKeyActive(id: string, active: boolean): Promise<boolean> {
+    return (await this.sql`UPDATE access_keys SET active = ${active} WHERE access_key_id = ${id}`).count > 0;
+  }
+
+  async replaceCipher(id: string, expected: string, cipher: string): Promise<boolean> {
+    return (await this.sql`UPDATE access_keys SET secret_cipher = ${cipher} WHERE access_key_id = ${id} AND secret_cipher = ${expected}`).count > 0;
+  }
+
+  async deleteKey(id: string): Promise<boolean> {
+    return (await this.sql`DELETE FROM access_keys WHERE access_key_id = ${id}`).count > 0;
+  }
+
+  async createUser(u: RamUser): Promise<boolean> {
+    const r = await this.sql`
+      INSERT INTO ram_users (account_id, name, display_name, created_at) VALUES (${u.accountId}, ${u.name}, ${u.displayName}, ${u.createdAt})
+      ON CONFLICT DO NOTHING`;
+    return r.count > 0;
+  }
+
+  async findUser(accountId: number, name: string): Promise<RamUser | undefined> {
+    return toUser((await this.sql`SELECT * FROM ram_users WHERE account_id = ${accountId} AND name = ${name}`)[0]);
+  }
+
+  async listUsers(accountId: number): Promise<RamUser[]> {
+    return (await this.sql`SELECT * FROM ram_users WHERE account_id = ${accountId} ORDER BY name`).map((r) => toUser(r)!);
+  }
+
+  /** Keys first, then the user; its attachments go by ON DELETE CASCADE. */
+  async removeUser(accountId: number, name: string): Promise<boolean> {
+    return this.sql.begin(async (tx) => {
+      await tx`DELETE FROM access_keys WHERE account_id = ${accountId} AND user_name = ${name}`;
+      return (await tx`DELETE FROM ram_users WHERE account_id = ${accountId} AND name = ${name}`).count > 0;
+    });
+  }
+
+  async createPolicy(p: Policy): Promise<boolean> {
+    const r = await this.sql`
+      INSERT INTO policies (account_id, name, description, document, created_at)
+      VALUES (${p.accountId}, ${p.name}, ${p.description}, ${p.document}, ${p.createdAt})
+      ON CONFLICT DO NOTHING`;
+    return r.count > 0;
+  }
+
+  async findPolicy(accountId: number, name: string): Promise<Policy | undefined> {
+    return toPolicy((await this.sql`SELECT * FROM policies WHERE account_id = ${accountId} AND name = ${name}`)[0]);
+  }
+
+  async listPolicies(accountId: number): Promise<Policy[]> {
+    return (await this.sql`SELECT * FROM policies WHERE account_id = ${accountId} ORDER BY name`).map((r) => toPolicy(r)!);
+  }
+
+  async deletePolicy(accountId: number, name: string): Promise<boolean> {
+    return (await this.sql`DELETE FROM policies WHERE account_id = ${accountId} AND name = ${name}`).count > 0;
+  }
+
+  async attach(accountId: number, userName: string, policyName: string, at: number): Promise<boolean> {
+    const r = await this.sql`
+      INSERT INTO policy_attachments (account_id, user_name, policy_name, attached_at) VALUES (${accountId}, ${userName}, ${policyName}, ${at})
+      ON CONFLICT DO NOTHING`;
+    return r.count > 0;
+  }
+
+  async detach(accountId: number, userName: string, policyName: string): Promise<boolean> {
+    const r = await this.sql`DELETE FROM policy_attachments WHERE account_id = ${accountId} AND user_name = ${userName} AND policy_name = ${policyName}`;
+    return r.count > 0;
+  }
+
+  async policiesOfUser(accountId: number, userName: string): Promise<Policy[]> {
+    const rows = await this.sql`
+      SELECT p.* FROM policy_attachments a JOIN policies p ON p.account_id = a.account_id AND p.name = a.policy_name
+       WHERE a.account_id = ${accountId} AND a.user_name = ${userName} ORDER BY p.name`;
+    return rows.map((r) => toPolicy(r)!);
+  }
+
+  async attachments(accountId: number): Promise<{ userName: string; policyName: string }[]> {
+    const rows = await this.sql<{ user_name: string; policy_name: string }[]>`
+      SELECT user_name, policy_name FROM policy_attachments WHERE account_id = ${accountId} ORDER BY user_name, policy_name`;
+    return rows.map((r) => ({ userName: r.user_name, policyName: r.policy_name }));
+  }
+
+  /** One multi-row INSERT per batch. */
+  async appendAudit(records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const rows = records.map((r) => ({
+      at: r.at, request_id: r.requestId, account_id: r.accountId, user_name: r.userName, access_key_id: r.accessKeyId,
+      source_ip: r.sourceIp, product: r.product, action: r.action, params: r.params, status: r.status, code: r.code,
+    }));
+    await this.sql`INSERT INTO audit_log ${this.sql(rows)}`;
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
+    const sql = this.sql;
+    const filters = [];
+    if (q.accountId !== undefined) filters.push(sql`AND account_id = ${q.accountId}`);
+    if (q.action !== undefined) filters.push(sql`AND action = ${q.action}`);
+    if (q.since !== undefined) filters.push(sql`AND at >= ${q.since}`);
+    if (q.until !== undefined) filters.push(sql`AND at < ${q.until}`);
+    const rows = await sql`SELECT * FROM audit_log WHERE true ${filters.length > 0 ? filters : sql``} ORDER BY at DESC, id DESC LIMIT ${q.limit}`;
+    return rows.map(toAudit);
+  }
+
+  async sweepAudit(before: number): Promise<number> {
+    return (await this.sql`DELETE FROM audit_log WHERE at < ${before}`).count;
+  }
+
+  async ensureMeta(name: string, value: string): Promise<string> {
+    await this.sql`INSERT INTO meta (name, value) VALUES (${name}, ${value}) ON CONFLICT DO NOTHING`;
+    const [row] = await this.sql<{ value: string }[]>`SELECT value FROM meta WHERE name = ${name}`;
+    return row.value;
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function toKey(x: Row | undefined): AccessKey | undefined {
+  if (!x) return undefined;
+  return {
+    accessKeyId: x.access_key_id as string, secretCipher: x.secret_cipher as string, accountId: x.account_id as number,
+    userName: (x.user_name as string | null) ?? null, active: x.active as boolean, createdAt: x.created_at as number,
+  };
+}
+
+function toUser(x: Row | undefined): RamUser | undefined {
+  if (!x) return undefined;
+  return { accountId: x.account_id as number, name: x.name as string, displayName: x.display_name as string, createdAt: x.created_at as number };
+}
+
+function toPolicy(x: Row | undefined): Policy | undefined {
+  if (!x) return undefined;
+  return {
+    accountId: x.account_id as number, name: x.name as string, description: x.description as string,
+    document: x.document as string, createdAt: x.created_at as number,
+  };
+}
+
+function toAudit(x: Row): AuditEntry {
+  return {
+    id: x.id as number, at: x.at as number, requestId: x.request_id as string, accountId: (x.account_id as number | null) ?? null,
+    userName: (x.user_name as string | null) ?? null, accessKeyId: (x.access_key_id as string | null) ?? null,
+    sourceIp: x.source_ip as string, product: (x.product as Product | null) ?? null, action: (x.action as string | null) ?? null,
+    params: x.params as string, status: x.status as number, code: (x.code as string | null) ?? null,
+  };
+}
