@@ -2,8 +2,13 @@ import { Command, Option } from 'commander';
 import { parseListen } from '../config/config.js';
 import { makeLogger, openStore, startServer, startWorkers } from '../app.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerAccountCommands } from './account-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerDomainCommands } from './domain-commands.js';
+import { registerKeyCommands } from './key-commands.js';
 import { registerNodeCommands } from './node-commands.js';
+import { registerPolicyCommands } from './policy-commands.js';
+import { registerUserCommands } from './user-commands.js';
 import { configFrom, storeOptions } from './options.js';
 
 const program = new Command('refreshd')
@@ -57,8 +62,13 @@ storeOptions(program.command('worker'))
   });
 
 registerClientCommands(program);
+registerAccountCommands(program);
+registerUserCommands(program);
+registerKeyCommands(program);
+registerPolicyCommands(program);
 registerDomainCommands(program);
 registerNodeCommands(program);
+registerAuditCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`refreshd: ${err instanceof Error ? err.message : String(err)}\n`);
