@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { addAccount } from '../../src/identity/admin.js';
+import { formatUtc } from '../../src/protocol/encoding.js';
+import { PRODUCTS } from '../../src/spec/index.js';
+import type { ActionSpec, ParamSpec, ProductSpec } from '../../src/spec/types.js';
+import { normalize, rpc, type RpcResult } from '../helpers/rpc.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * Account isolation, property-style. Two servers, the same configuration, the same account A
+ * (the root key of the test helper) and the same random sequence of A's calls — every action
+ * of both products, with parameters drawn from A's own task ids, domains and paths mixed with
+ * another account's. The other account differs between the two: B on server 1 and B′ on
+ * server 2 submit at the same points (so task ids line up) but on other domains, with other
+ * paths and other amounts. If anything of B leaked into A's answers — a row, a count, a page,
+ * a quota — the two servers' answers to A would differ. Also: nothing of B ever appears in an
+ * answer to A unless A itself sent it, and B's tasks and quotas are exactly what B made them.
+ *
+ * The seed is random per run (REFRESHD_TEST_SEED to replay) and named in every failure.
+ */
+const SEED = Number(process.env.REFRESHD_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const STEPS = 400;
+const CONFIG = {
+  perMinutePerDomain: 25,
+  preloadQueue: 8,
+  quotas: { cdn: { url: 60, dir: 6, regex: 3, ignoreParams: 60, preload: 12 }, vod: { url: 40, dir: 6, preload: 10 } },
+};
+
+interface Tenant {
+  creds: { id: string; secret: string };
+  cdn: string[];
+  vod: string;
+  wildcard: string;
+  /** What this tenant created: task id → paths, per product. */
+  tasks: Map<string, { product: 'cdn' | 'vod'; paths: string[] }>;
+  usage: { cdnUrl: number; vodUrl: number; preload: number };
+}
+
+interface World {
+  server: TestServer;
+  other: Tenant;
+}
+
+let worlds: [World, World];
+const A = { cdn: ['a1.example.com', 'a2.example.com'], vod: 'av.example.com', wildcard: '*.wild-a.com' };
+const aTasks: { id: string; paths: string[] }[] = [];
+
+function mulberry32(seed: number) {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rnd = mulberry32(SEED);
+const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+const chance = (p: number) => rnd() < p;
+const word = () => Math.floor(rnd() * 36 ** 5).toString(36);
+
+async function world(names: { cdn: string[]; vod: string; wildcard: string }): Promise<World> {
+  const server = await startTestServer(CONFIG);
+  for (const d of A.cdn) await server.addDomain(d);
+  await server.addDomain(A.wildcard);
+  await server.addDomain(A.vod, 'vod');
+  const { account, key } = await addAccount(server.store, server.vault, `other-${names.vod}`);
+  const add = (name: string, product: 'cdn' | 'vod') =>
+    server.store.addDomain({ name, accountId: account.id, product, origin: null, online: true, nodeGroup: 'default', createdAt: Date.now() });
+  for (const d of names.cdn) await add(d, 'cdn');
+  await add(names.wildcard, 'cdn');
+  await add(names.vod, 'vod');
+  return { server, other: { creds: { id: key.accessKeyId, secret: key.secret }, ...names, tasks: new Map(), usage: { cdnUrl: 0, vodUrl: 0, preload: 0 } } };
+}
+
+before(async () => {
+  worlds = [
+    await world({ cdn: ['b1.example.com', 'b2.example.net'], vod: 'bv.example.com', wildcard: '*.wild-b.com' }),
+    await world({ cdn: ['c1.other.org', 'c2.other.org'], vod: 'cv.other.org', wildcard: '*.wild-c.com' }),
+  ];
+});
+after(() => Promise.all(worlds.map((w) => w.server.close())));
+
+/** Everything of the other tenants that A must never see: their task ids, domains and paths. */
+function foreignStrings(): string[] {
+  return worlds.flatMap(({ other }) => [
+    ...other.tasks.keys(), ...other.cdn, other.vod, other.wildcard, ...[...other.tasks.values()].flatMap((t) => t.paths),
+  ]);
+}
+
+// ------------------------------------------------------------------ A's random calls
+
+function randomDomain(product: 'cdn' | 'vod'): string {
+  const others = worlds.flatMap(({ other }) => [...other.cdn, other.vod, `x${word()}${other.wildcard.slice(1)}`]);
+  return pick([
+    ...(product === 'cdn' ? A.cdn : [A.vod]), ...A.cdn, A.vod, `x${word()}${A.wildcard.slice(1)}`, ...others, `${word()}.unknown.test`,
+  ]);
+}
+
+function ownPath(product: 'cdn' | 'vod'): string {
+  const domain = product === 'vod' ? A.vod : pick([...A.cdn, `x${word()}${A.wildcard.slice(1)}`]);
+  return `${pick(['http://', 'https://', ''])}${domain}/${word()}${pick(['.html', '.js'])}`;
+}
+
+function randomPath(product: 'cdn' | 'vod'): string {
+  const theirs = worlds.flatMap(({ other }) => [...other.tasks.values()].flatMap((t) => t.paths));
+  if (theirs.length > 0 && chance(0.25)) return pick(theirs);
+  const mine = aTasks.flatMap((t) => t.paths);
+  if (mine.length > 0 && chance(0.2)) return pick(mine);
+  return `${pick(['http://', 'https://', ''])}${randomDomain(product)}/${word()}${pick(['.html', '/', '.js'])}`;
+}
+
+function randomTaskId(): string {
+  const theirs = worlds.flatMap(({ other }) => [...other.tasks.keys()]);
+  return pick([
+    ...(aTasks.length ? [pick(aTasks).id, pick(aTasks).id] : []), ...(theirs.length ? [pick(theirs), pick(theirs)] : []),
+    String(17_000_000_000 + int(1, 400)), chance(0.1) ? 'abc' : '17000000001',
+  ]);
+}
+
+/** A value for one parameter of an action, from its table entry (so new actions are covered too). */
+function randomValue(name: string, spec: ParamSpec, product: 'cdn' | 'vod'): string {
+  switch (name) {
+    case 'ObjectPath': {
+      if (!spec.required) return randomPath(product);
+      // Half the submits only name A's own domains, so many succeed; the rest mix in anything.
+      const path = chance(0.5) ? () => ownPath(product) : () => randomPath(product);
+      return Array.from({ length: int(1, 4) }, path).join(pick(['\n', '\r\n']));
+    }
+    case 'TaskId':
+      return spec.required ? Array.from({ length: int(1, 4) }, randomTaskId).join(',') : randomTaskId();
+    case 'DomainName':
+      return Array.from({ length: int(1, 3) }, () => randomDomain(product)).join(',');
+    case 'StartTime':
+      return formatUtc(Date.now() - int(1, 3) * 3_600_000);
+    case 'EndTime':
+      return formatUtc(Date.now() + 60_000);
+    case 'WithHeader':
+      return chance(0.8) ? '{"Accept-Encoding":["gzip"]}' : 'nope';
+    case 'Timeout':
+      return '0'; // WaitForTasks: answer at once
+  }
+  switch (spec.type) {
+    case 'enum':
+      return chance(0.05) ? 'Everything' : pick(spec.values);
+    case 'boolean':
+      return String(chance(0.5));
+    case 'integer':
+      return String(int(spec.min, Math.min(spec.max, spec.min + (name === 'PageSize' ? 20 : 2))));
+    case 'string':
+      return word();
+  }
+}
+
+function randomCall(): { product: ProductSpec; action: ActionSpec; params: Record<string, string>; format: string; method: 'GET' | 'POST' } {
+  const product = pick(PRODUCTS);
+  const action = pick(Object.values(product.actions));
+  const params: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(action.params)) {
+    // Timeout (WaitForTasks) always: answering at once keeps 400 steps quick.
+    if (name === 'Timeout' || (spec.required ? chance(0.97) : chance(0.4))) params[name] = randomValue(name, spec, product.product);
+  }
+  // StartTime and EndTime come together (mostly).
+  if (('StartTime' in params) !== ('EndTime' in params) && chance(0.8)) {
+    delete params.StartTime;
+    delete params.EndTime;
+  }
+  return { product, action, params, format: pick(['JSON', 'XML']), method: pick(['GET', 'POST'] as const) };
+}
+
+// ------------------------------------------------------------- the other tenants' steps
+
+/** B and B′ submit at the same point, each on its own domains, in different amounts. */
+async function otherSubmits(step: number): Promise<void> {
+  const kind = pick(['cdn', 'cdn', 'vod', step % 3 === 0 ? 'preload' : 'cdn'] as const);
+  const base = int(1, 2);
+  for (const [i, { server, other }] of worlds.entries()) {
+    const n = kind === 'preload' ? 1 + i : base + i; // B′ always uses more than B
+    const domain = kind === 'vod' ? other.vod : pick(other.cdn);
+    const paths = Array.from({ length: n }, () => `http://${domain}/private/${word()}.html`);
+    const [action, version] = kind === 'vod' ? ['RefreshVodObjectCaches', '2017-03-21'] : kind === 'preload' ? ['PushObjectCache', '2018-05-10'] : ['RefreshObjectCaches', '2018-05-10'];
+    const res = await rpc(server.url, action, { ObjectPath: paths.join('\n') }, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
+    assert.equal(res.status, 200, `seed ${SEED}: the other tenant's own submit failed: ${res.text}`);
+    const id = res.json.RefreshTaskId ?? res.json.PushTaskId;
+    other.tasks.set(id, { product: kind === 'vod' ? 'vod' : 'cdn', paths });
+    if (kind === 'vod') other.usage.vodUrl += n;
+    else if (kind === 'preload') other.usage.preload += n;
+    else other.usage.cdnUrl += n;
+  }
+  assert.deepEqual([...worlds[0].other.tasks.keys()], [...worlds[1].other.tasks.keys()], 'task ids line up on both servers');
+}
+
+// ---------------------------------------------------------------------------- the test
+
+describe('account isolation (property test over every action of both products)', () => {
+  const calls = new Map<string, number>();
+  let rowsSeen = 0;
+
+  it(`${STEPS} random calls of account A answer identically whatever the other account holds (seed ${SEED})`, async () => {
+    const otherSteps = new Set(Array.from({ length: 12 }, (_, i) => Math.floor(((i + rnd() * 0.8) * STEPS) / 12)));
+    for (let step = 0; step < STEPS; step++) {
+      if (otherSteps.has(step)) await otherSubmits(step);
+      const call = randomCall();
+      const answers: RpcResult[] = [];
+      for (const { server } of worlds) {
+        answers.push(await rpc(server.url, call.action.name, call.params, { version: call.product.version, format: call.format, method: call.method }));
+      }
+      const where = `seed ${SEED}, step ${step}: ${call.product.product} ${call.action.name} ${JSON.stringify(call.params)}`;
+      assert.equal(answers[0].status, answers[1].status, `${where}\n${answers[0].text}\n${answers[1].text}`);
+      assert.equal(normalize(answers[0].text), normalize(answers[1].text), where);
+      const sent = JSON.stringify(call.params).toLowerCase();
+      for (const s of foreignStrings()) {
+        for (const a of answers) {
+          if (new RegExp(`(^|[^\\w.-])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w.-])`, 'i').test(a.text)) {
+            assert.ok(sent.includes(s.toLowerCase()), `${where}: answer names "${s}" of another account, which A never sent:\n${a.text}`);
+          }
+        }
+      }
+      calls.set(call.action.name, (calls.get(call.action.name) ?? 0) + 1);
+      const body = answers[0].json;
+      if (answers[0].status === 200) {
+        const id = body.RefreshTaskId ?? body.PushTaskId ?? body.PreloadTaskId;
+        if (typeof id === 'string') for (const t of id.split(',')) aTasks.push({ id: t, paths: call.params.ObjectPath.split(/\r?\n/) });
+        rowsSeen += (body.Tasks?.CDNTask ?? body.Tasks?.Task ?? (Array.isArray(body.Tasks) ? body.Tasks : body.Items ?? [])).length;
+      }
+    }
+  });
+
+  it('exercised every action of both tables, and saw A’s own rows', () => {
+    for (const p of PRODUCTS) for (const name of Object.keys(p.actions)) assert.ok((calls.get(name) ?? 0) >= 5, `${name} was called ${calls.get(name) ?? 0} times`);
+    assert.ok(aTasks.length >= 5, `A created ${aTasks.length} tasks`);
+    assert.ok(rowsSeen >= 20, `A's describes returned ${rowsSeen} rows`);
+  });
+
+  it("left the other account's tasks and quotas exactly as it made them", async () => {
+    for (const { server, other } of worlds) {
+      const as = (action: string, params: Record<string, string | number>, version = '2018-05-10') =>
+        rpc(server.url, action, params, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
+      for (const [product, action, version] of [['cdn', 'DescribeRefreshTasks', '2018-05-10'], ['vod', 'DescribeVodRefreshTasks', '2017-03-21']] as const) {
+        const rows: string[] = [];
+        for (let page = 1; ; page++) {
+          const res = await as(action, { PageSize: 50, PageNumber: page }, version);
+          assert.equal(res.status, 200, res.text);
+          const list = res.json.Tasks.CDNTask ?? res.json.Tasks.Task;
+          rows.push(...list.map((t: any) => `${t.TaskId} ${t.ObjectPath}`));
+          if (list.length < 50) break;
+        }
+        const expected = [...other.tasks].filter(([, t]) => t.product === product).flatMap(([id, t]) => t.paths.map((p) => `${id} ${p}`));
+        assert.deepEqual(rows.sort(), expected.sort(), `seed ${SEED}: ${product} rows of the other account`);
+      }
+      const cdnQuota = (await as('DescribeRefreshQuota', {})).json;
+      assert.equal(Number(cdnQuota.UrlRemain), CONFIG.quotas.cdn.url - other.usage.cdnUrl);
+      assert.equal(Number(cdnQuota.PreloadRemain), CONFIG.quotas.cdn.preload - other.usage.preload);
+      assert.equal(Number(cdnQuota.DirRemain), CONFIG.quotas.cdn.dir);
+      const vodQuota = (await as('DescribeVodRefreshQuota', {}, '2017-03-21')).json;
+      assert.equal(Number(vodQuota.UrlRemain), CONFIG.quotas.vod.url - other.usage.vodUrl);
+    }
+  });
+});
