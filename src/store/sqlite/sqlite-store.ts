@@ -43,7 +43,6 @@ export class SqliteStore implements TaskStore {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     this.stmt = prepare(this.db);
-    this.identity = new SqliteIdentity(this.db);
     // The engine writes through a second connection at synchronous=NORMAL: a lost outcome only
     // means a purge runs again after a crash (purges are idempotent), and per-outcome fsyncs
     // would cap the fan-out rate. WAL keeps it crash-safe; the API's next FULL commit syncs it.
@@ -54,6 +53,7 @@ export class SqliteStore implements TaskStore {
     this.workDb.pragma('cache_size = -65536');
     this.fleet = new SqliteFleet(this.workDb);
     this.queue = new SqliteQueue(this.workDb);
+    this.identity = new SqliteIdentity(this.db, this.workDb);
   }
 
   async close(): Promise<void> {
