@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { EdgeHttpClient } from '../src/edges/http-client.js';
+import { LEGACY_PLAIN } from '../src/identity/secret-box.js';
 import { SimulatedDriver } from '../src/edges/simulated.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { NodeSlots } from '../src/worker/node-slots.js';
@@ -54,7 +55,8 @@ async function main() {
   const store = new SqliteStore(join(dir, 'refreshd.db'));
   const now = Date.now();
   const acct = await store.createAccount({ uid: '1000000000000099', name: 'root', createdAt: now });
-  await store.createAccessKey({ accessKeyId: CRED.accessKeyId, secret: CRED.secret, accountId: acct.id, userName: null, active: true, createdAt: now });
+  // A `plain:` secret is sealed under the data dir's master key when the server opens the store.
+  await store.createAccessKey({ accessKeyId: CRED.accessKeyId, secretCipher: `${LEGACY_PLAIN}${CRED.secret}`, accountId: acct.id, userName: null, active: true, createdAt: now });
   for (const [i, v] of varnishes.entries()) {
     await store.addNode({ name: `varnish-${i + 1}`, driver: 'varnish', address: v.address, group: 'varnish', area: 'domestic', enabled: true, options: {}, createdAt: now });
   }
