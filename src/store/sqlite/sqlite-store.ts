@@ -1,8 +1,5 @@
 import Database from 'better-sqlite3';
-import { deriveStatus } from '../../domain/progress.js';
-import type { SubmitType } from '../../domain/object-path.js';
 import type { Product } from '../../spec/types.js';
-import { pathHash } from '../path-hash.js';
 import type {
   AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
@@ -13,6 +10,7 @@ import { MIGRATIONS } from './migrations.js';
 import { RateWindows } from '../rate-window.js';
 import { NonceCache } from './nonce-cache.js';
 import { SqliteQueue } from './queue.js';
+import { SqliteTasks } from './tasks.js';
 
 /**
  * Embedded store on one SQLite file (WAL). better-sqlite3 is synchronous; every call is short,
@@ -30,6 +28,7 @@ export class SqliteStore implements TaskStore {
   private readonly fleet: SqliteFleet;
   private readonly queue: SqliteQueue;
   private readonly identity: SqliteIdentity;
+  private readonly tasks: SqliteTasks;
   private readonly workListeners = new Set<() => void>();
 
   constructor(file: string) {
@@ -43,6 +42,7 @@ export class SqliteStore implements TaskStore {
     this.db.pragma('foreign_keys = ON');
     migrate(this.db);
     this.stmt = prepare(this.db);
+    this.tasks = new SqliteTasks(this.db);
     // The engine writes through a second connection at synchronous=NORMAL: a lost outcome only
     // means a purge runs again after a crash (purges are idempotent), and per-outcome fsyncs
     // would cap the fan-out rate. WAL keeps it crash-safe; the API's next FULL commit syncs it.
@@ -193,7 +193,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const outcome = this.submitTx(batch);
+    const outcome = this.tasks.submit(batch);
     if (outcome.ok) for (const listener of this.workListeners) listener();
     return outcome;
   }
@@ -243,67 +243,16 @@ export class SqliteStore implements TaskStore {
     return () => this.workListeners.delete(listener);
   }
 
-  private readonly submitTx = (batch: SubmitBatch): SubmitOutcome =>
-    this.db.transaction((): SubmitOutcome => {
-      for (const c of batch.consume) {
-        const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
-        if ((row?.used ?? 0) + c.amount > c.limit) return { ok: false, exceeded: c.bucket };
-      }
-      if (batch.preloadQueueLimit !== undefined) {
-        const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
-        const { n } = this.stmt.openPreloads.get(batch.accountId, batch.product) as { n: number };
-        if (n + adding > batch.preloadQueueLimit) return { ok: false, queueFull: true };
-      }
-      for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
-      const taskIds: string[] = [];
-      for (const t of batch.tasks) {
-        const id = Number(
-          this.stmt.insertTask.run(
-            batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
-            t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
-          ).lastInsertRowid,
-        );
-        for (const p of t.paths) {
-          this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
-        }
-        taskIds.push(String(id));
-      }
-      return { ok: true, taskIds };
-    }).immediate();
-
   async queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }> {
-    // A task id or an exact path picks out a handful of rows: steer SQLite to those indexes
-    // (a unary + hides a column from the planner) instead of scanning an account's window.
-    // With a task id: items_task. With a path: items_account_path (account_id, path_hash).
-    const byTask = q.taskId !== undefined;
-    const selective = byTask || q.objectPath !== undefined;
-    const c = (column: string) => (selective ? `+${column}` : column);
-    const where = [`${byTask ? '+' : ''}account_id = ?`, `${c('product')} = ?`, `${c('created_at')} BETWEEN ? AND ?`];
-    const args: (string | number)[] = [q.accountId, q.product, q.from, q.to];
-    if (q.taskId !== undefined) (where.push('task_id = ?'), args.push(Number(q.taskId)));
-    if (q.objectPath !== undefined) (where.push(`${byTask ? '+' : ''}path_hash = ? AND object_path = ?`), args.push(pathHash(q.objectPath), q.objectPath));
-    if (q.objectType !== undefined) (where.push(`${c('object_type')} = ?`), args.push(q.objectType));
-    if (q.status !== undefined) (where.push(`${c('status')} = ?`), args.push(q.status));
-    if (q.domains !== undefined) {
-      where.push(`${c('domain')} IN (${q.domains.map(() => '?').join(',')})`);
-      args.push(...q.domains);
-    }
-    const sqlWhere = where.join(' AND ');
-    const { n } = this.cached(`SELECT count(*) AS n FROM items WHERE ${sqlWhere}`).get(...args) as { n: number };
-    const rows = n <= q.offset ? [] : this.cached(`SELECT ${ITEM_COLUMNS} FROM items WHERE ${sqlWhere} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
-    return { total: n, rows: rows.map(toItem) };
+    return this.tasks.query(q);
   }
 
   async itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]> {
-    if (taskIds.length === 0) return [];
-    const sql = `SELECT ${ITEM_COLUMNS} FROM items WHERE task_id IN (${taskIds.map(() => '?').join(',')}) AND account_id = ? AND product = ? AND created_at >= ? ORDER BY task_id, id`;
-    return this.cached(sql).all(...taskIds.map(Number), accountId, product, from).map(toItem);
+    return this.tasks.ofTasks(accountId, product, taskIds, from);
   }
 
   async usage(buckets: string[]): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const b of buckets) out[b] = (this.stmt.usageOf.get(b) as { used: number } | undefined)?.used ?? 0;
-    return out;
+    return this.tasks.usage(buckets);
   }
 
   /**
@@ -332,20 +281,7 @@ export class SqliteStore implements TaskStore {
   get raw(): Database.Database {
     return this.db;
   }
-
-  private readonly statementCache = new Map<string, Database.Statement>();
-  private cached(sql: string): Database.Statement {
-    let s = this.statementCache.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (this.statementCache.size > 500) this.statementCache.clear();
-      this.statementCache.set(sql, s);
-    }
-    return s;
-  }
 }
-
-const ITEM_COLUMNS = 'task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
 
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
@@ -371,21 +307,6 @@ function prepare(db: Database.Database) {
     allDomains: db.prepare('SELECT * FROM domains ORDER BY name'),
     domainsOfAccount: db.prepare('SELECT * FROM domains WHERE account_id = ? ORDER BY name'),
     setDomainOnline: db.prepare('UPDATE domains SET online = ? WHERE name = ?'),
-    usageOf: db.prepare('SELECT used FROM usage_counters WHERE bucket = ?'),
-    consume: db.prepare(
-      'INSERT INTO usage_counters (bucket, used, expires_at) VALUES (?, ?, ?) ON CONFLICT(bucket) DO UPDATE SET used = used + excluded.used',
-    ),
-    openPreloads: db.prepare(
-      "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
-    ),
-    insertTask: db.prepare(
-      `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertItem: db.prepare(
-      `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: null, applied: 0, failed: 0 })}')`,
-    ),
   };
 }
 
@@ -406,14 +327,5 @@ function toDomain(r: unknown): Domain | undefined {
   return {
     name: x.name as string, accountId: x.account_id as number, product: x.product as Product,
     origin: (x.origin as string | null) ?? null, online: x.online === 1, nodeGroup: x.node_group as string, createdAt: x.created_at as number,
-  };
-}
-
-function toItem(r: unknown): ItemRow {
-  const x = r as Row;
-  return {
-    taskId: String(x.task_id), objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
-    domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
-    counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
   };
 }

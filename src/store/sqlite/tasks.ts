@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import type { SubmitType } from '../../domain/object-path.js';
+import { deriveStatus } from '../../domain/progress.js';
+import type { Product } from '../../spec/types.js';
+import { pathHash } from '../path-hash.js';
+import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
+
+/** Tasks and items on SQLite: the submit transaction, the describe queries, usage counters. */
+export class SqliteTasks {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+    usageOf: db.prepare('SELECT used FROM usage_counters WHERE bucket = ?'),
+    consume: db.prepare(
+      'INSERT INTO usage_counters (bucket, used, expires_at) VALUES (?, ?, ?) ON CONFLICT(bucket) DO UPDATE SET used = used + excluded.used',
+    ),
+    openPreloads: db.prepare(
+      "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
+    ),
+    insertTask: db.prepare(
+      `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertItem: db.prepare(
+      `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: null, applied: 0, failed: 0 })}')`,
+    ),
+    };
+  }
+
+  /** Check every consumption and the preload queue, then write tasks and items: one transaction. */
+  readonly submit = (batch: SubmitBatch): SubmitOutcome =>
+    this.db.transaction((): SubmitOutcome => {
+      for (const c of batch.consume) {
+        const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
+        if ((row?.used ?? 0) + c.amount > c.limit) return { ok: false, exceeded: c.bucket };
+      }
+      if (batch.preloadQueueLimit !== undefined) {
+        const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
+        const { n } = this.stmt.openPreloads.get(batch.accountId, batch.product) as { n: number };
+        if (n + adding > batch.preloadQueueLimit) return { ok: false, queueFull: true };
+      }
+      for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
+      const taskIds: string[] = [];
+      for (const t of batch.tasks) {
+        const id = Number(
+          this.stmt.insertTask.run(
+            batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
+            t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
+          ).lastInsertRowid,
+        );
+        for (const p of t.paths) {
+          this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
+        }
+        taskIds.push(String(id));
+      }
+      return { ok: true, taskIds };
+    }).immediate();
+
+  query(q: ItemQuery): { total: number; rows: ItemRow[] } {
+    // A task id or an exact path picks out a handful of rows: steer SQLite to those indexes
+    // (a unary + hides a column from the planner) instead of scanning an account's window.
+    // With a task id: items_task. With a path: items_account_path (account_id, path_hash).
+    const byTask = q.taskId !== undefined;
+    const selective = byTask || q.objectPath !== undefined;
+    const c = (column: string) => (selective ? `+${column}` : column);
+    const where = [`${byTask ? '+' : ''}account_id = ?`, `${c('product')} = ?`, `${c('created_at')} BETWEEN ? AND ?`];
+    const args: (string | number)[] = [q.accountId, q.product, q.from, q.to];
+    if (q.taskId !== undefined) (where.push('task_id = ?'), args.push(Number(q.taskId)));
+    if (q.objectPath !== undefined) (where.push(`${byTask ? '+' : ''}path_hash = ? AND object_path = ?`), args.push(pathHash(q.objectPath), q.objectPath));
+    if (q.objectType !== undefined) (where.push(`${c('object_type')} = ?`), args.push(q.objectType));
+    if (q.status !== undefined) (where.push(`${c('status')} = ?`), args.push(q.status));
+    if (q.domains !== undefined) {
+      where.push(`${c('domain')} IN (${q.domains.map(() => '?').join(',')})`);
+      args.push(...q.domains);
+    }
+    const sqlWhere = where.join(' AND ');
+    const { n } = this.cached(`SELECT count(*) AS n FROM items WHERE ${sqlWhere}`).get(...args) as { n: number };
+    const rows = n <= q.offset ? [] : this.cached(`SELECT ${ITEM_COLUMNS} FROM items WHERE ${sqlWhere} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
+    return { total: n, rows: rows.map(toItem) };
+  }
+
+  ofTasks(accountId: number, product: Product, taskIds: string[], from: number): ItemRow[] {
+    if (taskIds.length === 0) return [];
+    const sql = `SELECT ${ITEM_COLUMNS} FROM items WHERE task_id IN (${taskIds.map(() => '?').join(',')}) AND account_id = ? AND product = ? AND created_at >= ? ORDER BY task_id, id`;
+    return this.cached(sql).all(...taskIds.map(Number), accountId, product, from).map(toItem);
+  }
+
+  usage(buckets: string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const b of buckets) out[b] = (this.stmt.usageOf.get(b) as { used: number } | undefined)?.used ?? 0;
+    return out;
+  }
+
+  private readonly statementCache = new Map<string, Database.Statement>();
+  private cached(sql: string): Database.Statement {
+    let s = this.statementCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (this.statementCache.size > 500) this.statementCache.clear();
+      this.statementCache.set(sql, s);
+    }
+    return s;
+  }
+}
+
+const ITEM_COLUMNS = 'task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
+
+function toItem(r: unknown): ItemRow {
+  const x = r as Record<string, unknown>;
+  return {
+    taskId: String(x.task_id), objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
+    domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
+    counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
+  };
+}
