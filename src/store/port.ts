@@ -209,6 +209,22 @@ export interface ItemQuery {
   limit: number;
 }
 
+/** What `/readyz` and `/metrics` read from the store. */
+export interface StoreHealth {
+  /** Migrations applied in the store, and how many this build knows. */
+  schemaVersion: number;
+  expectedVersion: number;
+}
+
+export interface QueueStats {
+  /** Items accepted but not yet given their per-node attempts. */
+  undispatched: number;
+  /** Attempts waiting for a worker (including retries not yet due). */
+  pending: number;
+  /** Attempts a worker holds right now. */
+  leased: number;
+}
+
 export interface StoreCapabilities {
   /** Several processes may serve the API on one store (PostgreSQL); SQLite is one writer process. */
   sharedAcrossProcesses: boolean;
@@ -217,6 +233,13 @@ export interface StoreCapabilities {
 export interface TaskStore {
   readonly capabilities: StoreCapabilities;
   close(): Promise<void>;
+
+  // operations
+  /** Reads the schema version; throws when the store cannot be reached. */
+  health(): Promise<StoreHealth>;
+  queueStats(): Promise<QueueStats>;
+  /** Paths submitted on `day` (yyyy-mm-dd) over all accounts, per product and quota kind. */
+  usageTotals(day: string): Promise<{ product: Product; kind: string; used: number }[]>;
 
   // identity: accounts, AccessKeys, RAM users, policies
   createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account>;

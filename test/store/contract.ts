@@ -311,6 +311,22 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       assert.equal((await all(a, { taskId: out.taskIds[0], status: 'Complete' })).total, 1);
     });
 
+    it('reports its health, queue depth and usage totals', async () => {
+      const h = await store.health();
+      assert.ok(h.expectedVersion > 0);
+      assert.equal(h.schemaVersion, h.expectedVersion);
+      await store.submit(batch(b, T0 + 7000, [task('b.example.com', ['b.example.com/undispatched'])], {
+        consume: [{ bucket: 'day:2026-11-20:9:cdn:url', amount: 3, limit: 100, expiresAt: T0 + 86_400_000 }, { bucket: 'day:2026-11-20:8:cdn:url', amount: 2, limit: 100, expiresAt: T0 + 86_400_000 }],
+      }));
+      const q = await store.queueStats();
+      assert.ok(q.undispatched >= 1, JSON.stringify(q));
+      assert.equal(typeof q.pending, 'number');
+      assert.equal(typeof q.leased, 'number');
+      const totals = await store.usageTotals('2026-11-20');
+      assert.deepEqual(totals.find((t) => t.product === 'cdn' && t.kind === 'url'), { product: 'cdn', kind: 'url', used: 5 });
+      assert.deepEqual(await store.usageTotals('2026-11-21'), []);
+    });
+
     it('sweep deletes old rows and expired counters; task ids are never reused', async () => {
       const before = (await all(a, { limit: 1 })).rows[0].taskId;
       const { items } = await store.sweep(Number.MAX_SAFE_INTEGER, T0 + 2 * 86_400_000);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Product } from '../../spec/types.js';
 import type {
+  QueueStats, StoreHealth,
   AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
 } from '../port.js';
 import { PgFleet } from './fleet.js';
 import { PgIdentity } from './identity.js';
-import { migrate } from './migrations.js';
+import { migrate, MIGRATIONS } from './migrations.js';
 import { DayPartitions } from './partitions.js';
 import { PgQueue } from './queue.js';
 import { connect, toAccount, toDomain, type Sql } from './rows.js';
@@ -54,6 +55,28 @@ export class PostgresStore implements TaskStore {
       await sql.end({ timeout: 5 });
       throw err;
     }
+  }
+
+  async health(): Promise<StoreHealth> {
+    const [{ v }] = await this.sql<{ v: number | null }[]>`SELECT max(version) AS v FROM schema_migrations`;
+    return { schemaVersion: v ?? 0, expectedVersion: MIGRATIONS.length };
+  }
+
+  async queueStats(): Promise<QueueStats> {
+    const [r] = await this.sql<{ undispatched: number; pending: number; leased: number }[]>`
+      SELECT (SELECT count(*) FROM items WHERE nodes_total IS NULL)::int AS undispatched,
+             (SELECT count(*) FROM node_attempts WHERE state = 'pending' AND lease_owner IS NULL)::int AS pending,
+             (SELECT count(*) FROM node_attempts WHERE lease_owner IS NOT NULL)::int AS leased`;
+    return { undispatched: r.undispatched, pending: r.pending, leased: r.leased };
+  }
+
+  /** Daily buckets are `day:<yyyy-mm-dd>:<account>:<product>:<kind>` (domain/quota.ts). */
+  async usageTotals(day: string): Promise<{ product: Product; kind: string; used: number }[]> {
+    const rows = await this.sql<{ product: Product; kind: string; used: number }[]>`
+      SELECT split_part(bucket, ':', 4) AS product, split_part(bucket, ':', 5) AS kind, sum(used)::int AS used
+        FROM usage_counters WHERE bucket >= ${`day:${day}:`} AND bucket < ${`day:${day};`}
+       GROUP BY 1, 2 ORDER BY 1, 2`;
+    return rows.map((r) => ({ product: r.product, kind: r.kind, used: r.used }));
   }
 
   async close(): Promise<void> {

@@ -97,6 +97,16 @@ export class SqliteQueue {
     return this.s.reap.run(now).changes;
   }
 
+  /** Counted through the partial indexes: leased and ready attempts, undispatched items. */
+  stats(): { undispatched: number; pending: number; leased: number } {
+    const one = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      undispatched: one('SELECT count(*) AS n FROM items WHERE nodes_total IS NULL'),
+      pending: one("SELECT count(*) AS n FROM node_attempts WHERE state = 'pending' AND lease_owner IS NULL"),
+      leased: one('SELECT count(*) AS n FROM node_attempts WHERE lease_owner IS NOT NULL'),
+    };
+  }
+
   renew(leases: string[], until: number): void {
     this.db.transaction(() => {
       for (const lease of leases) this.s.renew.run(until, lease);

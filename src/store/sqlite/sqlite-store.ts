@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
 import type {
+  QueueStats, StoreHealth,
   AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
 } from '../port.js';
@@ -54,6 +55,18 @@ export class SqliteStore implements TaskStore {
     this.fleet = new SqliteFleet(this.workDb);
     this.queue = new SqliteQueue(this.workDb);
     this.identity = new SqliteIdentity(this.db, this.workDb);
+  }
+
+  async health(): Promise<StoreHealth> {
+    return { schemaVersion: this.db.pragma('user_version', { simple: true }) as number, expectedVersion: MIGRATIONS.length };
+  }
+
+  async queueStats(): Promise<QueueStats> {
+    return this.queue.stats();
+  }
+
+  async usageTotals(day: string): Promise<{ product: Product; kind: string; used: number }[]> {
+    return this.tasks.usageTotals(day);
   }
 
   async close(): Promise<void> {

@@ -93,6 +93,17 @@ export class SqliteTasks {
     return out;
   }
 
+  /** Daily buckets are `day:<yyyy-mm-dd>:<account>:<product>:<kind>` (domain/quota.ts). */
+  usageTotals(day: string): { product: Product; kind: string; used: number }[] {
+    const rows = this.db.prepare("SELECT bucket, used FROM usage_counters WHERE bucket >= ? AND bucket < ?").all(`day:${day}:`, `day:${day};`) as { bucket: string; used: number }[];
+    const totals = new Map<string, number>();
+    for (const r of rows) {
+      const [, , , product, kind] = r.bucket.split(':');
+      totals.set(`${product}:${kind}`, (totals.get(`${product}:${kind}`) ?? 0) + r.used);
+    }
+    return [...totals].map(([k, used]) => ({ product: k.split(':')[0] as Product, kind: k.split(':')[1], used }));
+  }
+
   private readonly statementCache = new Map<string, Database.Statement>();
   private cached(sql: string): Database.Statement {
     let s = this.statementCache.get(sql);
