@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { handleRpc, type ApiDeps } from '../api/dispatch.js';
+import { observeCall, registerOps } from './ops-routes.js';
 import { registerConsole } from './console/index.js';
 
 /** pop-core puts every parameter in the GET query: 1,000 URLs of up to 1,024 characters (protocol.md §4.7). */
@@ -44,14 +45,16 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     reply.hijack();
     reply.raw.writeHead(answer.status, { 'content-type': answer.contentType, ...answer.headers });
     reply.raw.end(answer.body);
+    const ms = performance.now() - started;
+    observeCall(answer.action, answer.code, ms / 1000);
     deps.logger.info(
-      { requestId: answer.requestId, action: answer.action, code: answer.code, status: answer.status, accessKeyId: answer.accessKeyId, ms: +(performance.now() - started).toFixed(2) },
+      { requestId: answer.requestId, action: answer.action, code: answer.code, status: answer.status, accessKeyId: answer.accessKeyId, ms: +ms.toFixed(2) },
       'rpc',
     );
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/', handler: rpc });
   registerConsole(app);
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerOps(app, deps.store, deps.logger);
   app.setNotFoundHandler(async (request, reply) => {
     reply.code(404).type('application/json;charset=utf-8');
     return { Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method.', HostId: request.hostname };

@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * when scraped, so they are the same whichever process is asked.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'refreshd_process_' });
+collectDefaultMetrics({ register: registry, prefix: 'refreshd_' });
 
 export const apiRequests = new Counter({
   name: 'refreshd_api_requests_total',

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { utcDay } from '../domain/quota.js';
+import { apiDuration, apiRequests, queueDepth, quotaUsed, registry } from '../observability/metrics.js';
+import { PRODUCTS } from '../spec/index.js';
+import type { TaskStore } from '../store/port.js';
+
+/** Known action names: metric labels never carry what a caller typed into `Action`. */
+const ACTIONS = new Set(PRODUCTS.flatMap((p) => Object.keys(p.actions)));
+
+/** Count one answered RPC call (the rpc route calls this for every answer). */
+export function observeCall(action: string | undefined, code: string | undefined, seconds: number): void {
+  const label = action !== undefined && ACTIONS.has(action) ? action : 'other';
+  apiRequests.inc({ action: label, code: code ?? 'OK' });
+  apiDuration.observe({ action: label }, seconds);
+}
+
+/**
+ * Health and metrics for operators and orchestrators:
+ * - `/healthz`: the process answers (liveness);
+ * - `/readyz`: the store answers and its schema is the one this build expects (readiness);
+ * - `/metrics`: Prometheus text; queue depth and today's quota use are read from the store at
+ *   scrape time, so every process reports the same shared numbers.
+ */
+export function registerOps(app: FastifyInstance, store: TaskStore, logger: Logger): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      const h = await store.health();
+      if (h.schemaVersion !== h.expectedVersion) {
+        reply.code(503);
+        return { status: 'not ready', reason: `store schema version ${h.schemaVersion}, this build expects ${h.expectedVersion}` };
+      }
+      return { status: 'ready', schemaVersion: h.schemaVersion };
+    } catch (err) {
+      logger.warn({ err }, 'readiness check: store unreachable');
+      reply.code(503);
+      return { status: 'not ready', reason: 'store unreachable' };
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    try {
+      const q = await store.queueStats();
+      queueDepth.set({ kind: 'undispatched' }, q.undispatched);
+      queueDepth.set({ kind: 'pending' }, q.pending);
+      queueDepth.set({ kind: 'leased' }, q.leased);
+      quotaUsed.reset();
+      for (const u of await store.usageTotals(utcDay(Date.now()))) quotaUsed.set({ product: u.product, kind: u.kind }, u.used);
+    } catch (err) {
+      // Still serve the process's own metrics; the store gauges keep their last values.
+      logger.warn({ err }, 'metrics: could not read the store');
+    }
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}
