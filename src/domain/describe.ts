@@ -92,6 +92,18 @@ export async function describeTaskIds(store: TaskStore, accountId: number, produ
   return rows.map(toWire);
 }
 
+/** Rows of these tasks still Pending or Refreshing (a count, for long-polls). */
+export async function countUnfinished(store: TaskStore, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number): Promise<number> {
+  let open = 0;
+  for (const taskId of taskIds) {
+    for (const status of ['Pending', 'Refreshing'] as const) {
+      const q: ItemQuery = { accountId, product, from: now - windowDays * DAY_MS, to: now, taskId, status, offset: 0, limit: 0 };
+      open += (await store.queryItems(q)).total;
+    }
+  }
+  return open;
+}
+
 export function toWire(r: ItemRow): TaskRowWire {
   return {
     CreationTime: formatUtc(r.createdAt),

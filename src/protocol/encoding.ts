@@ -62,7 +62,14 @@ export function parseUtcTimestamp(s: string, allowMinutes = false): number | und
   return ms;
 }
 
-/** Format epoch ms as `yyyy-MM-ddTHH:mm:ssZ`. */
+let lastMs = NaN;
+let lastText = '';
+
+/** Format epoch ms as `yyyy-MM-ddTHH:mm:ssZ`. (Rows of one task share a time: remember the last.) */
 export function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+  if (ms !== lastMs) {
+    lastText = new Date(ms).toISOString().slice(0, 19) + 'Z';
+    lastMs = ms;
+  }
+  return lastText;
 }

@@ -5,6 +5,7 @@ import { toEdgeTarget, type EdgeDriver, type EdgeJob, type Outcome } from '../ed
 import { nodeDuration, nodeOperations } from '../observability/metrics.js';
 import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js';
 import { NodeSlots } from './node-slots.js';
+import { emitProgress } from './progress-events.js';
 import { decide } from './retry-policy.js';
 
 /** How long a worker waits, once outcomes are ready, for more to batch into one write. */
@@ -162,9 +163,10 @@ export class Worker {
         headers: c.withHeader ? (JSON.parse(c.withHeader) as Record<string, string[]>) : {},
         origin: c.origin,
       };
-      const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.requestTimeoutMs)]);
+      // Drivers bound each request by engine.requestTimeoutMs through the HTTP client's own
+      // timeouts; the signal only stops them when the worker stops.
       const started = performance.now();
-      const outcome = await driver.execute(c.node, job, signal);
+      const outcome = await driver.execute(c.node, job, this.abort.signal);
       nodeDuration.observe({ node: c.node.name, driver: c.node.driver }, (performance.now() - started) / 1000);
       nodeOperations.inc({ node: c.node.name, driver: c.node.driver, outcome: outcome.kind });
       return outcome;
@@ -181,6 +183,7 @@ export class Worker {
     this.results = [];
     try {
       await this.store.recordOutcomes(this.now(), batch);
+      emitProgress();
     } catch (err) {
       // Not recorded: the leases run out and the attempts are taken up again; purges are idempotent.
       this.logger.error({ err, count: batch.length }, 'could not record outcomes');

@@ -77,7 +77,7 @@ export class SqliteTasks {
     }
     const sqlWhere = where.join(' AND ');
     const { n } = this.cached(`SELECT count(*) AS n FROM items WHERE ${sqlWhere}`).get(...args) as { n: number };
-    const rows = n <= q.offset ? [] : this.cached(`SELECT ${ITEM_COLUMNS} FROM items WHERE ${sqlWhere} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
+    const rows = n <= q.offset || q.limit === 0 ? [] : this.cached(`SELECT ${ITEM_COLUMNS} FROM items WHERE ${sqlWhere} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
     return { total: n, rows: rows.map(toItem) };
   }
 
