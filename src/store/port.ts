@@ -209,6 +209,73 @@ export interface ItemQuery {
   limit: number;
 }
 
+/** An account's webhook: where its TaskFinished events go, and how they are signed. */
+export interface Webhook {
+  accountId: number;
+  /** http(s) URL the notifier POSTs to. */
+  url: string;
+  /** The signing secret sealed by identity/secret-box.ts with `webhook:<accountId>` as AAD. */
+  secretCipher: string;
+  createdAt: number;
+}
+
+/** A task `finishTasks` marked finished in this call. */
+export interface FinishedTask {
+  taskId: string;
+  accountId: number;
+}
+
+export interface FinishScan {
+  finished: FinishedTask[];
+  /**
+   * Set when the scan stopped at `limit` unfinished tasks: pass it as `after` next time so the
+   * tasks behind a long-running one get looked at too. Unset: the scan reached the end.
+   */
+  next?: string;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event for one task to one account's webhook, as `refreshd webhook deliveries` lists it. */
+export interface WebhookDelivery {
+  id: number;
+  accountId: number;
+  taskId: string;
+  product: Product;
+  event: string;
+  createdAt: number;
+  /** Attempts recorded so far (a POST whose outcome was never recorded does not count). */
+  attempts: number;
+  nextRunAt: number;
+  state: DeliveryState;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+/** A delivery handed to a notifier under a lease, with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: number;
+  /** The lease token: an outcome counts only while the delivery is still leased under it. */
+  lease: string;
+  accountId: number;
+  taskId: string;
+  product: Product;
+  event: string;
+  /** Attempts recorded before this one. */
+  attempts: number;
+  /** The task's creation and finish times; null when retention has deleted the task. */
+  taskCreatedAt: number | null;
+  finishedAt: number | null;
+  /** The account's webhook as it is now; null when it was removed after the event was queued. */
+  webhook: { url: string; secretCipher: string } | null;
+}
+
+/** What came of one delivery attempt; the notifier's retry policy has already decided. */
+export type DeliveryResult =
+  | { state: 'delivered' }
+  | { state: 'retry'; error: string; nextRunAt: number }
+  | { state: 'failed'; error: string };
+
 /** What `/readyz` and `/metrics` read from the store. */
 export interface StoreHealth {
   /** Migrations applied in the store, and how many this build knows. */
@@ -320,6 +387,24 @@ export interface TaskStore {
   /** Current value of usage counters (0 when absent). */
   usage(buckets: string[]): Promise<Record<string, number>>;
 
+  // webhooks (worker/notifier.ts)
+  /**
+   * Look at up to `limit` unfinished tasks (after task id `after`, in id order) and mark those
+   * whose items are all Complete or Failed as finished at `now` — a conditional update, so of
+   * two processes only one finishes a task — queueing, in the same transaction, one TaskFinished
+   * delivery per finished task of an account that has a webhook.
+   */
+  finishTasks(now: number, limit: number, after?: string): Promise<FinishScan>;
+  /** Set (replace) or, with null, remove an account's webhook; false when there was none to remove. */
+  setWebhook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): Promise<boolean>;
+  getWebhook(accountId: number): Promise<Webhook | undefined>;
+  /** Lease due pending deliveries (an expired lease is due again) to `owner` for `leaseMs`. */
+  claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  /** Record an attempt's result while the delivery is still leased under `lease`; false otherwise. */
+  recordDelivery(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean>;
+  /** One account's deliveries, newest first. */
+  listDeliveries(accountId: number, limit: number): Promise<WebhookDelivery[]>;
+
   // audit
   /** Append audit records (the caller batches them; identity/audit.ts). */
   appendAudit(records: AuditRecord[]): Promise<void>;
@@ -327,7 +412,7 @@ export interface TaskStore {
   queryAudit(q: AuditQuery): Promise<AuditEntry[]>;
 
   /**
-   * Delete items and tasks created before `before`, expired counters and nonces, and — when
+   * Delete items, tasks and webhook deliveries created before `before`, expired counters and nonces, and — when
    * `auditBefore` is given — audit records older than it (audit outlives the task window).
    */
   sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }>;

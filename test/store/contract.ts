@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch, TaskStore } from '../../src/store/port.js';
+import { webhookContract } from './webhook-contract.js';
 
 /**
  * The TaskStore contract: what every adapter must do, run against each of them (SQLite now,
  * PostgreSQL with the scale issue). `open` gives a fresh, empty, migrated store.
  */
 export function storeContract(name: string, open: () => Promise<TaskStore>): void {
+  webhookContract(name, open);
   describe(`TaskStore contract: ${name}`, () => {
     let store: TaskStore;
     let a: number;

@@ -193,6 +193,44 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  /* 3: finished tasks, per-account webhooks and their deliveries (worker/notifier.ts) */ `
+  -- Set once, by the first notifier that sees every item of the task Complete or Failed.
+  ALTER TABLE tasks ADD COLUMN finished_at BIGINT;
+  -- Tasks that were already done before this migration count as finished now, so a webhook set
+  -- after the upgrade is not sent events for old tasks. One pass over the retention window.
+  UPDATE tasks t SET finished_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+   WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.task_id = t.id AND i.created_at = t.created_at AND i.status IN ('Pending', 'Refreshing'));
+  -- The notifier scans only unfinished tasks: tasks in flight, not the whole retention window.
+  CREATE INDEX tasks_unfinished ON tasks(id) WHERE finished_at IS NULL;
+  CREATE TABLE webhooks (
+    account_id    INTEGER PRIMARY KEY REFERENCES accounts(id),
+    url           TEXT NOT NULL,
+    secret_cipher TEXT NOT NULL,
+    created_at    BIGINT NOT NULL
+  );
+  -- One row per event per task: pending -> delivered | failed, leased by a notifier. A claim
+  -- moves next_run_at to the lease's end, so an expired lease is simply due again. Few rows
+  -- (one per finished task of an account with a webhook): not partitioned, swept by created_at.
+  CREATE TABLE webhook_deliveries (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id   INTEGER NOT NULL,
+    task_id      BIGINT NOT NULL,
+    product      TEXT NOT NULL,
+    event        TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_run_at  BIGINT NOT NULL,
+    lease_owner  TEXT,
+    lease_until  BIGINT,
+    state        TEXT NOT NULL DEFAULT 'pending',
+    last_error   TEXT,
+    delivered_at BIGINT,
+    UNIQUE (task_id, event)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_run_at) WHERE state = 'pending';
+  CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, id);
+  CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */

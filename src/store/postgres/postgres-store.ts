@@ -4,6 +4,7 @@ import type {
   QueueStats, StoreHealth,
   AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+  ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
 import { PgFleet } from './fleet.js';
 import { PgIdentity } from './identity.js';
@@ -12,6 +13,7 @@ import { DayPartitions } from './partitions.js';
 import { PgQueue } from './queue.js';
 import { connect, toAccount, toDomain, type Sql } from './rows.js';
 import { PgTasks, WORK_CHANNEL } from './tasks.js';
+import { PgWebhooks } from './webhooks.js';
 
 /** Rate-window rows older than this many seconds are deleted by sweep. */
 const RATE_WINDOW_KEEP_S = 60;
@@ -31,6 +33,7 @@ export class PostgresStore implements TaskStore {
   private readonly queue: PgQueue;
   private readonly fleet: PgFleet;
   private readonly identity: PgIdentity;
+  private readonly webhooks: PgWebhooks;
   private readonly workListeners = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -39,6 +42,7 @@ export class PostgresStore implements TaskStore {
     this.queue = new PgQueue(sql);
     this.fleet = new PgFleet(sql);
     this.identity = new PgIdentity(sql);
+    this.webhooks = new PgWebhooks(sql);
   }
 
   /** Connect, migrate (safe when several processes start at once), and listen for new work. */
@@ -325,16 +329,42 @@ export class PostgresStore implements TaskStore {
     return this.tasks.usage(buckets);
   }
 
+  async finishTasks(now: number, limit: number, after?: string): Promise<FinishScan> {
+    return this.webhooks.finish(now, limit, after);
+  }
+
+  async setWebhook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): Promise<boolean> {
+    return this.webhooks.setHook(accountId, hook, now);
+  }
+
+  async getWebhook(accountId: number): Promise<Webhook | undefined> {
+    return this.webhooks.hook(accountId);
+  }
+
+  async claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.webhooks.claim(owner, now, leaseMs, limit);
+  }
+
+  async recordDelivery(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean> {
+    return this.webhooks.record(now, id, lease, result);
+  }
+
+  async listDeliveries(accountId: number, limit: number): Promise<WebhookDelivery[]> {
+    return this.webhooks.list(accountId, limit);
+  }
+
   /**
    * Retention: whole day partitions before `before` are dropped and the day it cuts through is
    * trimmed by created_at (partitions.ts), so no statement visits the whole items table. Tasks
-   * go by their created_at index; expired counters, nonces and old rate windows follow. Audit
+   * and webhook deliveries go by their created_at indexes; expired counters, nonces and old rate
+   * windows follow. Audit
    * records go by their indexed time (kept longer: auditRetentionDays).
    */
   async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
     const items = await this.partitions.dropBefore(this.sql, before);
     const audit = auditBefore === undefined ? 0 : await this.identity.sweepAudit(auditBefore);
     await this.sql`DELETE FROM tasks WHERE created_at < ${before}`;
+    await this.webhooks.sweep(before);
     await this.sql`DELETE FROM usage_counters WHERE expires_at < ${now}`;
     await this.sql`DELETE FROM nonces WHERE expires_at < ${now}`;
     await this.sql`DELETE FROM rate_windows WHERE second < ${Math.floor(now / 1000) - RATE_WINDOW_KEEP_S}`;

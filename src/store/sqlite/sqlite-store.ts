@@ -4,6 +4,7 @@ import type {
   QueueStats, StoreHealth,
   AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
+  ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
 import { SqliteFleet } from './fleet.js';
 import { SqliteIdentity } from './identity.js';
@@ -12,6 +13,7 @@ import { RateWindows } from '../rate-window.js';
 import { NonceCache } from './nonce-cache.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteTasks } from './tasks.js';
+import { SqliteWebhooks } from './webhooks.js';
 
 /**
  * Embedded store on one SQLite file (WAL). better-sqlite3 is synchronous; every call is short,
@@ -30,6 +32,7 @@ export class SqliteStore implements TaskStore {
   private readonly queue: SqliteQueue;
   private readonly identity: SqliteIdentity;
   private readonly tasks: SqliteTasks;
+  private readonly webhooks: SqliteWebhooks;
   private readonly workListeners = new Set<() => void>();
 
   constructor(file: string) {
@@ -55,6 +58,7 @@ export class SqliteStore implements TaskStore {
     this.fleet = new SqliteFleet(this.workDb);
     this.queue = new SqliteQueue(this.workDb);
     this.identity = new SqliteIdentity(this.db, this.workDb);
+    this.webhooks = new SqliteWebhooks(this.db, this.workDb);
   }
 
   async health(): Promise<StoreHealth> {
@@ -268,11 +272,36 @@ export class SqliteStore implements TaskStore {
     return this.tasks.usage(buckets);
   }
 
+  async finishTasks(now: number, limit: number, after?: string): Promise<FinishScan> {
+    return this.webhooks.finish(now, limit, after);
+  }
+
+  async setWebhook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): Promise<boolean> {
+    return this.webhooks.setHook(accountId, hook, now);
+  }
+
+  async getWebhook(accountId: number): Promise<Webhook | undefined> {
+    return this.webhooks.hook(accountId);
+  }
+
+  async claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.webhooks.claim(owner, now, leaseMs, limit);
+  }
+
+  async recordDelivery(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean> {
+    return this.webhooks.record(now, id, lease, result);
+  }
+
+  async listDeliveries(accountId: number, limit: number): Promise<WebhookDelivery[]> {
+    return this.webhooks.list(accountId, limit);
+  }
+
   /**
    * Retention by id ranges, never a table scan: ids grow with time, so everything older than
    * `before` is every task below the first task created at or after it (tasks_created index),
    * every item of those tasks (items_task index) and every attempt below the oldest item left.
-   * Audit records older than `auditBefore` go by their time index, in their own statement.
+   * Webhook deliveries go by their time index. Audit records older than `auditBefore` go by
+   * their time index, in their own statement.
    */
   async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
     this.nonces.sweep(now);
@@ -285,6 +314,7 @@ export class SqliteStore implements TaskStore {
       const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };
       this.db.prepare('DELETE FROM node_attempts WHERE item_id < ?').run(i ?? Number.MAX_SAFE_INTEGER);
       this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
+      this.webhooks.sweep(before);
       return { items };
     })();
     return { items, audit };

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { Product } from '../../spec/types.js';
+import type { ClaimedDelivery, DeliveryResult, FinishScan, FinishedTask, Webhook, WebhookDelivery } from '../port.js';
+import { toDelivery } from '../webhook-rows.js';
+
+/**
+ * Finished tasks, webhooks and their deliveries on SQLite (migration 4). Webhooks are admin
+ * writes and go through the API connection (synchronous=FULL); finishing tasks and the delivery
+ * queue are engine writes and go through the engine's connection (synchronous=NORMAL): a lost
+ * "delivered" after a power cut means one more POST, which receivers dedupe by delivery id.
+ */
+export class SqliteWebhooks {
+  private readonly s;
+
+  constructor(db: Database.Database, private readonly workDb: Database.Database) {
+    const w = workDb;
+    this.s = {
+      setHook: db.prepare(
+        `INSERT INTO webhooks (account_id, url, secret_cipher, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret_cipher = excluded.secret_cipher, created_at = excluded.created_at`,
+      ),
+      removeHook: db.prepare('DELETE FROM webhooks WHERE account_id = ?'),
+      hookOf: db.prepare('SELECT * FROM webhooks WHERE account_id = ?'),
+      // Through tasks_unfinished: only tasks in flight are ever looked at.
+      scan: w.prepare('SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?'),
+      // Conditional: a task another connection finished first is left alone. A task needs at
+      // least one item (retention may have taken them) and none still Pending or Refreshing.
+      finish: w.prepare(
+        `UPDATE tasks SET finished_at = ?
+          WHERE id = ? AND finished_at IS NULL
+            AND EXISTS (SELECT 1 FROM items i WHERE i.task_id = tasks.id)
+            AND NOT EXISTS (SELECT 1 FROM items i WHERE i.task_id = tasks.id AND i.status IN ('Pending', 'Refreshing'))
+          RETURNING account_id, product`,
+      ),
+      enqueue: w.prepare(
+        `INSERT INTO webhook_deliveries (account_id, task_id, product, event, created_at, next_run_at)
+         SELECT account_id, ?, ?, 'TaskFinished', ?, ? FROM webhooks WHERE account_id = ?
+         ON CONFLICT (task_id, event) DO NOTHING`,
+      ),
+      // The lease's end becomes the next run: if this notifier dies, the delivery is due again then.
+      lease: w.prepare(
+        `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?, next_run_at = ?
+          WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_run_at <= ? ORDER BY next_run_at LIMIT ?)
+          RETURNING id, account_id, task_id, product, event, attempts`,
+      ),
+      taskOf: w.prepare('SELECT created_at, finished_at FROM tasks WHERE id = ?'),
+      hookOfWork: w.prepare('SELECT url, secret_cipher FROM webhooks WHERE account_id = ?'),
+      delivered: w.prepare(
+        `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
+          WHERE id = ? AND state = 'pending' AND lease_owner = ?`,
+      ),
+      retry: w.prepare(
+        `UPDATE webhook_deliveries SET attempts = attempts + 1, next_run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+          WHERE id = ? AND state = 'pending' AND lease_owner = ?`,
+      ),
+      failed: w.prepare(
+        `UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL
+          WHERE id = ? AND state = 'pending' AND lease_owner = ?`,
+      ),
+      list: db.prepare('SELECT * FROM webhook_deliveries WHERE account_id = ? ORDER BY id DESC LIMIT ?'),
+      sweep: db.prepare('DELETE FROM webhook_deliveries WHERE created_at < ?'),
+    };
+  }
+
+  finish(now: number, limit: number, after = '0'): FinishScan {
+    return this.workDb.transaction((): FinishScan => {
+      const scanned = this.s.scan.all(Number(after), limit) as { id: number }[];
+      const finished: FinishedTask[] = [];
+      for (const { id } of scanned) {
+        const done = this.s.finish.get(now, id) as { account_id: number; product: Product } | undefined;
+        if (!done) continue;
+        this.s.enqueue.run(id, done.product, now, now, done.account_id);
+        finished.push({ taskId: String(id), accountId: done.account_id });
+      }
+      return scanned.length === limit && limit > 0 ? { finished, next: String(scanned[scanned.length - 1].id) } : { finished };
+    }).immediate();
+  }
+
+  setHook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): boolean {
+    if (hook === null) return this.s.removeHook.run(accountId).changes > 0;
+    this.s.setHook.run(accountId, hook.url, hook.secretCipher, now);
+    return true;
+  }
+
+  hook(accountId: number): Webhook | undefined {
+    const r = this.s.hookOf.get(accountId) as Record<string, unknown> | undefined;
+    return r && { accountId: r.account_id as number, url: r.url as string, secretCipher: r.secret_cipher as string, createdAt: r.created_at as number };
+  }
+
+  claim(owner: string, now: number, leaseMs: number, limit: number): ClaimedDelivery[] {
+    // A token per claim, as for node attempts: only the latest holder's outcome counts.
+    const lease = `${owner}/${randomUUID()}`;
+    return this.workDb.transaction(() => {
+      const rows = this.s.lease.all(lease, now + leaseMs, now + leaseMs, now, limit) as Record<string, unknown>[];
+      return rows.map((r): ClaimedDelivery => {
+        const task = this.s.taskOf.get(r.task_id) as { created_at: number; finished_at: number | null } | undefined;
+        const hook = this.s.hookOfWork.get(r.account_id) as { url: string; secret_cipher: string } | undefined;
+        return {
+          id: r.id as number, lease, accountId: r.account_id as number, taskId: String(r.task_id), product: r.product as Product,
+          event: r.event as string, attempts: r.attempts as number,
+          taskCreatedAt: task?.created_at ?? null, finishedAt: task?.finished_at ?? null,
+          webhook: hook ? { url: hook.url, secretCipher: hook.secret_cipher } : null,
+        };
+      }).sort((x, y) => x.id - y.id);
+    }).immediate();
+  }
+
+  record(now: number, id: number, lease: string, result: DeliveryResult): boolean {
+    const s = this.s;
+    if (result.state === 'delivered') return s.delivered.run(now, id, lease).changes > 0;
+    if (result.state === 'retry') return s.retry.run(result.nextRunAt, result.error, id, lease).changes > 0;
+    return s.failed.run(result.error, id, lease).changes > 0;
+  }
+
+  list(accountId: number, limit: number): WebhookDelivery[] {
+    return (this.s.list.all(accountId, limit) as Record<string, unknown>[]).map(toDelivery);
+  }
+
+  /** Deliveries created before `before` (they outlive their task by at most the retry time). */
+  sweep(before: number): number {
+    return this.s.sweep.run(before).changes;
+  }
+}
