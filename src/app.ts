@@ -9,11 +9,13 @@ import { buildServer } from './http/server.js';
 import { AuditLog } from './identity/audit.js';
 import { KeyResolver } from './identity/keys.js';
 import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
+import type { SecretBox } from './identity/secret-box.js';
 import { openVault } from './identity/vault.js';
 import type { TaskStore } from './store/port.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
+import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
 
 /** Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory. */
@@ -45,19 +47,38 @@ export interface Workers {
   stop(): Promise<void>;
 }
 
-/** Start `count` workers in this process, with the drivers and one shared HTTP client. */
-export async function startWorkers(config: Config, store: TaskStore, logger: Logger, count = 1): Promise<Workers> {
+/**
+ * Start `count` workers in this process, with the drivers and one shared HTTP client, and the
+ * webhook notifier next to them. The notifier opens the master key (`vault`, by default from
+ * `env` and the data dir as startServer does) only when it first signs a delivery, so a worker
+ * host without the key keeps executing tasks; its deliveries are retried and say why.
+ */
+export async function startWorkers(
+  config: Config, store: TaskStore, logger: Logger, count = 1, vault?: () => Promise<SecretBox>, env = process.env,
+): Promise<Workers> {
   await ensureSimulatedFleet(store, config.engine);
   const http = new EdgeHttpClient({ connectionsPerNode: config.engine.perNodeConcurrency, timeoutMs: config.engine.requestTimeoutMs });
   const drivers = createDrivers(http);
   const workers = Array.from({ length: count }, () => new Worker(store, drivers, config.engine, logger));
   for (const w of workers) w.start();
+  const notifier = new Notifier(store, vault ?? openOnce(() => openVault(store, env, config.dataDir)), config.webhooks, logger);
+  notifier.start();
   return {
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
+      await notifier.stop();
       await http.close();
     },
   };
+}
+
+/** Memoize a successful open; a failed one is tried again next time. */
+function openOnce<T>(open: () => Promise<T>): () => Promise<T> {
+  let opened: Promise<T> | undefined;
+  return () => (opened ??= open().catch((err: unknown) => {
+    opened = undefined;
+    throw err;
+  }));
 }
 
 /**
@@ -67,7 +88,7 @@ export async function startWorkers(config: Config, store: TaskStore, logger: Log
 export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env, withWorker = true): Promise<Running> {
   const vault = await openVault(store, env, config.dataDir);
   const root = await ensureRootAccount(store, env, async () => vault);
-  const workers = withWorker ? await startWorkers(config, store, logger) : undefined;
+  const workers = withWorker ? await startWorkers(config, store, logger, 1, async () => vault) : undefined;
   const audit = new AuditLog(store, logger);
   const app = buildServer({ store, config, logger, keys: new KeyResolver(store, vault), audit });
   await app.listen({ host: config.listen.host, port: config.listen.port });

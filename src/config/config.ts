@@ -36,6 +36,25 @@ export interface EngineConfig {
   simulatedFailureRate: number;
 }
 
+/** Signed webhooks (worker/notifier.ts): how finished tasks are noticed and events are sent. */
+export interface WebhookConfig {
+  /** How often each worker process looks for finished tasks and due deliveries. */
+  pollMs: number;
+  /** One POST's time limit, connect to last byte. */
+  timeoutMs: number;
+  /** Attempts per delivery before it is failed for good. */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt (with jitter) up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long a claimed delivery is held; must exceed timeoutMs (a dead process's deliveries run again after it). */
+  leaseMs: number;
+  /** POSTs one worker process has in flight at once. */
+  maxInFlight: number;
+  /** Unfinished tasks looked at per poll (a scan continues where the last one stopped). */
+  finishBatch: number;
+}
+
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
@@ -57,6 +76,7 @@ export interface Config {
   /** Days the audit log keeps each API call (independent of the task window). */
   auditRetentionDays: number;
   engine: EngineConfig;
+  webhooks: WebhookConfig;
 }
 
 export const DEFAULTS: Config = {
@@ -86,6 +106,16 @@ export const DEFAULTS: Config = {
     simulatedLatencyMs: [300, 3_000],
     simulatedFailureRate: 0,
   },
+  webhooks: {
+    pollMs: 200,
+    timeoutMs: 10_000,
+    maxAttempts: 8,
+    retryBaseMs: 1_000,
+    retryMaxMs: 10 * 60_000,
+    leaseMs: 30_000,
+    maxInFlight: 32,
+    finishBatch: 500,
+  },
 };
 
 export type ConfigOverrides = DeepPartial<Config>;
@@ -104,6 +134,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, file?: string): Conf
   const cfg = merge(merge(structuredClone(DEFAULTS), fromFile), overrides);
   if (cfg.retentionDays < cfg.queryWindowDays) throw new Error('retentionDays must be at least queryWindowDays');
   if (!(cfg.auditRetentionDays >= 1)) throw new Error('auditRetentionDays must be at least 1');
+  const w = cfg.webhooks;
+  if (!(w.leaseMs > w.timeoutMs)) throw new Error('webhooks.leaseMs must be longer than webhooks.timeoutMs');
+  if (!(w.maxAttempts >= 1 && w.maxInFlight >= 1 && w.finishBatch >= 1 && w.pollMs > 0)) {
+    throw new Error('webhooks.maxAttempts, maxInFlight, finishBatch and pollMs must be positive');
+  }
   if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) throw new Error(`--store wants a postgres:// URL, got "${cfg.store}"`);
   return cfg;
 }

@@ -51,3 +51,10 @@ export const quotaUsed = new Gauge({
   labelNames: ['product', 'kind'] as const,
   registers: [registry],
 });
+
+export const webhookDeliveries = new Counter({
+  name: 'refreshd_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome: delivered, retry (failed, will retry), failed (given up).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});

@@ -24,3 +24,9 @@ export function nextProgress(ms: number): Promise<void> {
     events.once('progress', done);
   });
 }
+
+/** Call `listener` on every progress notice (the webhook notifier looks for finished tasks); returns the unsubscribe. */
+export function onProgress(listener: () => void): () => void {
+  events.on('progress', listener);
+  return () => events.off('progress', listener);
+}
