@@ -9,6 +9,7 @@ import { registerKeyCommands } from './key-commands.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerUserCommands } from './user-commands.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 import { configFrom, storeOptions } from './options.js';
 
 const program = new Command('refreshd')
@@ -69,6 +70,7 @@ registerPolicyCommands(program);
 registerDomainCommands(program);
 registerNodeCommands(program);
 registerAuditCommands(program);
+registerWebhookCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`refreshd: ${err instanceof Error ? err.message : String(err)}\n`);
