@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/config.js';
@@ -40,7 +41,10 @@ export class Worker {
     private readonly cfg: EngineConfig,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // Every request in flight listens on this one signal (to stop with the worker).
+    setMaxListeners(0, this.abort.signal);
+  }
 
   start(): void {
     if (this.running) return;
