@@ -218,6 +218,9 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
       assert.deepEqual(first.rows.map((r) => r.objectPath), ['http://a.example.com/late', 'a.example.com/d/']);
       const second = await all(a, { limit: 2, offset: 2 });
       assert.deepEqual(second.rows.map((r) => r.objectPath), ['a.example.com/2', 'a.example.com/1']);
+      const last = await all(a, { limit: 2, offset: 3 });
+      assert.deepEqual(last.rows.map((r) => r.objectPath), ['a.example.com/1'], 'a page past the middle, read from the other end');
+      assert.deepEqual((await all(a, { limit: 3, offset: 1 })).rows.map((r) => r.objectPath), ['a.example.com/d/', 'a.example.com/2', 'a.example.com/1']);
       assert.deepEqual((await all(a, { offset: 10 })).rows, []);
       assert.equal((await all(a, { objectType: 'directory' })).total, 1);
       assert.equal((await all(a, { objectType: 'file', status: 'Pending' })).total, 3);

@@ -200,4 +200,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, id);
   CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);
   `,
+  /* 5: DescribeRefreshTasks by domain counts inside one index (the API requires ObjectType with DomainName) */ `
+  CREATE INDEX items_account_domain_type ON items(account_id, product, domain, object_type, created_at, status);
+  DROP INDEX items_account_domain;
+  `,
 ];

@@ -58,32 +58,53 @@ export class SqliteTasks {
       return { ok: true, taskIds };
     }).immediate();
 
+  /**
+   * Describe queries, steered to the right index explicitly: nothing runs ANALYZE, so without
+   * hints SQLite walks an account's whole time index and checks each row (measured at 10 M items
+   * in docs/benchmarks.md). A unary + hides a column from the planner; INDEXED BY names one.
+   * - task id: items_task; exact path: items_account_path (account_id, path_hash);
+   * - domain (+ type, required by the API): items_account_domain_type;
+   * - type (+ status): items_account_type, counting inside the index;
+   * - nothing: items_account_time.
+   * Count and page run in one read transaction, so a worker in another process cannot move rows
+   * between them; a page past the middle is read from the other end (a short OFFSET).
+   */
   query(q: ItemQuery): { total: number; rows: ItemRow[] } {
-    // A task id or an exact path picks out a handful of rows: steer SQLite to those indexes
-    // (a unary + hides a column from the planner) instead of scanning an account's window.
-    // With a task id: items_task. With a path: items_account_path (account_id, path_hash).
     const byTask = q.taskId !== undefined;
-    const selective = byTask || q.objectPath !== undefined;
-    const c = (column: string) => (selective ? `+${column}` : column);
+    const byPath = !byTask && q.objectPath !== undefined;
+    const byDomain = !byTask && !byPath && q.domains !== undefined && q.objectType !== undefined;
+    const byType = !byTask && !byPath && !byDomain && q.objectType !== undefined;
+    const hide = byTask || byPath;
+    const c = (column: string) => (hide ? `+${column}` : column);
     const where = [`${byTask ? '+' : ''}account_id = ?`, `${c('product')} = ?`, `${c('created_at')} BETWEEN ? AND ?`];
     const args: (string | number)[] = [q.accountId, q.product, q.from, q.to];
-    if (q.taskId !== undefined) (where.push('task_id = ?'), args.push(Number(q.taskId)));
+    if (byTask) (where.push('task_id = ?'), args.push(Number(q.taskId)));
     if (q.objectPath !== undefined) (where.push(`${byTask ? '+' : ''}path_hash = ? AND object_path = ?`), args.push(pathHash(q.objectPath), q.objectPath));
     if (q.objectType !== undefined) (where.push(`${c('object_type')} = ?`), args.push(q.objectType));
     if (q.status !== undefined) (where.push(`${c('status')} = ?`), args.push(q.status));
+    else if (byType) where.push(`status IN ${ALL_STATUSES}`); // keeps the count inside items_account_type
     if (q.domains !== undefined) {
       where.push(`${c('domain')} IN (${q.domains.map(() => '?').join(',')})`);
       args.push(...q.domains);
     }
+    const index = byDomain && q.domains!.length === 1 ? 'INDEXED BY items_account_domain_type' : byType && q.status !== undefined ? 'INDEXED BY items_account_type' : '';
     const sqlWhere = where.join(' AND ');
-    const { n } = this.cached(`SELECT count(*) AS n FROM items WHERE ${sqlWhere}`).get(...args) as { n: number };
-    const rows = n <= q.offset || q.limit === 0 ? [] : this.cached(`SELECT ${ITEM_COLUMNS} FROM items WHERE ${sqlWhere} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
-    return { total: n, rows: rows.map(toItem) };
+    return this.db.transaction(() => {
+      const { n } = this.cached(`SELECT count(*) AS n FROM items ${index} WHERE ${sqlWhere}`).get(...args) as { n: number };
+      if (n <= q.offset || q.limit === 0) return { total: n, rows: [] };
+      const fromEnd = q.offset * 2 > n;
+      const order = fromEnd ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
+      const limit = fromEnd ? Math.min(q.limit, n - q.offset) : q.limit;
+      const offset = fromEnd ? Math.max(0, n - q.offset - q.limit) : q.offset;
+      const rows = this.cached(`SELECT ${ITEM_COLUMNS} FROM items ${index} WHERE ${sqlWhere} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset).map(toItem);
+      return { total: n, rows: fromEnd ? rows.reverse() : rows };
+    })();
   }
 
+  /** Rows of some tasks: straight through items_task (the other columns hidden from the planner). */
   ofTasks(accountId: number, product: Product, taskIds: string[], from: number): ItemRow[] {
     if (taskIds.length === 0) return [];
-    const sql = `SELECT ${ITEM_COLUMNS} FROM items WHERE task_id IN (${taskIds.map(() => '?').join(',')}) AND account_id = ? AND product = ? AND created_at >= ? ORDER BY task_id, id`;
+    const sql = `SELECT ${ITEM_COLUMNS} FROM items WHERE task_id IN (${taskIds.map(() => '?').join(',')}) AND +account_id = ? AND +product = ? AND +created_at >= ? ORDER BY task_id, id`;
     return this.cached(sql).all(...taskIds.map(Number), accountId, product, from).map(toItem);
   }
 
@@ -116,6 +137,7 @@ export class SqliteTasks {
   }
 }
 
+const ALL_STATUSES = "('Pending', 'Refreshing', 'Complete', 'Failed')";
 const ITEM_COLUMNS = 'task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
 
 function toItem(r: unknown): ItemRow {
