@@ -185,7 +185,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean> {
-    return this.nonces.use(`${accessKeyId}\n${nonce}`, expiresAt);
+    return this.nonces.use(accessKeyId, nonce, expiresAt);
   }
 
   async takeRate(key: string, perSecond: number, now: number): Promise<number> {
