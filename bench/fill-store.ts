@@ -28,6 +28,8 @@ export interface FillOptions {
 }
 
 export interface FillResult {
+  /** The root AccessKey pair of every account, by account id (the store may keep secrets sealed). */
+  keys: { accountId: number; accessKeyId: string; secret: string }[];
   items: number;
   tasks: number;
   accounts: number;
@@ -125,17 +127,22 @@ export function fillStore(opts: FillOptions): FillResult {
   const accountCum = cumulative(raw);
 
   const plans: AccountPlan[] = [];
+  const keys: FillResult['keys'] = [];
   let domainCount = 0;
   const now = Date.now();
   db.transaction(() => {
     const insAccount = db.prepare('INSERT INTO accounts (uid, name, created_at) VALUES (?, ?, ?)');
-    const insKey = db.prepare('INSERT INTO access_keys (access_key_id, secret, account_id, user_name, active, created_at) VALUES (?, ?, ?, NULL, 1, ?)');
+    // Stores that seal secrets call the column secret_cipher and accept `plain:<secret>` rows
+    // (sealed when a vault is first opened); older ones keep the secret as is.
+    const sealed = (db.prepare('PRAGMA table_info(access_keys)').all() as { name: string }[]).some((c) => c.name === 'secret_cipher');
+    const insKey = db.prepare(`INSERT INTO access_keys (access_key_id, ${sealed ? 'secret_cipher' : 'secret'}, account_id, user_name, active, created_at) VALUES (?, ?, ?, NULL, 1, ?)`);
     const insDomain = db.prepare("INSERT INTO domains (name, account_id, product, origin, online, created_at) VALUES (?, ?, 'cdn', ?, 1, ?)");
     for (let i = 0; i < opts.accounts; i++) {
       const name = `bench-${String(i + 1).padStart(4, '0')}`;
       const id = Number(insAccount.run(newAccountUid(), name, now - 90 * DAY_MS).lastInsertRowid);
       const key = newAccessKeyPair();
-      insKey.run(key.accessKeyId, key.secret, id, now - 90 * DAY_MS);
+      insKey.run(key.accessKeyId, sealed ? `plain:${key.secret}` : key.secret, id, now - 90 * DAY_MS);
+      keys.push({ accountId: id, accessKeyId: key.accessKeyId, secret: key.secret });
       // "A couple of domains": 2–4, heavier accounts 5–8.
       const n = raw[i] >= h ? 5 + Math.floor(r() * 4) : 2 + Math.floor(r() * 3);
       const site = `shop${String(i + 1).padStart(4, '0')}.example.com`;
@@ -239,5 +246,5 @@ export function fillStore(opts: FillOptions): FillResult {
   db.pragma('wal_checkpoint(TRUNCATE)');
   const ms = performance.now() - started;
   void store.close();
-  return { items, tasks, accounts: opts.accounts, domains: domainCount, ms };
+  return { items, tasks, accounts: opts.accounts, domains: domainCount, ms, keys };
 }
