@@ -79,9 +79,12 @@ export class SqliteQueue {
     const lease = `${owner}/${randomUUID()}`;
     return this.db.transaction(() => {
       const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number }[];
+      // An item has one attempt per node: read each item (and node) once per claim.
       const nodes = new Map<number, ReturnType<typeof toNode>>();
+      const jobs = new Map<number, Record<string, unknown>>();
       return leased.map((l) => {
-        const j = this.s.jobOf.get(l.item_id) as Record<string, unknown>;
+        let j = jobs.get(l.item_id);
+        if (!j) jobs.set(l.item_id, (j = this.s.jobOf.get(l.item_id) as Record<string, unknown>));
         let node = nodes.get(l.node_id);
         if (!node) nodes.set(l.node_id, (node = toNode(this.s.nodeById.get(l.node_id))));
         return {
