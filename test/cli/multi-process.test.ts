@@ -63,7 +63,7 @@ before(async () => {
   cluster = await startPgCluster();
   url = await cluster.createDatabase();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ engine: { simulatedNodes: 0, leaseMs: 1500, pollMs: 100, perNodeConcurrency: 4, maxInFlight: 64 } }));
-  for (let i = 0; i < 3; i++) nodes.push(await countingNode(15));
+  for (let i = 0; i < 3; i++) nodes.push(await countingNode(40));
   nodes.forEach((n, i) => cli(['node', 'add', `edge-${i + 1}`, '--driver', 'varnish', '--address', n.address]));
   cli(['domain', 'add', 'mp.example.com']);
 });
@@ -89,8 +89,10 @@ describe('two API processes and two workers on PostgreSQL', () => {
       const res = await popRequest(clients[t % 2], 'RefreshObjectCaches', { ObjectPath: list.map((p) => `http://mp.example.com${p}`).join('\n') });
       ids.push(res.RefreshTaskId);
     }
-    await new Promise((r) => setTimeout(r, 250));
-    const before = nodes.reduce((n, node) => n + [...node.purges.values()].reduce((a, b) => a + b, 0), 0);
+    // Kill as soon as the fan-out is under way: a fixed wait let fast workers finish it first.
+    const purged = () => nodes.reduce((n, node) => n + [...node.purges.values()].reduce((a, b) => a + b, 0), 0);
+    for (const until = Date.now() + 10_000; purged() === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
+    const before = purged();
     assert.ok(before > 0 && before < paths.length * nodes.length, `killed mid-fan-out (${before} purges so far)`);
     workers[0].child.kill('SIGKILL');
 
