@@ -1,37 +1,23 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cdn, cdnClient } from '../helpers/clients.js';
 import { rpc } from '../helpers/rpc.js';
+import { adminCli } from '../helpers/admin-cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * `refreshd account|user|key|policy|domain` against the data dir of a running server: what the
  * commands change takes effect on the server's next call, secrets are printed once and only once.
  */
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
 let server: TestServer;
 before(async () => {
   server = await startTestServer();
 });
 after(() => server.close());
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--data', server.dataDir], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-function ok(...args: string[]): string {
-  const r = cli(...args);
-  assert.equal(r.code, 0, `refreshd ${args.join(' ')}: ${r.err}`);
-  return r.out;
-}
-function fails(pattern: RegExp, ...args: string[]): void {
-  const r = cli(...args);
-  assert.notEqual(r.code, 0, `refreshd ${args.join(' ')} should fail`);
-  assert.match(r.err, pattern);
-}
+const { ok, fails } = adminCli(() => server.dataDir);
 
 describe('identity admin commands', () => {
   let acme: { accessKeyId: string; accessKeySecret: string; uid: string };

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '../../src/webhooks/event.js';
 import { rpc } from '../helpers/rpc.js';
+import { adminCli } from '../helpers/admin-cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startReceiver, until, type Receiver } from './receiver.js';
 
@@ -11,7 +10,6 @@ import { startReceiver, until, type Receiver } from './receiver.js';
  * `refreshd webhook set|show|remove|deliveries` against the data dir of a running server with
  * its worker: what the commands set is used by the server's notifier, the secret is printed once.
  */
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
 let server: TestServer;
 let receiver: Receiver;
 
@@ -28,20 +26,7 @@ after(async () => {
   await receiver.close();
 });
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--data', server.dataDir], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-function ok(...args: string[]): string {
-  const r = cli(...args);
-  assert.equal(r.code, 0, `refreshd ${args.join(' ')}: ${r.err}`);
-  return r.out;
-}
-function fails(pattern: RegExp, ...args: string[]): void {
-  const r = cli(...args);
-  assert.notEqual(r.code, 0, `refreshd ${args.join(' ')} should fail`);
-  assert.match(r.err, pattern);
-}
+const { ok, fails } = adminCli(() => server.dataDir);
 
 describe('refreshd webhook', () => {
   let secret: string;
