@@ -3,6 +3,7 @@
  * same purges straight to the same nodes, in the same run.
  *
  *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 10] [--reps1000 3] [--sim-nodes 200]
+ *                                     [--store sqlite|postgres] [--only varnish:1000] [--profile DIR]
  *
  * Fleets: 3 real Varnish nodes (started here, in front of a local origin), and 200 simulated
  * nodes with 5–20 ms of latency per operation (a remote fleet). refreshd runs as its own
@@ -19,7 +20,10 @@ import { Agent, request } from 'undici';
 import { EdgeHttpClient } from '../src/edges/http-client.js';
 import { LEGACY_PLAIN } from '../src/identity/secret-box.js';
 import { SimulatedDriver } from '../src/edges/simulated.js';
+import type { TaskStore } from '../src/store/port.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { startPgCluster } from '../test/store/pg-cluster.js';
 import { NodeSlots } from '../src/worker/node-slots.js';
 import { startOrigin } from '../test/edges/harness/origin.js';
 import { freePort } from '../test/edges/harness/process.js';
@@ -34,6 +38,8 @@ const { values: args } = parseArgs({
     reps1000: { type: 'string', default: '3' },
     'sim-nodes': { type: 'string', default: '200' },
     only: { type: 'string' },
+    /** sqlite (default) or postgres: a throwaway PostgreSQL cluster (test/store/pg-cluster.ts). */
+    store: { type: 'string', default: 'sqlite' },
     profile: { type: 'string' },
   },
 });
@@ -54,7 +60,9 @@ async function main() {
   const simNodes = Number(args['sim-nodes']);
 
   // The fleet and domains go straight into the store before the server starts.
-  const store = new SqliteStore(join(dir, 'refreshd.db'));
+  const pg = args.store === 'postgres' ? await startPgCluster() : undefined;
+  const storeUrl = pg ? await pg.createDatabase() : undefined;
+  const store: TaskStore = storeUrl ? await PostgresStore.open(storeUrl) : new SqliteStore(join(dir, 'refreshd.db'));
   const now = Date.now();
   const acct = await store.createAccount({ uid: '1000000000000099', name: 'root', createdAt: now });
   // A `plain:` secret is sealed under the data dir's master key when the server opens the store.
@@ -75,7 +83,8 @@ async function main() {
 
   const port = await freePort();
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.profile)] : [];
-  const server = spawn(process.execPath, [...profile, join(ROOT, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
+  const storeArgs = storeUrl ? ['--store', storeUrl] : [];
+  const server = spawn(process.execPath, [...profile, join(ROOT, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, ...storeArgs, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
     env: { ...process.env, REFRESHD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('exit', () => server.kill('SIGKILL'));
@@ -164,7 +173,7 @@ async function main() {
     }
   }
 
-  console.log(`\nmachine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);
+  console.log(`\nstore: ${args.store}; machine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);
   console.log('| fleet | URLs | reps | refreshd p50 ms | refreshd p99 ms | bare p50 ms | bare p99 ms | ratio (p50) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
@@ -178,6 +187,7 @@ async function main() {
   await edge.close();
   for (const v of varnishes) await v.stop();
   await origin.close();
+  await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
