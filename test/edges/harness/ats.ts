@@ -1,10 +1,10 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeNode } from '../../../src/edges/driver.js';
-import { freePort, requireBinary, startDaemon, waitForPort } from './process.js';
+import { chownTree, freePort, requireBinary, startDaemon, tailOf, untilReady, waitForPort } from './process.js';
 
 /**
  * A real Apache Traffic Server 9.2 in front of the test origin, from the runroot layout and
@@ -72,24 +72,9 @@ async function launch(bin: string, dir: string, originPort: number): Promise<Ats
   // traffic_manager and traffic_server drop to user 'trafficserver' (proxy.config.admin.user_id).
   if (userInfo().uid === 0) chownTree(dir, 'trafficserver');
   const daemon = startDaemon(bin, [], { ...process.env, TS_RUNROOT: runroot });
-  const log = () => {
-    try {
-      return readFileSync(join(dir, 'log', 'diags.log'), 'utf8').slice(-4000);
-    } catch {
-      return '';
-    }
-  };
-  try {
-    await Promise.race([
-      // traffic_manager binds the port at once and hands it to traffic_server later: wait for
-      // an HTTP answer (only-if-cached: 504, never reaches the origin), not just a TCP accept.
-      waitForPort(port, 30_000).then(() => waitForHttp(port, 30_000)),
-      new Promise((_, reject) => daemon.child.once('exit', (code) => reject(new Error(`traffic_manager exited (${code}): ${daemon.output()}${log()}`)))),
-    ]);
-  } catch (err) {
-    await stopAts(daemon.child, dir);
-    throw err;
-  }
+  // traffic_manager binds the port at once and hands it to traffic_server later: wait for an
+  // HTTP answer (only-if-cached: 504, never reaches the origin), not just a TCP accept.
+  await untilReady(daemon, waitForPort(port, 30_000).then(() => waitForHttp(port, 30_000)), 'traffic_manager', join(dir, 'log', 'diags.log'), () => stopAts(daemon.child, dir));
   return {
     node: {
       id: 3, name: 'ats-test', driver: 'ats', address: `127.0.0.1:${port}`,
@@ -102,7 +87,7 @@ async function launch(bin: string, dir: string, originPort: number): Promise<Ats
     },
     port,
     dir,
-    log,
+    log: () => tailOf(join(dir, 'log', 'diags.log')),
     stop: async () => {
       await stopAts(daemon.child, dir);
       rmSync(dir, { recursive: true, force: true });
@@ -159,15 +144,4 @@ function alive(pid: number): boolean {
   const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
   const stat = ps.stdout.trim();
   return ps.status === 0 && stat !== '' && !stat.startsWith('Z');
-}
-
-function chownTree(path: string, user: string): void {
-  const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' });
-  if (uid.status !== 0) throw new Error(`user ${user} is missing; the trafficserver package creates it`);
-  const walk = (p: string) => {
-    chownSync(p, Number(uid.stdout), Number(gid.stdout));
-    if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
-  };
-  walk(path);
 }

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeNode } from '../../../src/edges/driver.js';
-import { freePort, requireBinary, startDaemon, stopProcess, waitForPort } from './process.js';
+import { freePort, requireBinary, startDaemon, stopProcess, tailOf, untilReady, waitForPort } from './process.js';
 
 /**
  * A real nginx 1.22 + ngx_cache_purge 2.3 in front of the test origin, from the config tested in
@@ -97,27 +97,12 @@ async function launch(bin: string, dir: string, port: number): Promise<NginxEdge
   const checked = await new Promise<number | null>((resolve) => check.child.once('exit', resolve));
   if (checked !== 0) throw new Error(`nginx -t failed:\n${check.output()}`);
   const daemon = startDaemon(bin, args);
-  const errors = () => {
-    try {
-      return readFileSync(join(dir, 'logs/error.log'), 'utf8').slice(-4000);
-    } catch {
-      return '';
-    }
-  };
-  try {
-    await Promise.race([
-      waitForPort(port, 10_000),
-      new Promise((_, reject) => daemon.child.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${daemon.output()}${errors()}`)))),
-    ]);
-  } catch (err) {
-    await stopProcess(daemon.child, 1000);
-    throw err;
-  }
+  await untilReady(daemon, waitForPort(port, 10_000), 'nginx', join(dir, 'logs/error.log'), () => stopProcess(daemon.child, 1000));
   return {
     node: { id: 1, name: 'nginx-test', driver: 'nginx', address: `127.0.0.1:${port}`, options: {} },
     port,
     dir,
-    errors,
+    errors: () => tailOf(join(dir, 'logs/error.log')),
     stop: async () => {
       // SIGTERM is nginx's fast shutdown: the master stops its workers and exits.
       await stopProcess(daemon.child, 3000);

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 
 /** Helpers to run real cache servers in tests: find them, wait for their port, stop them. */
 
@@ -57,4 +59,42 @@ export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> 
     child.once('exit', () => { clearTimeout(timer); resolve(); });
     child.kill('SIGTERM');
   });
+}
+
+/** The last 4 KB of a server's log file, for failure messages ('' while it does not exist). */
+export function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Wait for `ready`, failing at once (with its output and log) if the daemon exits first; on any
+ * failure stop the daemon with `stop` so no half-started server is left behind.
+ */
+export async function untilReady(daemon: { child: ChildProcess; output: () => string }, ready: Promise<unknown>, name: string, logFile: string, stop: () => Promise<void>): Promise<void> {
+  try {
+    await Promise.race([
+      ready,
+      new Promise((_, reject) => daemon.child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${daemon.output()}${tailOf(logFile)}`)))),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Give a directory tree to the user a root-started server drops to (its package creates it). */
+export function chownTree(path: string, user: string): void {
+  const id = spawnSync('id', ['-u', user], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' });
+  if (id.status !== 0) throw new Error(`user ${user} is missing; its package creates it`);
+  const [uid, g] = [Number(id.stdout), Number(gid.stdout)];
+  const walk = (p: string) => {
+    chownSync(p, uid, g);
+    if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
+  };
+  walk(path);
 }

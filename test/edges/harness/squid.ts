@@ -1,9 +1,9 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeNode } from '../../../src/edges/driver.js';
-import { freePort, requireBinary, startDaemon, waitForPort } from './process.js';
+import { chownTree, freePort, requireBinary, startDaemon, tailOf, untilReady, waitForPort } from './process.js';
 
 /**
  * A real Squid 5.7 accelerator in front of the test origin, from the config tested in
@@ -68,28 +68,13 @@ shutdown_lifetime 0 seconds
   const init = spawnSync(bin, ['-z', '-N', '-f', config], { encoding: 'utf8', timeout: 15_000 });
   if (init.status !== 0) throw new Error(`squid -z failed (${init.status}): ${init.stderr}${init.stdout}`);
   const daemon = startDaemon(bin, ['-N', '-f', config]);
-  const log = () => {
-    try {
-      return readFileSync(join(dir, 'logs/cache.log'), 'utf8').slice(-4000);
-    } catch {
-      return '';
-    }
-  };
-  try {
-    await Promise.race([
-      waitForPort(port, 15_000),
-      new Promise((_, reject) => daemon.child.once('exit', (code) => reject(new Error(`squid exited (${code}): ${daemon.output()}${log()}`)))),
-    ]);
-  } catch (err) {
-    await stopSquid(daemon.child);
-    throw err;
-  }
+  await untilReady(daemon, waitForPort(port, 15_000), 'squid', join(dir, 'logs/cache.log'), () => stopSquid(daemon.child));
   return {
     node: { id: 2, name: 'squid-test', driver: 'squid', address: `127.0.0.1:${port}`, options: {} },
     port,
     dir,
     config,
-    log,
+    log: () => tailOf(join(dir, 'logs/cache.log')),
     stop: async () => {
       await stopSquid(daemon.child);
       rmSync(dir, { recursive: true, force: true });
@@ -105,16 +90,4 @@ function stopSquid(child: ChildProcess): Promise<void> {
     child.once('exit', () => { clearTimeout(timer); resolve(); });
     child.kill('SIGINT');
   });
-}
-
-function chownTree(path: string, user: string): void {
-  const id = spawnSync('id', ['-u', user], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', user], { encoding: 'utf8' });
-  if (id.status !== 0) throw new Error(`user ${user} is missing; the squid package creates it`);
-  const [uid, g] = [Number(id.stdout), Number(gid.stdout)];
-  const walk = (p: string) => {
-    chownSync(p, uid, g);
-    if (statSync(p).isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
-  };
-  walk(path);
 }
