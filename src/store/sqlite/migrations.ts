@@ -2,6 +2,13 @@
  * Numbered schema migrations; `PRAGMA user_version` records how many have run. Append only:
  * a released migration is never edited, a new one is added after it.
  */
+/** item_counts from scratch (migration 6; loaders that write items directly call it after). */
+export const REBUILD_ITEM_COUNTS = `
+  DELETE FROM item_counts;
+  INSERT INTO item_counts
+    SELECT account_id, product, created_at / 3600000, object_type, status, domain, count(*)
+    FROM items GROUP BY 1, 2, 3, 4, 5, 6;`;
+
 export const MIGRATIONS: readonly string[] = [
   /* 1: identity, domains, tasks, items, per-node attempts, usage counters */ `
   CREATE TABLE accounts (
@@ -203,5 +210,35 @@ export const MIGRATIONS: readonly string[] = [
   /* 5: DescribeRefreshTasks by domain counts inside one index (the API requires ObjectType with DomainName) */ `
   CREATE INDEX items_account_domain_type ON items(account_id, product, domain, object_type, created_at, status);
   DROP INDEX items_account_domain;
+  `,
+  /* 6: per-hour item counts, so TotalCount costs O(hours) instead of O(items in the window) */ `
+  -- n items of (account, product, UTC hour of created_at, type, status, domain), in the same
+  -- transaction as every change to items: a task's items are inserted with it, all Pending
+  -- (trigger on tasks: one write per task, not per URL); a status change moves one item between
+  -- rows (trigger on items); retention subtracts what it deletes (sqlite-store.ts sweep). Rows
+  -- that reach 0 are deleted, so a count reads only combinations that hold items.
+  CREATE TABLE item_counts (
+    account_id  INTEGER NOT NULL,
+    product     TEXT NOT NULL,
+    hour        INTEGER NOT NULL,
+    object_type TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    domain      TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (account_id, product, hour, object_type, status, domain)
+  ) WITHOUT ROWID;
+  ${REBUILD_ITEM_COUNTS}
+  CREATE TRIGGER tasks_count_items AFTER INSERT ON tasks BEGIN
+    INSERT INTO item_counts VALUES (new.account_id, new.product, new.created_at / 3600000, new.object_type, 'Pending', new.domain, new.item_count)
+      ON CONFLICT DO UPDATE SET n = n + excluded.n;
+  END;
+  CREATE TRIGGER items_count_status AFTER UPDATE OF status ON items WHEN old.status IS NOT new.status BEGIN
+    UPDATE item_counts SET n = n - 1 WHERE account_id = old.account_id AND product = old.product
+      AND hour = old.created_at / 3600000 AND object_type = old.object_type AND status = old.status AND domain = old.domain;
+    DELETE FROM item_counts WHERE account_id = old.account_id AND product = old.product
+      AND hour = old.created_at / 3600000 AND object_type = old.object_type AND status = old.status AND domain = old.domain AND n = 0;
+    INSERT INTO item_counts VALUES (new.account_id, new.product, new.created_at / 3600000, new.object_type, new.status, new.domain, 1)
+      ON CONFLICT DO UPDATE SET n = n + 1;
+  END;
   `,
 ];

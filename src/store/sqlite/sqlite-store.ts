@@ -8,7 +8,7 @@ import type {
 } from '../port.js';
 import { SqliteFleet } from './fleet.js';
 import { SqliteIdentity } from './identity.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, REBUILD_ITEM_COUNTS } from './migrations.js';
 import { RateWindows } from '../rate-window.js';
 import { NonceCache } from './nonce-cache.js';
 import { SqliteQueue } from './queue.js';
@@ -309,6 +309,7 @@ export class SqliteStore implements TaskStore {
     const { items } = this.db.transaction(() => {
       const { t } = this.db.prepare('SELECT MIN(id) AS t FROM tasks WHERE created_at >= ?').get(before) as { t: number | null };
       const boundary = t ?? Number.MAX_SAFE_INTEGER;
+      this.tasks.forgetCounts(boundary);
       const items = this.db.prepare('DELETE FROM items WHERE task_id < ?').run(boundary).changes;
       this.db.prepare('DELETE FROM tasks WHERE id < ?').run(boundary);
       const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };
@@ -318,6 +319,11 @@ export class SqliteStore implements TaskStore {
       return { items };
     })();
     return { items, audit };
+  }
+
+  /** Recompute item_counts from items: for loaders that write items directly (the benchmark's). */
+  rebuildItemCounts(): void {
+    this.db.transaction(() => this.db.exec(REBUILD_ITEM_COUNTS))();
   }
 
   /** For tests and the benchmark loader: direct access to the database. */
