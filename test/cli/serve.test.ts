@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { popClient, popRequest } from '../helpers/clients.js';
+import { rpc } from '../helpers/rpc.js';
+import { formatUtc } from '../../src/protocol/encoding.js';
 
 /**
  * The README's first command, for real: `refreshd serve` as a separate process on a fresh data
@@ -99,6 +101,23 @@ describe('refreshd serve', () => {
     const rows = await popRequest(popClient(again.url, '2018-05-10', creds), 'DescribeRefreshTasks', { ObjectType: 'preload', DomainName: 'www.example.com', PageSize: 100 });
     assert.deepEqual(rows.Tasks.CDNTask.map((t: any) => t.TaskId).sort(), [...accepted].sort());
     await stop(again, 'SIGTERM');
+  });
+
+  it('refuses a request replayed after a restart, clean or SIGKILL', async () => {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const s = await serve();
+      const once = { accessKeyId: creds.id, secret: creds.secret, nonce: `replay-${signal}`, timestamp: formatUtc(Date.now()) };
+      assert.equal((await rpc(s.url, 'DescribeRefreshQuota', {}, once)).status, 200);
+      assert.equal((await rpc(s.url, 'DescribeRefreshQuota', {}, once)).json.Code, 'SignatureNonceUsed');
+      // Accepted nonces are written within 25 ms; a kill after that must not forget them.
+      await new Promise((r) => setTimeout(r, 100));
+      await stop(s, signal);
+      const again = await serve();
+      const replay = await rpc(again.url, 'DescribeRefreshQuota', {}, once);
+      assert.deepEqual([replay.status, replay.json.Code], [400, 'SignatureNonceUsed'], `after ${signal}`);
+      assert.equal((await rpc(again.url, 'DescribeRefreshQuota', {}, { ...once, nonce: `fresh-${signal}` })).status, 200);
+      await stop(again, 'SIGTERM');
+    }
   });
 
   it('domain list shows what was added; bad domain names are refused', () => {

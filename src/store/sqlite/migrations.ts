@@ -241,4 +241,11 @@ export const MIGRATIONS: readonly string[] = [
       ON CONFLICT DO UPDATE SET n = n + 1;
   END;
   `,
+  /* 7: signature nonces outlive a restart (nonce-log.ts); ordered by expiry for the sweep */ `
+  CREATE TABLE nonces (
+    expires_at INTEGER NOT NULL,
+    key        TEXT NOT NULL,
+    PRIMARY KEY (expires_at, key)
+  ) WITHOUT ROWID;
+  `,
 ];

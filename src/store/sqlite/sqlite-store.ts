@@ -10,7 +10,7 @@ import { SqliteFleet } from './fleet.js';
 import { SqliteIdentity } from './identity.js';
 import { MIGRATIONS, REBUILD_ITEM_COUNTS } from './migrations.js';
 import { RateWindows } from '../rate-window.js';
-import { NonceCache } from './nonce-cache.js';
+import { NonceLog } from './nonce-log.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteTasks } from './tasks.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -23,7 +23,7 @@ import { SqliteWebhooks } from './webhooks.js';
 export class SqliteStore implements TaskStore {
   readonly capabilities: StoreCapabilities = { sharedAcrossProcesses: false };
   private readonly db: Database.Database;
-  private readonly nonces = new NonceCache();
+  private readonly nonces: NonceLog;
   private readonly rates = new RateWindows();
   private readonly stmt;
   /** The engine's own connection (queue and fleet), see the constructor. */
@@ -59,6 +59,7 @@ export class SqliteStore implements TaskStore {
     this.queue = new SqliteQueue(this.workDb);
     this.identity = new SqliteIdentity(this.db, this.workDb);
     this.webhooks = new SqliteWebhooks(this.db, this.workDb);
+    this.nonces = new NonceLog(this.workDb);
   }
 
   async health(): Promise<StoreHealth> {
@@ -74,6 +75,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async close(): Promise<void> {
+    this.nonces.flush();
     this.workDb.close();
     this.db.close();
   }
