@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deriveStatus } from '../../src/domain/progress.js';
+import { deriveStatus, type ItemStatus } from '../../src/domain/progress.js';
 import type { SubmitType } from '../../src/domain/object-path.js';
-import type { ItemQuery, ItemRow, ItemStatus, TaskStore } from '../../src/store/port.js';
+import type { ItemQuery, ItemRow, TaskStore } from '../../src/store/port.js';
 
 const HOUR = 3_600_000;
 const TYPES: SubmitType[] = ['file', 'directory', 'preload'];
