@@ -1,8 +1,10 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { NonceCache } from './nonce-cache.js';
 
 /** How long an accepted nonce may wait in memory before it is written (a crash loses at most this much). */
 const FLUSH_MS = 25;
+/** After a failed write (the file locked by another process past the busy timeout). */
+const RETRY_MS = 1_000;
 
 /**
  * Nonces that survive a restart. The check stays in memory (NonceCache: no disk read on the
@@ -20,9 +22,17 @@ export class NonceLog {
   private readonly insert;
   private readonly expire;
 
-  constructor(private readonly db: Database.Database) {
-    this.insert = db.prepare('INSERT OR IGNORE INTO nonces (expires_at, key) VALUES (?, ?)');
-    this.expire = db.prepare('DELETE FROM nonces WHERE expires_at < ?');
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    // Its own connection, which never waits for the lock: a nonce write must not stall the
+    // event loop behind another process's transaction (it retries instead), and in this
+    // process nothing else can hold the lock while it runs (better-sqlite3 is synchronous).
+    this.db = new Database(file);
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 0');
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO nonces (expires_at, key) VALUES (?, ?)');
+    this.expire = this.db.prepare('DELETE FROM nonces WHERE expires_at < ?');
   }
 
   use(accessKeyId: string, nonce: string, expiresAt: number, now = Date.now()): boolean {
@@ -41,20 +51,43 @@ export class NonceLog {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.db.transaction(() => {
-      for (const [at, key] of batch) this.insert.run(at, key);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const [at, key] of batch) this.insert.run(at, key);
+      })();
+    } catch {
+      // Another process holds the write lock (or the file is failing): the check in memory holds,
+      // so keep the batch and try again a little later rather than fail a request or the process.
+      this.pending = batch.concat(this.pending);
+      this.timer = setTimeout(() => this.flush(), RETRY_MS).unref();
+    }
+  }
+
+  /** Write what is pending and let go of the file. */
+  close(): void {
+    this.flush();
+    clearTimeout(this.timer);
+    this.db.close();
   }
 
   /** Forget expired nonces in memory and in the table (run by the store's sweep). */
   sweep(now: number): void {
     this.cache.sweep(now);
-    this.expire.run(now);
+    this.forget(now);
+  }
+
+  /** Delete expired rows; when another process holds the lock, the next sweep does it. */
+  private forget(now: number): void {
+    try {
+      this.expire.run(now);
+    } catch {
+      /* locked: expired rows are harmless until then (load skips nothing it should keep) */
+    }
   }
 
   private load(now: number): void {
     this.loaded = true;
-    this.expire.run(now);
+    this.forget(now);
     for (const [at, key] of this.db.prepare('SELECT expires_at, key FROM nonces').raw().iterate() as Iterable<[number, string]>) {
       this.cache.useKey(key, at, now);
     }

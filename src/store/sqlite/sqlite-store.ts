@@ -59,7 +59,7 @@ export class SqliteStore implements TaskStore {
     this.queue = new SqliteQueue(this.workDb);
     this.identity = new SqliteIdentity(this.db, this.workDb);
     this.webhooks = new SqliteWebhooks(this.db, this.workDb);
-    this.nonces = new NonceLog(this.workDb);
+    this.nonces = new NonceLog(file);
   }
 
   async health(): Promise<StoreHealth> {
@@ -75,7 +75,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async close(): Promise<void> {
-    this.nonces.flush();
+    this.nonces.close();
     this.workDb.close();
     this.db.close();
   }
