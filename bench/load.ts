@@ -4,7 +4,7 @@
  * whichever comes first) and latency percentiles.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { canonicalQuery, formatUtc, percentEncode } from '../src/protocol/encoding.js';
 import { v1Sign, v1StringToSign } from '../src/protocol/signature-v1.js';
@@ -54,8 +54,10 @@ export interface RunOptions {
   maxRequests: number;
   maxSeconds: number;
   make: () => Call;
-  /** Server pid, to report its CPU use during the run. */
-  serverPid?: number;
+  /** Server pids (one per API process), to report their CPU use during the run. */
+  serverPids?: number[];
+  /** The database server's pid (PostgreSQL's postmaster): its CPU and its backends' is reported apart. */
+  dbPid?: number;
 }
 
 export interface RunResult {
@@ -75,6 +77,8 @@ export interface RunResult {
   mismatches: number;
   firstError?: string;
   serverCpu?: number;
+  /** Cores used by the database server (PostgreSQL) during the run. */
+  dbCpu?: number;
   clientCpu: number;
   /** CPU used by everything else on the machine during the run (noise), in cores. */
   otherCpu?: number;
@@ -89,6 +93,40 @@ export function procCpuSeconds(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of a process and its children: the live ones (PostgreSQL backends are children of
+ * the postmaster) and those that exited and were waited for (cutime/cstime of the parent).
+ */
+export function treeCpuSeconds(pid: number): number | undefined {
+  const fields = (p: number | string) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined;
+    }
+  };
+  const root = fields(pid);
+  if (!root) return undefined;
+  let ticks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = fields(entry);
+    if (f && Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
+}
+
+/** CPU seconds the system under test has used: the API processes and the database server. */
+export function sutCpuSeconds(serverPids: number[], dbPid?: number): { server?: number; db?: number } {
+  let server: number | undefined = serverPids.length > 0 ? 0 : undefined;
+  for (const pid of serverPids) {
+    const s = procCpuSeconds(pid);
+    server = s === undefined || server === undefined ? undefined : server + s;
+  }
+  return { server, db: dbPid === undefined ? undefined : treeCpuSeconds(dbPid) };
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
@@ -108,7 +146,9 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[i];
 }
 
-export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
+/** Closed loop; with several pools (one per API process) worker k sends to pool k mod n. */
+export async function run(pools: Pool | Pool[], o: RunOptions): Promise<RunResult> {
+  const list = Array.isArray(pools) ? pools : [pools];
   const latencies = new Float64Array(o.maxRequests);
   let issued = 0;
   let done = 0;
@@ -118,11 +158,12 @@ export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
   let firstError: string | undefined;
   const started = performance.now();
   const deadline = started + o.maxSeconds * 1000;
-  const cpu0 = o.serverPid ? procCpuSeconds(o.serverPid) : undefined;
+  const sut0 = sutCpuSeconds(o.serverPids ?? [], o.dbPid);
   const client0 = process.cpuUsage();
   const busy0 = machineBusySeconds();
 
-  const worker = async () => {
+  const worker = async (_: unknown, k: number) => {
+    const pool = list[k % list.length];
     while (issued < o.maxRequests && performance.now() < deadline) {
       issued++;
       const call = o.make();
@@ -156,10 +197,13 @@ export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
-  const cpu1 = o.serverPid ? procCpuSeconds(o.serverPid) : undefined;
+  const sut1 = sutCpuSeconds(o.serverPids ?? [], o.dbPid);
   const client = process.cpuUsage(client0);
   const busy1 = machineBusySeconds();
   const sorted = latencies.slice(0, done).sort();
+  const delta = (a?: number, b?: number) => (a !== undefined && b !== undefined ? (b - a) / seconds : undefined);
+  const server = delta(sut0.server, sut1.server);
+  const db = delta(sut0.db, sut1.db);
   return {
     name: o.name,
     concurrency: o.concurrency,
@@ -174,10 +218,11 @@ export async function run(pool: Pool, o: RunOptions): Promise<RunResult> {
     errors,
     mismatches,
     firstError,
-    serverCpu: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / seconds : undefined,
+    serverCpu: server,
+    dbCpu: db,
     clientCpu: (client.user + client.system) / 1e6 / seconds,
-    otherCpu: busy0 !== undefined && busy1 !== undefined && cpu0 !== undefined && cpu1 !== undefined
-      ? Math.max(0, (busy1 - busy0 - (cpu1 - cpu0)) / seconds - (client.user + client.system) / 1e6 / seconds)
+    otherCpu: busy0 !== undefined && busy1 !== undefined && server !== undefined && (db !== undefined || o.dbPid === undefined)
+      ? Math.max(0, (busy1 - busy0) / seconds - server - (db ?? 0) - (client.user + client.system) / 1e6 / seconds)
       : undefined,
   };
 }

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { pathHash } from '../src/store/path-hash.js';
-import { rng } from './fill-store.js';
+import { rng } from './dataset.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -19,7 +19,18 @@ export interface PgCluster {
   stop(): Promise<void>;
 }
 
-export async function startPgCluster(): Promise<PgCluster> {
+export interface PgClusterOptions {
+  /**
+   * Keep PostgreSQL's default durability (fsync, synchronous_commit, full_page_writes on).
+   * Tests leave it off: they throw the cluster away and gain speed. Benchmarks that measure
+   * commits turn it on, so their figures are those of a server that survives a power loss.
+   */
+  durable?: boolean;
+  /** More `-c name=value` server settings (e.g. shared_buffers for a large benchmark store). */
+  settings?: Record<string, string | number>;
+}
+
+export async function startPgCluster(options: PgClusterOptions = {}): Promise<PgCluster> {
   const external = process.env.REFRESHD_TEST_PG_URL;
   if (external) return onServer(external, async () => {});
   const bin = findBinaries();
@@ -55,10 +66,11 @@ export async function startPgCluster(): Promise<PgCluster> {
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const opts = [
-        `-p ${port}`, '-c listen_addresses=127.0.0.1', `-k ${root}`, '-c fsync=off', '-c synchronous_commit=off',
-        '-c full_page_writes=off', '-c max_connections=200', '-c shared_buffers=64MB',
-      ].join(' ');
+      const settings: Record<string, string | number> = {
+        ...(options.durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
+        max_connections: 200, shared_buffers: '64MB', ...options.settings,
+      };
+      const opts = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-k ${root}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
       try {
         run('pg_ctl', ['-D', data, '-l', join(root, 'log'), '-w', '-t', '30', '-o', opts, 'start']);
         break;

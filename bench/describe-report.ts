@@ -1,0 +1,135 @@
+/**
+ * Output of the describe benchmark: a line per attempt while it runs, then the machine facts,
+ * a table per number of API processes, the throughput as processes are added, and pass/fail
+ * against the targets. Also the wait for a quiet machine before each scenario (others share it).
+ */
+import { cpus, totalmem } from 'node:os';
+import type { Facts } from './facts.js';
+import { machineBusySeconds, sutCpuSeconds, type RunResult } from './load.js';
+
+export const NOISY = 0.3;
+export const TARGETS = { byIdPerSec: 3000, filteredP99Ms: 10, ingestUrlsPerSec: 50_000 };
+export type Measured = RunResult & { group: string; filtered: boolean; procs: number };
+
+const log = (s: string) => process.stdout.write(s + '\n');
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (x: number) => (Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const pct = (x: number | undefined) => (x === undefined ? '?' : Math.round(x * 100) + '%');
+
+/** Wait (at most `seconds`) until, over one second, other processes use < 20 % of a core. */
+export async function waitQuiet(seconds: number, serverPids: number[], dbPid?: number): Promise<void> {
+  const until = Date.now() + seconds * 1000;
+  let waited = false;
+  while (Date.now() < until) {
+    const b0 = machineBusySeconds();
+    const s0 = sutCpuSeconds(serverPids, dbPid);
+    const c0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b1 = machineBusySeconds();
+    const s1 = sutCpuSeconds(serverPids, dbPid);
+    const c = process.cpuUsage(c0);
+    if (b0 === undefined || b1 === undefined || s0.server === undefined || s1.server === undefined) return;
+    const other = b1 - b0 - (s1.server - s0.server) - ((s1.db ?? 0) - (s0.db ?? 0)) - (c.user + c.system) / 1e6;
+    if (other < 0.2) {
+      if (waited) log('  (machine quiet again)');
+      return;
+    }
+    if (!waited) log(`  waiting for other processes to quiet down (using ${Math.round(other * 100)}% of a core) ...`);
+    waited = true;
+  }
+}
+
+export function printRow(x: RunResult, repeating: boolean) {
+  const noisy = (x.otherCpu ?? 0) > NOISY ? `  [noisy: other processes used ${pct(x.otherCpu)} of a core${repeating ? '; repeating' : ''}]` : '';
+  const extra = x.errors || x.mismatches ? `  ERRORS ${x.errors} MISMATCHES ${x.mismatches}: ${x.firstError}` : '';
+  const db = x.dbCpu === undefined ? '' : `, db ${pct(x.dbCpu)}`;
+  log(`  ${x.name.padEnd(58)} c=${String(x.concurrency).padStart(2)} ${fmt(x.requests).padStart(7)} req ${fmt(x.rps).padStart(6)}/s  p50 ${ms(x.p50).padStart(6)}  p99 ${ms(x.p99).padStart(6)} ms  server CPU ${pct(x.serverCpu)}${db}, client ${pct(x.clientCpu)}, other ${pct(x.otherCpu)}${extra}${noisy}`);
+}
+
+export interface ReportContext {
+  load?: { ms: number; items: number; tasks: number; vacuumMs?: number };
+  facts: Facts;
+  dbBytes: number;
+  sweepMs: number;
+  windowDays: number;
+  commit: string;
+  serverArgs: string;
+  engine: string;
+  concurrency: number;
+  seconds: number;
+  requests: number;
+}
+
+function table(results: Measured[]) {
+  log(`| ${'scenario'.padEnd(58)} | conc | requests | req/s  | p50 ms | p90 ms | p99 ms | max ms | srv CPU | db CPU | other | errors |`);
+  log(`|${'-'.repeat(60)}|------|----------|--------|--------|--------|--------|--------|---------|--------|-------|--------|`);
+  for (const x of results) {
+    const name = x.group === 'ingest' ? `${x.name} (${fmt(x.unitsPerSec)} URLs/s)` : x.name;
+    log(`| ${name.padEnd(58)} | ${String(x.concurrency).padStart(4)} | ${fmt(x.requests).padStart(8)} | ${fmt(x.rps).padStart(6)} | ${ms(x.p50).padStart(6)} | ${ms(x.p90).padStart(6)} | ${ms(x.p99).padStart(6)} | ${ms(x.max).padStart(6)} | ${pct(x.serverCpu).padStart(7)} | ${(x.dbCpu === undefined ? '-' : pct(x.dbCpu)).padStart(6)} | ${pct(x.otherCpu).padStart(5)} | ${String(x.errors + x.mismatches).padStart(6)} |`);
+  }
+}
+
+export function report(results: Measured[], ctx: ReportContext) {
+  const line = '-'.repeat(140);
+  log('\n' + line);
+  log('machine');
+  log(`  refreshd ${ctx.commit} (${ctx.serverArgs}); bench concurrency ${ctx.concurrency}, ${ctx.seconds} s or ${fmt(ctx.requests)} requests per scenario; srv CPU / db CPU / other = cores used by the API processes / the database server / other processes`);
+  log(`  nproc ${cpus().length} (${cpus()[0]?.model ?? '?'}), RAM ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${ctx.engine}`);
+  log(`  items ${fmt(ctx.facts.itemCount)}, tasks ${fmt(ctx.facts.taskCount)}, accounts ${ctx.facts.accounts.length}, heaviest account ${fmt(ctx.facts.heaviest.items)} items, store ${(ctx.dbBytes / 2 ** 30).toFixed(2)} GiB, query window ${ctx.windowDays} d`);
+  if (ctx.load) {
+    const vac = ctx.load.vacuumMs === undefined ? '' : ` (of which VACUUM ANALYZE ${(ctx.load.vacuumMs / 1000).toFixed(1)} s)`;
+    log(`  load: ${fmt(ctx.load.items)} items + ${fmt(ctx.load.tasks)} tasks in ${(ctx.load.ms / 1000).toFixed(1)} s = ${fmt(ctx.load.items / (ctx.load.ms / 1000))} rows/s${vac}`);
+  }
+  log(`  retention sweep (no rows to delete): ${Number.isNaN(ctx.sweepMs) ? 'not measured' : ctx.sweepMs.toFixed(0) + ' ms'}`);
+  const counts = [...new Set(results.map((x) => x.procs))];
+  for (const n of counts) {
+    log(line);
+    if (counts.length > 1 || n > 1) log(`${n} API process${n > 1 ? 'es' : ''}`);
+    table(results.filter((x) => x.procs === n));
+  }
+  if (counts.length > 1) {
+    log(line);
+    log(`throughput as API processes go ${counts.join(' → ')} (c=${ctx.concurrency}; ingest in URLs/s)`);
+    log(`| ${'scenario'.padEnd(58)} | ${counts.map((n) => `${n} proc req/s | srv+db CPU`).join(' | ')} |`);
+    for (const x of results.filter((r) => r.procs === counts[0] && !r.group.endsWith('-c1'))) {
+      const cells = counts.map((n) => {
+        const y = results.find((r) => r.procs === n && r.name === x.name);
+        if (!y) return '- | -';
+        return `${fmt(y.group === 'ingest' ? y.unitsPerSec : y.rps)} | ${pct((y.serverCpu ?? 0) + (y.dbCpu ?? 0))}`;
+      });
+      log(`| ${x.name.padEnd(58)} | ${cells.join(' | ')} |`);
+    }
+  }
+  log(line);
+  targets(results.filter((x) => x.procs === counts[0]), ctx.concurrency);
+}
+
+function targets(results: Measured[], concurrency: number) {
+  log('targets');
+  const pf = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  const worst = (xs: Measured[]) => xs.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+  for (const x of results.filter((r) => r.group === 'byid')) {
+    log(`  ${pf(x.rps >= TARGETS.byIdPerSec)}  ${x.name} >= ${fmt(TARGETS.byIdPerSec)}/s at c=${x.concurrency}: ${fmt(x.rps)}/s`);
+  }
+  for (const filtered of [true, false]) {
+    for (const [label, group] of [[`c=${concurrency}`, 'list'], ['c=1', 'list-c1']] as const) {
+      const xs = results.filter((r) => r.group === group && r.filtered === filtered);
+      if (xs.length === 0) continue;
+      const w = worst(xs);
+      if (filtered) log(`  ${pf(w.p99 <= TARGETS.filteredP99Ms)}  filtered DescribeRefreshTasks p99 <= ${TARGETS.filteredP99Ms} ms at ${label}: worst ${ms(w.p99)} ms (${w.name})`);
+      else log(`  (info) ${w.p99 <= TARGETS.filteredP99Ms ? 'within' : 'over  '} ${TARGETS.filteredP99Ms} ms: unfiltered/paging DescribeRefreshTasks p99 at ${label}: worst ${ms(w.p99)} ms (${w.name})`);
+    }
+  }
+  const ingest = results.find((x) => x.group === 'ingest');
+  if (ingest) log(`  ${pf(ingest.unitsPerSec >= TARGETS.ingestUrlsPerSec)}  RefreshObjectCaches >= ${fmt(TARGETS.ingestUrlsPerSec)} URLs/s accepted: ${fmt(ingest.unitsPerSec)} URLs/s`);
+}
+
+/** Every failure of the run, after the tables; true when there was one. */
+export function reportErrors(results: Measured[]): boolean {
+  const bad = results.filter((x) => x.errors > 0 || x.mismatches > 0);
+  if (bad.length) {
+    log(`  RUN HAD ERRORS in ${bad.length} scenario(s):`);
+    for (const x of bad) log(`    ${x.name} (${x.procs} proc): ${x.errors} errors, ${x.mismatches} mismatches; first: ${x.firstError}`);
+  } else log('  every answer was HTTP 200 with the expected content');
+  return bad.length > 0;
+}
