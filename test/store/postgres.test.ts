@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch } from '../../src/store/port.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { storeContract } from './contract.js';
 import { startPgCluster } from './pg-cluster.js';
 
@@ -41,7 +42,7 @@ describe('PostgresStore across processes (two pools on one database)', () => {
 
   it('migrations ran once', async () => {
     const rows = await one.raw`SELECT version FROM schema_migrations ORDER BY version`;
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3]);
+    assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((_, i) => i + 1));
   });
 
   it('a rate limit of 5 per second holds across both', async () => {
