@@ -189,6 +189,7 @@ async function main() {
       };
       // Warm-up: touch every query shape a little on every process (statement caches, page cache, JIT).
       log('warm-up ...');
+      await backend!.warm?.();
       for (const s of scenarios) await run(pools, { name: 'warm', concurrency: 4 * n, maxRequests: 300 * n, maxSeconds: 2, make: s.make });
       for (const s of scenarios) {
         await measure({ name: s.name, concurrency: CONCURRENCY, maxRequests: Number(args.requests), maxSeconds: Number(args.seconds), make: s.make }, s.group, !!s.filtered);

@@ -97,5 +97,7 @@ export interface BenchBackend {
   /** Time the store's retention sweep when nothing is old enough to delete (ms). */
   measureSweep(oldest: number): Promise<number>;
   explain(facts: Facts): Promise<void>;
+  /** Read the store's files into the OS page cache before measuring (see bench-sqlite.ts). */
+  warm?(): Promise<void>;
   close(): Promise<void>;
 }

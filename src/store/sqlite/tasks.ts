@@ -125,23 +125,9 @@ export class SqliteTasks {
     return n + row.n;
   }
 
-  /**
-   * Before retention deletes the items of tasks below `boundary` (sqlite-store.ts sweep): take
-   * them out of item_counts, one write per (hour, type, status, domain) instead of per item.
-   */
+  /** Before retention deletes the items of tasks below `boundary` (sqlite-store.ts sweep). */
   forgetCounts(boundary: number): void {
-    const groups = this.cached(
-      `SELECT account_id, product, created_at / ${HOUR_MS} AS hour, object_type, status, domain, count(*) AS n
-         FROM items WHERE task_id < ? GROUP BY 1, 2, 3, 4, 5, 6`,
-    ).all(boundary) as { account_id: number; product: string; hour: number; object_type: string; status: string; domain: string; n: number }[];
-    const key = 'account_id = ? AND product = ? AND hour = ? AND object_type = ? AND status = ? AND domain = ?';
-    const sub = this.cached(`UPDATE item_counts SET n = n - ? WHERE ${key}`);
-    const drop = this.cached(`DELETE FROM item_counts WHERE ${key} AND n <= 0`);
-    for (const g of groups) {
-      const k = [g.account_id, g.product, g.hour, g.object_type, g.status, g.domain];
-      sub.run(g.n, ...k);
-      drop.run(...k);
-    }
+    subtractItemCounts(this.db, 0, boundary);
   }
 
   /** Rows of some tasks: straight through items_task (the other columns hidden from the planner). */
@@ -191,4 +177,24 @@ function toItem(r: unknown): ItemRow {
     domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
     counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
   };
+}
+
+/**
+ * Take the items of tasks [fromTask, toTask) out of item_counts before they are deleted: one
+ * write per (hour, type, status, domain) instead of per item. Retention uses it, and so does the
+ * benchmark when it removes what it ingested.
+ */
+export function subtractItemCounts(db: Database.Database, fromTask: number, toTask: number): void {
+  const groups = db.prepare(
+    `SELECT account_id, product, created_at / ${HOUR_MS} AS hour, object_type, status, domain, count(*) AS n
+       FROM items WHERE task_id >= ? AND task_id < ? GROUP BY 1, 2, 3, 4, 5, 6`,
+  ).all(fromTask, toTask) as { account_id: number; product: string; hour: number; object_type: string; status: string; domain: string; n: number }[];
+  const key = 'account_id = ? AND product = ? AND hour = ? AND object_type = ? AND status = ? AND domain = ?';
+  const sub = db.prepare(`UPDATE item_counts SET n = n - ? WHERE ${key}`);
+  const drop = db.prepare(`DELETE FROM item_counts WHERE ${key} AND n <= 0`);
+  for (const g of groups) {
+    const k = [g.account_id, g.product, g.hour, g.object_type, g.status, g.domain];
+    sub.run(g.n, ...k);
+    drop.run(...k);
+  }
 }
