@@ -3,8 +3,6 @@ import { join } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
-import { EdgeHttpClient } from './edges/http-client.js';
-import { createDrivers } from './edges/registry.js';
 import { buildServer } from './http/server.js';
 import { AuditLog } from './identity/audit.js';
 import { KeyResolver } from './identity/keys.js';
@@ -14,6 +12,7 @@ import { openVault } from './identity/vault.js';
 import type { TaskStore } from './store/port.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { Executor } from './worker/executor.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
 import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
@@ -48,18 +47,20 @@ export interface Workers {
 }
 
 /**
- * Start `count` workers in this process, with the drivers and one shared HTTP client, and the
- * webhook notifier next to them. The notifier opens the master key (`vault`, by default from
- * `env` and the data dir as startServer does) only when it first signs a delivery, so a worker
- * host without the key keeps executing tasks; its deliveries are retried and say why.
+ * Start `count` workers in this process, sharing one executor thread (the drivers and their
+ * HTTP client), and the webhook notifier next to them. The notifier opens the master key
+ * (`vault`, by default from `env` and the data dir as startServer does) only when it first signs
+ * a delivery, so a worker host without the key keeps executing tasks; its deliveries are
+ * retried and say why.
  */
 export async function startWorkers(
   config: Config, store: TaskStore, logger: Logger, count = 1, vault?: () => Promise<SecretBox>, env = process.env,
 ): Promise<Workers> {
   await ensureSimulatedFleet(store, config.engine);
-  const http = new EdgeHttpClient({ connectionsPerNode: config.engine.perNodeConcurrency, timeoutMs: config.engine.requestTimeoutMs });
-  const drivers = createDrivers(http);
-  const workers = Array.from({ length: count }, () => new Worker(store, drivers, config.engine, logger));
+  // The drivers and their HTTP client live in the executor's thread (worker/executor.ts).
+  const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs }, logger);
+  executor.warm();
+  const workers = Array.from({ length: count }, () => new Worker(store, executor, config.engine, logger));
   for (const w of workers) w.start();
   const notifier = new Notifier(store, vault ?? openOnce(() => openVault(store, env, config.dataDir)), config.webhooks, logger);
   notifier.start();
@@ -67,7 +68,7 @@ export async function startWorkers(
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
       await notifier.stop();
-      await http.close();
+      await executor.close();
     },
   };
 }

@@ -92,16 +92,13 @@ export async function describeTaskIds(store: TaskStore, accountId: number, produ
   return rows.map(toWire);
 }
 
-/** Rows of these tasks still Pending or Refreshing (a count, for long-polls). */
+/**
+ * How many of these tasks still have a row Pending or Refreshing: 0 when every row is terminal
+ * (WaitForTasks asks after every batch of outcomes). A probe per task, not a count of its rows:
+ * counting re-read every row of a 1,000-item task each time (docs/benchmarks.md, fan-out).
+ */
 export async function countUnfinished(store: TaskStore, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number): Promise<number> {
-  let open = 0;
-  for (const taskId of taskIds) {
-    for (const status of ['Pending', 'Refreshing'] as const) {
-      const q: ItemQuery = { accountId, product, from: now - windowDays * DAY_MS, to: now, taskId, status, offset: 0, limit: 0 };
-      open += (await store.queryItems(q)).total;
-    }
-  }
-  return open;
+  return store.countOpenTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
 }
 
 export function toWire(r: ItemRow): TaskRowWire {

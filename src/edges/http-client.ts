@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 /**
  * The one keep-alive HTTP client every driver uses (undici: ~5x cheaper per request than fetch,
@@ -36,9 +36,11 @@ export class EdgeHttpClient {
     protocol = 'http:',
   ): Promise<EdgeResponse> {
     const timeout = req.timeoutMs ?? this.opts.timeoutMs;
-    const res = await request(`${protocol}//${address}${req.path}`, {
-      dispatcher: this.agent,
-      method: req.method as 'GET',
+    const origin = `${protocol}//${address}`;
+    const res = await this.agent.request({
+      origin,
+      path: wirePath(origin, req.path),
+      method: req.method as Dispatcher.HttpMethod,
       headers: req.headers,
       signal: req.signal,
       headersTimeout: timeout,
@@ -54,6 +56,23 @@ export class EdgeHttpClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** RFC 3986 path and query characters, which the WHATWG URL parser leaves as they are. */
+const PLAIN = /^\/[\w\-.~!$&()*+,;=:@%/]*(?:\?[\w\-.~!$&()*+,;=:@%/?]+)?$/;
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/**
+ * The path undici puts on the wire for `origin + path`: what `request(url)` sends, the parsed
+ * URL's pathname and search (dot segments resolved, unsafe characters percent-encoded, an empty
+ * query or a fragment dropped). Parsing a URL per request was a fifth of a purge's client CPU
+ * (docs/benchmarks.md, fan-out), so a plain path, which parsing would not change, skips it.
+ */
+export function wirePath(origin: string, path: string): string {
+  const q = path.indexOf('?');
+  if (PLAIN.test(path) && !DOT_SEGMENT.test(q < 0 ? path : path.slice(0, q))) return path;
+  const url = new URL(origin + path);
+  return url.search ? url.pathname + url.search : url.pathname;
 }
 
 /** Network-level failures are worth retrying; describe them in one line. */

@@ -376,6 +376,12 @@ export interface TaskStore {
   /** Record outcomes of attempts still held under their lease; item counts and status follow in the same transaction. */
   recordOutcomes(now: number, results: AttemptResult[]): Promise<void>;
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]>;
+  /**
+   * How many of these tasks (the account's, created since `from`) still have an item Pending or
+   * Refreshing: an index probe per task, not a count of rows, so a long-poll can ask after every
+   * batch of outcomes (WaitForTasks).
+   */
+  countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number>;
   /** Called after new work is committed (same process for SQLite; LISTEN/NOTIFY for PostgreSQL). */
   onWork(listener: () => void): () => void;
 

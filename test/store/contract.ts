@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch, TaskStore } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
+import { queueContract } from './queue-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
 /**
@@ -11,6 +12,7 @@ import { webhookContract } from './webhook-contract.js';
 export function storeContract(name: string, open: () => Promise<TaskStore>): void {
   webhookContract(name, open);
   countContract(name, open);
+  queueContract(name, open);
   describe(`TaskStore contract: ${name}`, () => {
     let store: TaskStore;
     let a: number;

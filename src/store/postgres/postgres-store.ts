@@ -289,6 +289,10 @@ export class PostgresStore implements TaskStore {
     return this.queue.attemptsOfTasks(accountId, product, taskIds, from);
   }
 
+  async countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
+    return this.queue.openTasks(accountId, product, taskIds, from);
+  }
+
   /**
    * Listeners run when any process commits a submit: the submit's transaction NOTIFYs, and
    * every store LISTENs on a dedicated connection (postgres.js re-listens after a reconnect).

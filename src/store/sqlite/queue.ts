@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
-import type { AttemptResult, ClaimedAttempt, NodeAttemptRow } from '../port.js';
+import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
 import { toNode } from './fleet.js';
 
 /**
@@ -21,9 +21,14 @@ export class SqliteQueue {
            JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
           WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ?`,
       ),
-      nodesOf: db.prepare('SELECT id, area FROM nodes WHERE node_group = ? AND enabled = 1'),
-      insertAttempt: db.prepare("INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at) VALUES (?, ?, 'pending', 0, ?)"),
-      setScope: db.prepare('UPDATE items SET nodes_total = ?, status = ?, description = ? WHERE id = ?'),
+      nodesOf: db.prepare('SELECT id, area FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
+      // Statements take id lists as JSON arrays: one statement per batch instead of one per
+      // attempt (the per-statement cost was most of the engine's SQLite time, docs/benchmarks.md).
+      insertAttempts: db.prepare(
+        `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at)
+         SELECT i.value, n.value, 'pending', 0, ? FROM json_each(?) i, json_each(?) n`,
+      ),
+      setScope: db.prepare('UPDATE items SET nodes_total = ?, status = ?, description = ? WHERE id IN (SELECT value FROM json_each(?))'),
       lease: db.prepare(
         `UPDATE node_attempts SET lease_owner = ?, lease_until = ?
           WHERE (item_id, node_id) IN (
@@ -32,13 +37,19 @@ export class SqliteQueue {
              ORDER BY next_run_at LIMIT ?)
           RETURNING item_id, node_id, attempts`,
       ),
-      jobOf: db.prepare(
-        `SELECT i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
-           FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain WHERE i.id = ?`,
+      jobsOf: db.prepare(
+        `SELECT i.id, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
+           FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
+          WHERE i.id IN (SELECT value FROM json_each(?))`,
       ),
-      nodeById: db.prepare('SELECT * FROM nodes WHERE id = ?'),
+      nodesById: db.prepare('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
+      // [item, node, lease] triples; an outcome counts only while the attempt is leased under it.
       applied: db.prepare(
-        "UPDATE node_attempts SET state = 'applied', attempts = attempts + 1, applied_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
+        `UPDATE node_attempts SET state = 'applied', attempts = attempts + 1, applied_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
+           FROM (SELECT value ->> 0 AS item_id, value ->> 1 AS node_id, value ->> 2 AS lease FROM json_each(?)) r
+          WHERE node_attempts.item_id = r.item_id AND node_attempts.node_id = r.node_id
+            AND node_attempts.state = 'pending' AND node_attempts.lease_owner = r.lease
+          RETURNING node_attempts.item_id`,
       ),
       retry: db.prepare(
         'UPDATE node_attempts SET attempts = attempts + 1, next_run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = \'pending\' AND lease_owner = ?',
@@ -46,12 +57,31 @@ export class SqliteQueue {
       failed: db.prepare(
         "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
       ),
-      countApplied: db.prepare('UPDATE items SET nodes_applied = nodes_applied + 1 WHERE id = ?'),
-      countFailed: db.prepare("UPDATE items SET nodes_failed = nodes_failed + 1, description = CASE WHEN description = '' THEN ? ELSE description END WHERE id = ?"),
-      countsOf: db.prepare('SELECT nodes_total, nodes_applied, nodes_failed FROM items WHERE id = ?'),
+      // [item, applied, failed, description] per item: its counts move once per batch.
+      addCounts: db.prepare(
+        `UPDATE items SET nodes_applied = nodes_applied + r.applied, nodes_failed = nodes_failed + r.failed,
+                description = CASE WHEN items.description = '' THEN coalesce(r.first_error, '') ELSE items.description END
+           FROM (SELECT value ->> 0 AS id, value ->> 1 AS applied, value ->> 2 AS failed, value ->> 3 AS first_error FROM json_each(?)) r
+          WHERE items.id = r.id
+          RETURNING items.id, items.nodes_total, items.nodes_applied, items.nodes_failed, items.status`,
+      ),
+      countsOf: db.prepare('SELECT nodes_total, nodes_applied, nodes_failed, status FROM items WHERE id = ?'),
       setStatus: db.prepare('UPDATE items SET status = ? WHERE id = ?'),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
+      // The WaitForTasks probe, as the finish probe of webhooks.ts: a seek of items_account_type
+      // on the task's (account, product, type, status, created_at) and item id range per task.
+      // Named, as without statistics the planner walks items_account_time instead.
+      openTasks: db.prepare(
+        `SELECT count(*) AS n FROM tasks t
+          WHERE t.id IN (SELECT value FROM json_each(?)) AND t.account_id = ? AND t.product = ? AND t.created_at >= ?
+            AND EXISTS (
+              SELECT 1 FROM items i INDEXED BY items_account_type
+               WHERE i.account_id = t.account_id AND i.product = t.product AND i.object_type = t.object_type
+                 AND i.status IN ('Pending', 'Refreshing') AND i.created_at = t.created_at
+                 AND i.id BETWEEN (SELECT min(id) FROM items WHERE task_id = t.id) AND (SELECT max(id) FROM items WHERE task_id = t.id)
+                 AND +i.task_id = t.id)`,
+      ),
     };
   }
 
@@ -59,15 +89,23 @@ export class SqliteQueue {
     return this.db.transaction(() => {
       const rows = this.s.undispatched.all(limit) as { id: number; area: string | null; grp: string | null }[];
       const groups = new Map<string, { id: number; area: string }[]>();
+      // Items with the same scope (group, and Area for preloads) get their attempts in one statement.
+      const scopes = new Map<string, { nodes: number[]; items: number[] }>();
       for (const r of rows) {
         const group = r.grp ?? 'default';
         let nodes = groups.get(group);
         if (!nodes) groups.set(group, (nodes = this.s.nodesOf.all(group) as { id: number; area: string }[]));
+        const key = `${group}\0${r.area ?? ''}`;
+        let scope = scopes.get(key);
         // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-        const scope = r.area ? nodes.filter((n) => n.area === r.area) : nodes;
-        for (const n of scope) this.s.insertAttempt.run(r.id, n.id, now);
-        const counts = { total: scope.length, applied: 0, failed: 0 };
-        this.s.setScope.run(scope.length, deriveStatus(counts), scope.length === 0 ? 'Internal Error' : '', r.id);
+        if (!scope) scopes.set(key, (scope = { nodes: nodes.filter((n) => !r.area || n.area === r.area).map((n) => n.id), items: [] }));
+        scope.items.push(r.id);
+      }
+      for (const { nodes, items } of scopes.values()) {
+        const ids = JSON.stringify(items);
+        if (nodes.length > 0) this.s.insertAttempts.run(now, ids, JSON.stringify(nodes));
+        const status = deriveStatus({ total: nodes.length, applied: 0, failed: 0 });
+        this.s.setScope.run(nodes.length, status, nodes.length === 0 ? 'Internal Error' : '', ids);
       }
       return rows.length;
     })();
@@ -79,20 +117,25 @@ export class SqliteQueue {
     const lease = `${owner}/${randomUUID()}`;
     return this.db.transaction(() => {
       const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number }[];
-      // An item has one attempt per node: read each item (and node) once per claim.
-      const nodes = new Map<number, ReturnType<typeof toNode>>();
+      if (leased.length === 0) return [];
+      // Every item and node once per claim, in one statement each.
       const jobs = new Map<number, Record<string, unknown>>();
-      return leased.map((l) => {
-        let j = jobs.get(l.item_id);
-        if (!j) jobs.set(l.item_id, (j = this.s.jobOf.get(l.item_id) as Record<string, unknown>));
-        let node = nodes.get(l.node_id);
-        if (!node) nodes.set(l.node_id, (node = toNode(this.s.nodeById.get(l.node_id))));
-        return {
+      for (const j of this.s.jobsOf.all(JSON.stringify([...new Set(leased.map((l) => l.item_id))])) as Record<string, unknown>[]) jobs.set(j.id as number, j);
+      const nodes = new Map<number, CacheNode>();
+      for (const n of this.s.nodesById.all(JSON.stringify([...new Set(leased.map((l) => l.node_id))]))) nodes.set((n as { id: number }).id, toNode(n));
+      const out: ClaimedAttempt[] = [];
+      for (const l of leased) {
+        const j = jobs.get(l.item_id);
+        const node = nodes.get(l.node_id);
+        // An attempt whose item or node is gone (retention, node removal) is left to the reaper.
+        if (!j || !node) continue;
+        out.push({
           itemId: l.item_id, nodeId: l.node_id, lease, attempts: l.attempts, taskId: String(j.task_id),
           objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
           force: j.force === 1, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null, node,
-        };
-      });
+        });
+      }
+      return out;
     })();
   }
 
@@ -118,27 +161,51 @@ export class SqliteQueue {
 
   record(now: number, results: AttemptResult[]): void {
     this.db.transaction(() => {
-      const touched = new Set<number>();
+      // Per item: how many of its nodes applied or failed in this batch, and the first failure's description.
+      const counts = new Map<number, [number, number, number, string | null]>();
+      const count = (itemId: number) => {
+        let c = counts.get(itemId);
+        if (!c) counts.set(itemId, (c = [itemId, 0, 0, null]));
+        return c;
+      };
+      const applied = results.filter((r) => r.state === 'applied');
+      if (applied.length > 0) {
+        const done = this.s.applied.all(now, JSON.stringify(applied.map((r) => [r.itemId, r.nodeId, r.lease]))) as { item_id: number }[];
+        for (const d of done) count(d.item_id)[1]++;
+      }
       for (const r of results) {
-        if (r.state === 'applied') {
-          if (this.s.applied.run(now, r.itemId, r.nodeId, r.lease).changes) (this.s.countApplied.run(r.itemId), touched.add(r.itemId));
-        } else if (r.state === 'retry') {
-          this.s.retry.run(r.nextRunAt, r.error, r.itemId, r.nodeId, r.lease);
-        } else if (this.s.failed.run(r.error, r.itemId, r.nodeId, r.lease).changes) {
-          this.s.countFailed.run(r.description, r.itemId);
-          touched.add(r.itemId);
+        if (r.state === 'retry') this.s.retry.run(r.nextRunAt, r.error, r.itemId, r.nodeId, r.lease);
+        else if (r.state === 'failed' && this.s.failed.run(r.error, r.itemId, r.nodeId, r.lease).changes) {
+          const c = count(r.itemId);
+          c[2]++;
+          c[3] ??= r.description;
         }
       }
-      this.recount([...touched]);
+      if (counts.size === 0) return;
+      const rows = this.s.addCounts.all(JSON.stringify([...counts.values()])) as (CountsRow & { id: number })[];
+      for (const r of rows) this.setStatus(r.id, r);
     })();
   }
 
   /** Re-derive the status column of items whose node counts changed. */
   recount(itemIds: number[]): void {
     for (const id of itemIds) {
-      const c = this.s.countsOf.get(id) as { nodes_total: number | null; nodes_applied: number; nodes_failed: number } | undefined;
-      if (c) this.s.setStatus.run(deriveStatus({ total: c.nodes_total, applied: c.nodes_applied, failed: c.nodes_failed }), id);
+      const c = this.s.countsOf.get(id) as CountsRow | undefined;
+      if (c) this.setStatus(id, c);
     }
+  }
+
+  /** Write status only when it changes: it is indexed, and the per-hour counts follow each change. */
+  private setStatus(id: number, c: CountsRow): void {
+    const status = deriveStatus({ total: c.nodes_total, applied: c.nodes_applied, failed: c.nodes_failed });
+    if (status !== c.status) this.s.setStatus.run(status, id);
+  }
+
+  /** How many of these tasks (the account's, created since `from`) still have an item Pending or Refreshing. */
+  openTasks(accountId: number, product: Product, taskIds: string[], from: number): number {
+    const ids = taskIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
+    if (ids.length === 0) return 0;
+    return (this.s.openTasks.get(JSON.stringify(ids), accountId, product, from) as { n: number }).n;
   }
 
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): NodeAttemptRow[] {
@@ -159,4 +226,11 @@ export class SqliteQueue {
       lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
     }));
   }
+}
+
+interface CountsRow {
+  nodes_total: number | null;
+  nodes_applied: number;
+  nodes_failed: number;
+  status: string;
 }

@@ -257,6 +257,10 @@ export class SqliteStore implements TaskStore {
     return this.queue.attemptsOfTasks(accountId, product, taskIds, from);
   }
 
+  async countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
+    return this.queue.openTasks(accountId, product, taskIds, from);
+  }
+
   onWork(listener: () => void): () => void {
     this.workListeners.add(listener);
     return () => this.workListeners.delete(listener);

@@ -1,0 +1,100 @@
+import { setMaxListeners } from 'node:events';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EdgeJob, EdgeNode, Outcome } from '../edges/driver.js';
+import { EdgeHttpClient } from '../edges/http-client.js';
+import { createDrivers } from '../edges/registry.js';
+import type { ExecutorOptions, FromExecutor, ToExecutor } from './executor.js';
+
+/**
+ * The executor thread (worker/executor.ts): runs attempts through the drivers with per-node
+ * concurrency limits and reports outcomes in batches. It holds no queue state: an attempt lost
+ * with this thread is still leased in the store, and its lease runs out like a dead worker's.
+ */
+const opts = workerData as ExecutorOptions;
+const http = new EdgeHttpClient({ connectionsPerNode: opts.perNodeConcurrency, timeoutMs: opts.requestTimeoutMs });
+const drivers = createDrivers(http);
+const stop = new AbortController();
+// Every request in flight listens on this one signal.
+setMaxListeners(0, stop.signal);
+
+interface Pending {
+  key: number;
+  node: EdgeNode;
+  job: EdgeJob;
+}
+
+/** One node: its limit, requests running, attempts waiting their turn in arrival order. */
+interface Slot {
+  limit: number;
+  active: number;
+  waiting: Pending[];
+  head: number;
+}
+
+const nodes = new Map<number, Slot>();
+/** The latest copy of each node (its address or options may have changed between claims). */
+const byId = new Map<number, EdgeNode>();
+
+/** Outcomes since the last report: key, kind, ms, error, description, flat. */
+let out: (number | string)[] = [];
+let scheduled = false;
+const KIND = { ok: 0, retryable: 1, permanent: 2 } as const;
+
+function report(key: number, o: Outcome, ms: number): void {
+  out.push(key, KIND[o.kind], ms, o.kind === 'ok' ? '' : o.error, o.kind === 'permanent' ? o.description : '');
+  // One message per turn of the event loop: completions that land together travel together.
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(send);
+  }
+}
+
+function send(): void {
+  scheduled = false;
+  const msg: FromExecutor = { t: 'done', out };
+  out = [];
+  parentPort!.postMessage(msg);
+}
+
+function start(p: Pending, slot: Slot): void {
+  slot.active++;
+  const driver = drivers[p.node.driver];
+  const started = performance.now();
+  const running: Promise<Outcome> = driver
+    ? driver.execute(p.node, p.job, stop.signal)
+    : Promise.resolve({ kind: 'permanent', error: `no driver named ${p.node.driver}`, description: 'Internal Error' });
+  running
+    .catch((err: unknown): Outcome => ({ kind: 'retryable', error: `driver ${p.node.driver} threw: ${(err as Error)?.message ?? String(err)}` }))
+    .then((o) => {
+      report(p.key, o, performance.now() - started);
+      slot.active--;
+      // The slot passes straight to the next attempt waiting for this node.
+      if (slot.head < slot.waiting.length) start(slot.waiting[slot.head++], slot);
+      // The queue is read from `head` (shift() is O(n)); drop the part already read now and then.
+      if (slot.head > 1024 && slot.head * 2 > slot.waiting.length) {
+        slot.waiting = slot.waiting.slice(slot.head);
+        slot.head = 0;
+      }
+    });
+}
+
+function run(msg: Extract<ToExecutor, { t: 'run' }>): void {
+  for (const [id, node, limit] of msg.nodes) {
+    const slot = nodes.get(id);
+    if (slot) slot.limit = limit;
+    else nodes.set(id, { limit, active: 0, waiting: [], head: 0 });
+    byId.set(id, node);
+  }
+  const a = msg.attempts;
+  for (let i = 0; i < a.length; i += 3) {
+    const p: Pending = { key: a[i], node: byId.get(a[i + 1])!, job: msg.jobs[a[i + 2]] };
+    const slot = nodes.get(p.node.id)!;
+    if (slot.active < slot.limit) start(p, slot);
+    else slot.waiting.push(p);
+  }
+}
+
+parentPort!.on('message', (msg: ToExecutor) => {
+  if (msg.t === 'run') run(msg);
+  else if (msg.t === 'abort') stop.abort(new Error('worker stopping'));
+});

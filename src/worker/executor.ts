@@ -1,0 +1,143 @@
+import { Worker as Thread } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome } from '../edges/driver.js';
+import type { ClaimedAttempt } from '../store/port.js';
+
+/**
+ * Runs claimed attempts on the cache nodes in a worker thread (executor-thread.ts), so the HTTP
+ * fan-out and the store's bookkeeping (dispatch, claims, outcome batches, the API) use two cores
+ * instead of taking turns on one event loop. On one thread, the bookkeeping of each attempt cost
+ * about as much CPU as the purge request itself (docs/benchmarks.md, fan-out).
+ *
+ * One executor per process, shared by its workers, like the one HTTP client before it: per-node
+ * concurrency holds for the process. It keeps no queue state. If the thread dies, every attempt
+ * it held comes back as retryable and the next run starts a new thread.
+ */
+export interface ExecutorOptions {
+  perNodeConcurrency: number;
+  requestTimeoutMs: number;
+}
+
+/** Main → thread: attempts as (key, node id, job index) triples, each node and job sent once. */
+export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' };
+/** Thread → main: outcomes as (key, kind, ms, error, description) runs. */
+export type FromExecutor = { t: 'done'; out: (number | string)[] };
+
+export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
+
+const KINDS = ['ok', 'retryable', 'permanent'] as const;
+
+export class Executor {
+  private thread: Thread | undefined;
+  private readonly pending = new Map<number, { c: ClaimedAttempt; done: OnOutcome }>();
+  private seq = 0;
+  private closed = false;
+
+  constructor(private readonly opts: ExecutorOptions, private readonly logger: Logger) {}
+
+  /** Start the thread now (it takes a few ms to load), not on the first claim. */
+  warm(): void {
+    this.thread ??= this.spawn();
+  }
+
+  /** Run these attempts; `done` is called once for each, on this thread. */
+  run(attempts: ClaimedAttempt[], done: OnOutcome): void {
+    const thread = (this.thread ??= this.spawn());
+    const nodes = new Map<number, [number, EdgeNode, number]>();
+    const jobOf = new Map<number, number>();
+    const jobs: EdgeJob[] = [];
+    const triples: number[] = [];
+    for (const c of attempts) {
+      // The job is the same on every node of an item: build it (and parse its path) once.
+      let j = jobOf.get(c.itemId);
+      if (j === undefined) {
+        let job: EdgeJob;
+        try {
+          job = toJob(c);
+        } catch (err) {
+          queueMicrotask(() => done(c, { kind: 'retryable', error: `bad job: ${(err as Error).message}` }, 0));
+          continue;
+        }
+        jobOf.set(c.itemId, (j = jobs.length));
+        jobs.push(job);
+      }
+      if (!nodes.has(c.nodeId)) {
+        const { id, name, driver, address, options } = c.node;
+        nodes.set(c.nodeId, [id, { id, name, driver, address, options }, Number(options.concurrency ?? this.opts.perNodeConcurrency)]);
+      }
+      const key = ++this.seq;
+      this.pending.set(key, { c, done });
+      triples.push(key, c.nodeId, j);
+    }
+    if (triples.length > 0) thread.postMessage({ t: 'run', nodes: [...nodes.values()], jobs, attempts: triples } satisfies ToExecutor);
+  }
+
+  /** Cut short every request in flight (they come back as retryable); used when workers stop. */
+  abort(): void {
+    this.thread?.postMessage({ t: 'abort' } satisfies ToExecutor);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const thread = this.thread;
+    this.thread = undefined;
+    this.pending.clear();
+    await thread?.terminate();
+  }
+
+  private spawn(): Thread {
+    const url = new URL(import.meta.url);
+    const thread = url.pathname.endsWith('.ts')
+      ? // Run from source (tests, benches under tsx): the thread registers tsx itself.
+        new Thread(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(new URL('./executor-thread.ts', url).href)}); })`,
+          { eval: true, workerData: this.opts },
+        )
+      : new Thread(new URL('./executor-thread.js', url), { workerData: this.opts });
+    // The process's own handles (server, timers) keep it alive, not this thread.
+    thread.unref();
+    thread.on('message', (m: FromExecutor) => this.receive(m));
+    thread.on('error', (err) => this.lost(thread, err));
+    thread.on('exit', (code) => this.lost(thread, new Error(`executor thread exited (${code})`)));
+    return thread;
+  }
+
+  private receive(m: FromExecutor): void {
+    const o = m.out;
+    for (let i = 0; i < o.length; i += 5) {
+      const p = this.pending.get(o[i] as number);
+      if (!p) continue;
+      this.pending.delete(o[i] as number);
+      const kind = KINDS[o[i + 1] as number];
+      const outcome: Outcome = kind === 'ok' ? { kind } : kind === 'retryable' ? { kind, error: o[i + 3] as string }
+        : { kind, error: o[i + 3] as string, description: o[i + 4] as Extract<Outcome, { kind: 'permanent' }>['description'] };
+      p.done(p.c, outcome, o[i + 2] as number);
+    }
+  }
+
+  /** The thread is gone: what it held is retried (the purges are idempotent). */
+  private lost(thread: Thread, err: Error): void {
+    if (this.thread !== thread) return;
+    this.thread = undefined;
+    if (this.closed) return;
+    this.logger.error({ err, attempts: this.pending.size }, 'executor thread failed; its attempts will be retried');
+    const lost = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of lost) p.done(p.c, { kind: 'retryable', error: `executor thread failed: ${err.message}` }, 0);
+  }
+}
+
+function toJob(c: ClaimedAttempt): EdgeJob {
+  const target = toEdgeTarget(c.objectPath);
+  return {
+    kind: c.objectType === 'preload' ? 'preload' : 'refresh',
+    objectType: c.objectType,
+    force: c.force,
+    objectPath: c.objectPath,
+    host: target.host,
+    scheme: target.scheme,
+    path: target.path,
+    headers: c.withHeader ? (JSON.parse(c.withHeader) as Record<string, string[]>) : {},
+    origin: c.origin,
+  };
+}
