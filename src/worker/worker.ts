@@ -11,10 +11,12 @@ import { decide } from './retry-policy.js';
 /**
  * How long a worker waits, once outcomes are ready, for more to batch into one write. Each
  * commit writes every page it touched to the WAL, ~2 syscalls a page: ~0.25 ms a commit here,
- * so outcomes travel in tens, not ones. The wait ends early when nothing is left in flight (the
+ * so outcomes travel in tens, not ones. The wait ends early when little is left in flight (the
  * last outcomes of a task are never held back) or when there is room to claim waiting work.
  */
 const FLUSH_GATHER_MS = 10;
+/** Attempts in flight at or below which outcomes are recorded without waiting. */
+const TAIL = 16;
 /**
  * Items turned into per-node attempts per round. Dispatch runs on the event loop that feeds the
  * executor: 100 items on 200 nodes is 20,000 rows, ~12 ms (500 items blocked it ~60 ms).
@@ -137,7 +139,7 @@ export class Worker {
           await this.idle(this.cfg.pollMs);
         }
         // Completions arrive in small batches; gather those of the next moment into one transaction.
-        if (this.inFlight > 0 && this.results.length > 0) await this.gather(FLUSH_GATHER_MS);
+        if (this.inFlight > TAIL && this.results.length > 0) await this.gather(FLUSH_GATHER_MS);
       } catch (err) {
         this.logger.error({ err }, 'worker loop failed; retrying');
         await this.idle(this.cfg.pollMs);
@@ -157,7 +159,7 @@ export class Worker {
     });
   }
 
-  /** Wait `ms` for more outcomes, or less: `done` ends it once nothing is in flight or a claim is due. */
+  /** Wait `ms` for more outcomes, or less: `done` ends it once little is in flight or a claim is due. */
   private gather(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.gathered?.(), ms);
@@ -185,7 +187,9 @@ export class Worker {
     const left = (this.leases.get(c.lease) ?? 1) - 1;
     if (left > 0) this.leases.set(c.lease, left);
     else this.leases.delete(c.lease);
-    if (this.inFlight === 0 || (this.lookForWork && this.room() > 0)) this.gathered?.();
+    // The last few of a task: record what is here now, so the final batch (on the path to the
+    // task's Complete) is small.
+    if (this.inFlight <= TAIL || (this.lookForWork && this.room() > 0)) this.gathered?.();
     this.signal();
   };
 
