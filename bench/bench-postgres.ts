@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { pathHash } from '../src/store/path-hash.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { startPgCluster, type PgCluster } from '../test/store/pg-cluster.js';
-import { assembleFacts, readKeys, sampleIds, type BenchBackend, type Facts } from './facts.js';
+import { assembleFacts, readKeys, sampleIds, timeSweep, type BenchBackend, type Facts } from './facts.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -113,14 +113,7 @@ export class PgBackend implements BenchBackend {
   }
 
   async measureSweep(oldest: number): Promise<number> {
-    const store = await PostgresStore.open(this.url, { max: 2 });
-    try {
-      const t0 = performance.now();
-      await store.sweep(oldest - 1, Date.now());
-      return performance.now() - t0;
-    } finally {
-      await store.close();
-    }
+    return timeSweep(await PostgresStore.open(this.url, { max: 2 }), oldest);
   }
 
   /** EXPLAIN ANALYZE of the statements PgTasks runs (src/store/postgres/tasks.ts), heaviest account. */

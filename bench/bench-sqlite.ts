@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { subtractItemCounts } from '../src/store/sqlite/tasks.js';
-import { assembleFacts, readKeys, sampleIds, type BenchBackend, type Facts } from './facts.js';
+import { assembleFacts, readKeys, sampleIds, timeSweep, type BenchBackend, type Facts } from './facts.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');
 
@@ -78,14 +78,7 @@ export class SqliteBackend implements BenchBackend {
   async measureSweep(oldest: number): Promise<number> {
     // Opening the store runs this checkout's migrations: only when that is the code measured.
     if (!this.ownCode) return NaN;
-    const store = new SqliteStore(this.file);
-    try {
-      const t0 = performance.now();
-      await store.sweep(oldest - 1, Date.now());
-      return performance.now() - t0;
-    } finally {
-      await store.close();
-    }
+    return timeSweep(new SqliteStore(this.file), oldest);
   }
 
   async explain(facts: Facts): Promise<void> {

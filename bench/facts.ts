@@ -4,6 +4,7 @@
  * backends (bench-sqlite.ts, bench-postgres.ts) read the rows; the assembly is shared here.
  */
 import { readFileSync } from 'node:fs';
+import type { TaskStore } from '../src/store/port.js';
 import type { Credentials } from './load.js';
 import { rng } from './dataset.js';
 
@@ -100,4 +101,15 @@ export interface BenchBackend {
   /** Read the store's files into the OS page cache before measuring (see bench-sqlite.ts). */
   warm?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Time a store's own retention sweep when nothing is old enough to delete (ms); closes the store. */
+export async function timeSweep(store: TaskStore, oldest: number): Promise<number> {
+  try {
+    const t0 = performance.now();
+    await store.sweep(oldest - 1, Date.now());
+    return performance.now() - t0;
+  } finally {
+    await store.close();
+  }
 }
