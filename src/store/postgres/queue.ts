@@ -3,7 +3,7 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import type { AttemptResult, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { toNode, validTaskIds, type Db, type Sql } from './rows.js';
+import { openItemOfT, toNode, validTaskIds, type Db, type Sql } from './rows.js';
 
 /**
  * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by
@@ -131,20 +131,14 @@ export class PgQueue {
     });
   }
 
-  /**
-   * The WaitForTasks probe: the finish probe of webhooks.ts on given tasks, one seek of
-   * items_account_type in the task's day partition per task (`task_id + 0` keeps it off items_task).
-   */
+  /** The WaitForTasks probe: the webhook finish scan's test (rows.ts openItemOfT), on given tasks. */
   async openTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
     const ids = validTaskIds(taskIds);
     if (ids.length === 0) return 0;
     const [r] = await this.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM tasks t
        WHERE t.id = ANY(${ids}::bigint[]) AND t.account_id = ${accountId} AND t.product = ${product} AND t.created_at >= ${from}
-         AND EXISTS (
-           SELECT 1 FROM items i
-            WHERE i.account_id = t.account_id AND i.product = t.product AND i.object_type = t.object_type
-              AND i.status IN ('Pending', 'Refreshing') AND i.created_at = t.created_at AND i.task_id + 0 = t.id)`;
+         AND ${openItemOfT(this.sql)}`;
     return r.n;
   }
 

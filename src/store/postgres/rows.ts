@@ -32,6 +32,21 @@ export function sqlState(err: unknown): string | undefined {
   return err instanceof postgres.PostgresError ? err.code : undefined;
 }
 
+/**
+ * `EXISTS` an item of the task row aliased `t` still Pending or Refreshing: what keeps a task
+ * unfinished, for the webhook finish scan (webhooks.ts) and WaitForTasks (queue.ts). Items are
+ * partitioned by day: `i.created_at = t.created_at` prunes each probe to one day. It seeks
+ * items_account_type on the task's own (account, product, type, status, created_at);
+ * `task_id + 0` keeps the planner off items_task, which would read every item of a big task each
+ * round, and off an anti join over every open item of the store.
+ */
+export function openItemOfT(sql: Sql) {
+  return sql`EXISTS (
+    SELECT 1 FROM items i
+     WHERE i.account_id = t.account_id AND i.product = t.product AND i.object_type = t.object_type
+       AND i.status IN ('Pending', 'Refreshing') AND i.created_at = t.created_at AND i.task_id + 0 = t.id)`;
+}
+
 /** Task ids as the API spells them: decimal digits. Anything else cannot name a task. */
 export function validTaskIds(ids: string[]): string[] {
   return ids.filter((id) => /^\d{1,18}$/.test(id));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Product } from '../../spec/types.js';
 import type { ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
-import type { Sql } from './rows.js';
+import { openItemOfT, type Sql } from './rows.js';
 
 /**
  * Finished tasks, webhooks and their deliveries on PostgreSQL (migration 3), shared by the
@@ -16,10 +16,7 @@ export class PgWebhooks {
   async finish(now: number, limit: number, after = '0'): Promise<FinishScan> {
     // Scanning takes no locks (tasks_unfinished); only the tasks ready to finish are locked, in
     // id order and skipping any another notifier holds, so finishing never deadlocks or waits.
-    // Items are partitioned by day: `i.created_at = t.created_at` prunes each probe to one day.
-    // The open-item probe seeks items_account_type on the task's own (account, product, type,
-    // status, created_at) — `task_id + 0` keeps the planner off items_task, which would read every
-    // item of a big task each round, and off an anti join over every open item of the store.
+    // The open-item probe is rows.ts openItemOfT.
     const scanned = await this.sql<{ id: string }[]>`
       SELECT id::text AS id FROM tasks WHERE finished_at IS NULL AND id > ${after}::bigint ORDER BY id LIMIT ${limit}`;
     if (scanned.length === 0) return { finished: [] };
@@ -30,10 +27,7 @@ export class PgWebhooks {
         SELECT t.id FROM tasks t
          WHERE t.id = ANY(${ids}::bigint[]) AND t.finished_at IS NULL
            AND EXISTS (SELECT 1 FROM items i WHERE i.task_id = t.id AND i.created_at = t.created_at)
-           AND NOT EXISTS (
-             SELECT 1 FROM items i
-              WHERE i.account_id = t.account_id AND i.product = t.product AND i.object_type = t.object_type
-                AND i.status IN ('Pending', 'Refreshing') AND i.created_at = t.created_at AND i.task_id + 0 = t.id)
+           AND NOT ${openItemOfT(this.sql)}
          ORDER BY t.id FOR UPDATE OF t SKIP LOCKED
       ), done AS (
         UPDATE tasks t SET finished_at = ${now} FROM ready WHERE t.id = ready.id

@@ -5,6 +5,7 @@ import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
 import { toNode } from './fleet.js';
+import { openItemOf } from './tasks.js';
 
 /**
  * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
@@ -69,18 +70,11 @@ export class SqliteQueue {
       setStatus: db.prepare('UPDATE items SET status = ? WHERE id = ?'),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
-      // The WaitForTasks probe, as the finish probe of webhooks.ts: a seek of items_account_type
-      // on the task's (account, product, type, status, created_at) and item id range per task.
-      // Named, as without statistics the planner walks items_account_time instead.
+      // The WaitForTasks probe: the webhook finish scan's test, on given tasks.
       openTasks: db.prepare(
         `SELECT count(*) AS n FROM tasks t
           WHERE t.id IN (SELECT value FROM json_each(?)) AND t.account_id = ? AND t.product = ? AND t.created_at >= ?
-            AND EXISTS (
-              SELECT 1 FROM items i INDEXED BY items_account_type
-               WHERE i.account_id = t.account_id AND i.product = t.product AND i.object_type = t.object_type
-                 AND i.status IN ('Pending', 'Refreshing') AND i.created_at = t.created_at
-                 AND i.id BETWEEN (SELECT min(id) FROM items WHERE task_id = t.id) AND (SELECT max(id) FROM items WHERE task_id = t.id)
-                 AND +i.task_id = t.id)`,
+            AND ${openItemOf('t')}`,
       ),
     };
   }

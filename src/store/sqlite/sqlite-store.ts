@@ -12,7 +12,7 @@ import { MIGRATIONS, REBUILD_ITEM_COUNTS } from './migrations.js';
 import { RateWindows } from '../rate-window.js';
 import { NonceLog } from './nonce-log.js';
 import { SqliteQueue } from './queue.js';
-import { SqliteTasks } from './tasks.js';
+import { SqliteTasks, subtractItemCounts } from './tasks.js';
 import { SqliteWebhooks } from './webhooks.js';
 
 /**
@@ -315,7 +315,7 @@ export class SqliteStore implements TaskStore {
     const { items } = this.db.transaction(() => {
       const { t } = this.db.prepare('SELECT MIN(id) AS t FROM tasks WHERE created_at >= ?').get(before) as { t: number | null };
       const boundary = t ?? Number.MAX_SAFE_INTEGER;
-      this.tasks.forgetCounts(boundary);
+      subtractItemCounts(this.db, 0, boundary);
       const items = this.db.prepare('DELETE FROM items WHERE task_id < ?').run(boundary).changes;
       this.db.prepare('DELETE FROM tasks WHERE id < ?').run(boundary);
       const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };

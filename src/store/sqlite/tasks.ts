@@ -125,11 +125,6 @@ export class SqliteTasks {
     return n + row.n;
   }
 
-  /** Before retention deletes the items of tasks below `boundary` (sqlite-store.ts sweep). */
-  forgetCounts(boundary: number): void {
-    subtractItemCounts(this.db, 0, boundary);
-  }
-
   /** Rows of some tasks: straight through items_task (the other columns hidden from the planner). */
   ofTasks(accountId: number, product: Product, taskIds: string[], from: number): ItemRow[] {
     if (taskIds.length === 0) return [];
@@ -177,6 +172,24 @@ function toItem(r: unknown): ItemRow {
     domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
     counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
   };
+}
+
+/**
+ * `EXISTS` an item of the task row aliased `t` that is still Pending or Refreshing: what keeps a
+ * task unfinished, for the webhook finish scan (webhooks.ts) and WaitForTasks (queue.ts). It
+ * seeks items_account_type on the task's own (account, product, type, status, created_at) and
+ * item id range — a task's items share those — with `+` keeping the planner off items_task, so a
+ * 1,000-item task one item short of done costs a few seeks instead of reading its 1,000 rows
+ * (measured: 500 such tasks, 4 ms). Named, as without statistics the planner walks
+ * items_account_time instead.
+ */
+export function openItemOf(t: string): string {
+  return `EXISTS (
+    SELECT 1 FROM items i INDEXED BY items_account_type
+     WHERE i.account_id = ${t}.account_id AND i.product = ${t}.product AND i.object_type = ${t}.object_type
+       AND i.status IN ('Pending', 'Refreshing') AND i.created_at = ${t}.created_at
+       AND i.id BETWEEN (SELECT min(id) FROM items WHERE task_id = ${t}.id) AND (SELECT max(id) FROM items WHERE task_id = ${t}.id)
+       AND +i.task_id = ${t}.id)`;
 }
 
 /**

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
 import type { ClaimedDelivery, DeliveryResult, FinishScan, FinishedTask, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
+import { openItemOf } from './tasks.js';
 
 /**
  * Finished tasks, webhooks and their deliveries on SQLite (migration 4). Webhooks are admin
@@ -26,21 +27,13 @@ export class SqliteWebhooks {
       scanned: w.prepare('SELECT count(*) AS n, max(id) AS last FROM (SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?)'),
       // Conditional (finished_at IS NULL): a task another connection finished first is left
       // alone. A task needs at least one item (retention may have taken them) and none Pending or
-      // Refreshing. The open-item probe seeks items_account_type on the task's own (account,
-      // product, type, status, created_at) and item id range — a task's items share those — with
-      // `+` keeping the planner off items_task, so a 1,000-item task one item short of done costs
-      // a few seeks each round instead of reading its 1,000 rows (measured: 500 such tasks, 4 ms).
+      // Refreshing (the probe of tasks.ts openItemOf).
       finish: w.prepare(
         `UPDATE tasks SET finished_at = ?
           WHERE id IN (SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?)
             AND finished_at IS NULL
             AND EXISTS (SELECT 1 FROM items WHERE task_id = tasks.id)
-            AND NOT EXISTS (
-              SELECT 1 FROM items i
-               WHERE i.account_id = tasks.account_id AND i.product = tasks.product AND i.object_type = tasks.object_type
-                 AND i.status IN ('Pending', 'Refreshing') AND i.created_at = tasks.created_at
-                 AND i.id BETWEEN (SELECT min(id) FROM items WHERE task_id = tasks.id) AND (SELECT max(id) FROM items WHERE task_id = tasks.id)
-                 AND +i.task_id = tasks.id)
+            AND NOT ${openItemOf('tasks')}
           RETURNING id, account_id, product`,
       ),
       enqueue: w.prepare(
