@@ -24,7 +24,7 @@ import type { TaskStore } from '../src/store/port.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { startPgCluster } from '../test/store/pg-cluster.js';
-import { NodeSlots } from '../src/worker/node-slots.js';
+import { NodeSlots } from './node-slots.js';
 import { startOrigin } from '../test/edges/harness/origin.js';
 import { freePort } from '../test/edges/harness/process.js';
 import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';

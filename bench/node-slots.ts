@@ -1,6 +1,7 @@
 /**
- * Per-node concurrency: at most `limit` requests in flight to one node; the rest wait their turn
- * in arrival order. Keeps one slow or large task from flooding a cache server.
+ * Per-node concurrency for the bare fan-out of bench/fanout.ts: at most `limit` requests in
+ * flight to one node; the rest wait their turn in arrival order. (refreshd itself limits per
+ * node in its executor thread, src/worker/executor-thread.ts; this is the bare script's own.)
  */
 export class NodeSlots {
   private readonly active = new Map<number, number>();
