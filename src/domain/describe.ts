@@ -82,13 +82,18 @@ function timeWindow(start: string | undefined, end: string | undefined, windowDa
 
 const TASK_IDS_MAX = 10;
 
-/** DescribeRefreshTaskById: up to 10 comma-separated ids, rows of the last 3 days. */
-export async function describeTaskIds(store: TaskStore, accountId: number, product: Product, taskIdList: string, windowDays: number, now: number) {
+/** A TaskId list: up to 10 comma-separated ids, each well formed; duplicates count once. */
+export function parseTaskIds(taskIdList: string): string[] {
   const ids = taskIdList.split(',').map((s) => s.trim());
   if (ids.some((id) => !TASK_ID.test(id))) throw new ApiError('InvalidTaskId.Malformed');
   const unique = [...new Set(ids)];
   if (unique.length > TASK_IDS_MAX) throw new ApiError('InvalidTaskId.Malformed', { detail: `At most ${TASK_IDS_MAX} task IDs per call.` });
-  const rows = await store.itemsOfTasks(accountId, product, unique, now - windowDays * DAY_MS);
+  return unique;
+}
+
+/** DescribeRefreshTaskById: up to 10 comma-separated ids, rows of the last 3 days. */
+export async function describeTaskIds(store: TaskStore, accountId: number, product: Product, taskIdList: string, windowDays: number, now: number) {
+  const rows = await store.itemsOfTasks(accountId, product, parseTaskIds(taskIdList), now - windowDays * DAY_MS);
   return rows.map(toWire);
 }
 

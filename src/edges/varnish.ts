@@ -30,8 +30,9 @@ export class VarnishDriver implements EdgeDriver {
     if (mode !== 'xkey' && mode !== 'ban') {
       return permanent(`node ${node.name}: options.directory must be 'xkey' or 'ban', not ${JSON.stringify(mode)}`);
     }
+    // Purges, bans and xkey purges are answered by Varnish itself: pipelined (http-client.ts).
     const send = async (method: string, path: string, headers: Record<string, string | string[]>) =>
-      this.http.send(node.address, { method, path, headers: { ...headers, host: job.host }, signal });
+      this.http.send(node.address, { method, path, headers: { ...headers, host: job.host }, signal, pipeline: method !== 'GET' });
     try {
       if (job.kind === 'preload') return preloadOutcome(await send('GET', job.path, preloadHeaders(job.headers)));
       switch (job.objectType) {

@@ -38,6 +38,25 @@ export const nodeDuration = new Histogram({
   registers: [registry],
 });
 
+/** One node's metric series, bound once: labelling a series per outcome hashed its labels each time. */
+export interface NodeSeries {
+  duration: { observe(seconds: number): void };
+  outcomes: Record<'ok' | 'retryable' | 'permanent', { inc(): void }>;
+}
+
+const nodeSeries = new Map<string, NodeSeries>();
+
+export function seriesOfNode(node: string, driver: string): NodeSeries {
+  const key = `${node}\0${driver}`;
+  let s = nodeSeries.get(key);
+  if (!s) {
+    const of = (outcome: string) => nodeOperations.labels({ node, driver, outcome });
+    s = { duration: nodeDuration.labels({ node, driver }), outcomes: { ok: of('ok'), retryable: of('retryable'), permanent: of('permanent') } };
+    nodeSeries.set(key, s);
+  }
+  return s;
+}
+
 export const queueDepth = new Gauge({
   name: 'refreshd_queue_depth',
   help: 'Work in the store: items not yet dispatched, attempts pending (free), leased (running).',

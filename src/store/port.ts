@@ -367,6 +367,12 @@ export interface TaskStore {
   // execution queue (worker side)
   /** Give up to `limit` undispatched items their per-node attempts; returns how many. */
   dispatchPending(now: number, limit: number): Promise<number>;
+  /**
+   * dispatchPending that also leases the new attempts of whole items, up to `max` attempts, to
+   * `owner` in the same transaction, as claimAttempts would next; returns how many items were
+   * dispatched and the attempts leased. A worker with room saves the claim's round.
+   */
+  dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }>;
   /** Free attempts whose lease ran out (their worker died or hung); returns how many. */
   reapLeases(now: number): Promise<number>;
   /** Lease due, unleased attempts to `owner`. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/config.js';
 import type { Outcome } from '../edges/driver.js';
-import { nodeDuration, nodeOperations } from '../observability/metrics.js';
+import { seriesOfNode } from '../observability/metrics.js';
 import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js';
 import type { Executor } from './executor.js';
 import { emitProgress } from './progress-events.js';
@@ -15,6 +15,11 @@ import { decide } from './retry-policy.js';
  * last outcomes of a task are never held back) or when there is room to claim waiting work.
  */
 const FLUSH_GATHER_MS = 10;
+/**
+ * Outcomes waiting at which they are recorded without waiting longer: one commit per 64 costs
+ * little more than per 300, and a task's last outcomes never queue behind a big batch.
+ */
+const FLUSH_AT = 64;
 /** Attempts in flight at or below which outcomes are recorded without waiting. */
 const TAIL = 16;
 /**
@@ -43,6 +48,9 @@ export class Worker {
   /** Ends the wait for more outcomes early (see FLUSH_GATHER_MS). */
   private gathered: (() => void) | undefined;
   private lookForWork = true;
+  private poked = false;
+  /** When due attempts were last claimed (see run). */
+  private lastClaim = 0;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   /** Lease token → attempts still running under it, for the heartbeat. */
@@ -129,11 +137,22 @@ export class Worker {
         if (this.lookForWork && free > 0) {
           this.lookForWork = false;
           const batch = this.inFlight === 0 ? FIRST_BATCH : DISPATCH_BATCH;
-          const dispatched = await this.store.dispatchPending(this.now(), batch);
-          const claimed = await this.store.claimAttempts(this.owner, this.now(), this.cfg.leaseMs, free);
-          this.launch(claimed);
-          // New attempts, or a full claim: more is likely waiting.
-          if (dispatched > 0 || claimed.length === free) this.lookForWork = true;
+          // New items' attempts come back leased to us, without a claim of their own. Due
+          // attempts nobody holds (retries, attempts that did not fit, a dead worker's) are
+          // claimed once the new items are drained, and at least every poll period under a
+          // steady stream of submits, so they never starve.
+          const fresh = await this.store.dispatchAndClaim(this.owner, this.now(), this.cfg.leaseMs, batch, free);
+          this.launch(fresh.claimed);
+          const left = free - fresh.claimed.length;
+          const drained = fresh.dispatched < batch;
+          let claimed: ClaimedAttempt[] = [];
+          if (left > 0 && (drained || this.now() - this.lastClaim >= this.cfg.pollMs)) {
+            this.lastClaim = this.now();
+            claimed = await this.store.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
+            this.launch(claimed);
+          }
+          // More new items, or a full claim: more is likely waiting.
+          if (!drained || (left > 0 && claimed.length === left)) this.lookForWork = true;
         }
         if (this.results.length === 0 && !(this.lookForWork && this.room() > 0)) {
           await this.idle(this.cfg.pollMs);
@@ -180,18 +199,34 @@ export class Worker {
   }
 
   private readonly done = (c: ClaimedAttempt, outcome: Outcome, ms: number): void => {
-    nodeDuration.observe({ node: c.node.name, driver: c.node.driver }, ms / 1000);
-    nodeOperations.inc({ node: c.node.name, driver: c.node.driver, outcome: outcome.kind });
+    const series = seriesOfNode(c.node.name, c.node.driver);
+    series.duration.observe(ms / 1000);
+    series.outcomes[outcome.kind].inc();
     this.results.push(decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.now()));
     this.inFlight--;
     const left = (this.leases.get(c.lease) ?? 1) - 1;
     if (left > 0) this.leases.set(c.lease, left);
     else this.leases.delete(c.lease);
-    // The last few of a task: record what is here now, so the final batch (on the path to the
-    // task's Complete) is small.
-    if (this.inFlight <= TAIL || (this.lookForWork && this.room() > 0)) this.gathered?.();
-    this.signal();
+    this.poke();
   };
+
+  /**
+   * Outcomes arrive as one message per batch from the executor, several per turn of the event
+   * loop near a task's end; wake the loop once after all of this turn's messages (setImmediate
+   * runs after the poll phase that delivered them), so they are recorded in one transaction,
+   * not one each.
+   */
+  private poke(): void {
+    if (this.poked) return;
+    this.poked = true;
+    setImmediate(() => {
+      this.poked = false;
+      // The last few of a task: record what is here now, so the final batch (on the path to the
+      // task's Complete) is small.
+      if (this.inFlight <= TAIL || this.results.length >= FLUSH_AT || (this.lookForWork && this.room() > 0)) this.gathered?.();
+      this.signal();
+    });
+  }
 
   private async renew(): Promise<void> {
     try {

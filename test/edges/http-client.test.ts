@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { wirePath } from '../../src/edges/http-client.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { EdgeHttpClient, wirePath } from '../../src/edges/http-client.js';
 
 /** What undici's `request(origin + path)` puts on the wire: the parsed URL's pathname and search. */
 function viaUrl(origin: string, path: string): string {
@@ -41,5 +43,61 @@ describe('EdgeHttpClient request paths', () => {
       }
       assert.equal(wirePath(origin, p), want, JSON.stringify(p));
     }
+  });
+});
+
+describe('EdgeHttpClient requests', () => {
+  let server: Server;
+  let address = '';
+  const sockets = new Set<Socket>();
+  let seen = 0;
+  before(async () => {
+    server = createServer((req, res) => {
+      seen++;
+      if (req.url === '/never') return; // holds the request open
+      const body = req.url === '/big' ? 'é'.repeat(5000) : `${req.method} ${req.url} ${req.headers.host}`;
+      res.writeHead(200, { 'X-Cache': 'HIT', 'content-type': 'text/plain; charset=utf-8' });
+      res.end(body);
+    });
+    server.on('connection', (s: Socket) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('answers status, lower-cased headers and the body cut at 4 KiB of characters', async () => {
+    const http = new EdgeHttpClient({ connectionsPerNode: 2, timeoutMs: 2_000 });
+    const res = await http.send(address, { method: 'PURGE', path: '/a/b.js', headers: { host: 'x.example.com' } });
+    assert.deepEqual([res.status, res.headers['x-cache'], res.text], [200, 'HIT', 'PURGE /a/b.js x.example.com']);
+    const big = await http.send(address, { method: 'GET', path: '/big' });
+    assert.equal(big.text, 'é'.repeat(4096), 'whole characters, never half of one');
+    await http.close();
+  });
+
+  it('pipelines purges: 8 in flight per node over 2 connections, every answer to its own request', async () => {
+    const http = new EdgeHttpClient({ connectionsPerNode: 8, timeoutMs: 2_000 });
+    sockets.clear();
+    seen = 0;
+    const paths = Array.from({ length: 40 }, (_, i) => `/p/${i}`);
+    const answers = await Promise.all(paths.map((path) => http.send(address, { method: 'PURGE', path, headers: { host: 'p.example.com' }, pipeline: true })));
+    assert.deepEqual(answers.map((a) => a.text), paths.map((p) => `PURGE ${p} p.example.com`));
+    assert.equal(seen, 40);
+    assert.equal(sockets.size, 2, 'a quarter of the connections');
+    await http.close();
+  });
+
+  it('an aborted signal cuts a request short, before and while it runs', async () => {
+    const http = new EdgeHttpClient({ connectionsPerNode: 2, timeoutMs: 10_000 });
+    const stop = new AbortController();
+    const started = Date.now();
+    const hanging = http.send(address, { method: 'PURGE', path: '/never', signal: stop.signal, pipeline: true });
+    setTimeout(() => stop.abort(new Error('worker stopping')), 50);
+    await assert.rejects(hanging, /worker stopping/);
+    assert.ok(Date.now() - started < 2_000, 'not after the timeout');
+    await assert.rejects(http.send(address, { method: 'PURGE', path: '/x', signal: stop.signal }), /worker stopping/);
+    await http.close();
   });
 });

@@ -94,5 +94,40 @@ export function queueContract(name: string, open: () => Promise<TaskStore>): voi
       assert.equal(await store.countOpenTasks(other, 'cdn', ['nope', '99999999999', theirs], 0), 1, 'unknown ids count as nothing');
       assert.equal(await store.countOpenTasks(other, 'cdn', [], 0), 0);
     });
+
+    it('dispatchAndClaim leases the attempts of whole items up to the room; the rest wait for any claim', async () => {
+      // Earlier tests' leftovers out of the way: dispatched and leased elsewhere.
+      await store.dispatchPending(T0 + 40, 1000);
+      await store.claimAttempts('qb-drain', T0 + 40, 60_000, 1000);
+      const task = await submit(acct, 'qb.example.com', ['a', 'b', 'c', 'd', 'e'].map((p) => `http://qb.example.com/d/${p}.js`), T0 + 50);
+
+      // Three items, room for 8 attempts: two whole items (3 nodes each) are leased, the third is not split.
+      const first = await store.dispatchAndClaim('qb-w2', T0 + 60, 60_000, 3, 8);
+      assert.equal(first.dispatched, 3);
+      assert.equal(first.claimed.length, 6);
+      assert.equal(new Set(first.claimed.map((c) => c.lease)).size, 1, 'one lease token per call');
+      assert.ok(first.claimed[0].lease.startsWith('qb-w2/'));
+      assert.deepEqual([...new Set(first.claimed.map((c) => c.objectPath.split('/').pop()))].sort(), ['a.js', 'b.js']);
+      for (const c of first.claimed) {
+        assert.deepEqual([c.taskId, c.objectType, c.force, c.withHeader, c.origin, c.attempts, c.domain], [task, 'file', true, '{"x-a":["1"]}', 'http://qb-origin', 0, 'qb.example.com']);
+        assert.deepEqual(c.node.options, { n: c.node.name });
+      }
+      const third = await store.claimAttempts('qb-w3', T0 + 61, 60_000, 100);
+      assert.deepEqual(third.map((c) => c.objectPath.split('/').pop()), ['c.js', 'c.js', 'c.js'], 'the item that did not fit is anyone’s');
+      assert.equal((await store.claimAttempts('qb-w3', T0 + 62, 60_000, 100)).length, 0, 'leased attempts are not claimed again');
+
+      // No room: the rest is dispatched unleased.
+      const rest = await store.dispatchAndClaim('qb-w2', T0 + 70, 60_000, 100, 0);
+      assert.deepEqual([rest.dispatched, rest.claimed.length], [2, 0]);
+      assert.equal((await store.claimAttempts('qb-w4', T0 + 71, 60_000, 100)).length, 6);
+      assert.deepEqual(await store.dispatchAndClaim('qb-w2', T0 + 80, 60_000, 100, 100), { dispatched: 0, claimed: [] });
+
+      // Outcomes count under the dispatch's lease, and only under it.
+      await store.recordOutcomes(T0 + 90, [...first.claimed.map((c) => result(c, 'applied')), { ...result(third[0], 'applied'), lease: first.claimed[0].lease }]);
+      const rows = Object.fromEntries((await store.itemsOfTasks(acct, 'cdn', [task], 0)).map((r) => [r.objectPath.split('/').pop(), r.counts]));
+      assert.deepEqual(rows['a.js'], { total: 3, applied: 3, failed: 0 });
+      assert.deepEqual(rows['b.js'], { total: 3, applied: 3, failed: 0 });
+      assert.deepEqual(rows['c.js'], { total: 3, applied: 0, failed: 0 }, 'another lease’s attempt is not counted');
+    });
   });
 }

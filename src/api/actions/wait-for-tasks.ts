@@ -1,25 +1,29 @@
-import { countUnfinished, describeTaskIds } from '../../domain/describe.js';
+import { countUnfinished, describeTaskIds, parseTaskIds } from '../../domain/describe.js';
 import { nextProgress } from '../../worker/progress-events.js';
 import type { Handler } from '../context.js';
 
 const POLL_MS = 200;
 const MAX_GAP_MS = 50;
+const QUICK_MS = 1;
 
 /**
  * WaitForTasks (refreshd extension): push instead of polling. The request is held until every
- * row of the given tasks is terminal or Timeout passes. The store is read again whenever a
- * worker in this process records outcomes, and at least every 200 ms (an indexed read by task
- * id), so it answers at once with an in-process worker and within 200 ms across processes.
+ * row of the given tasks is terminal or Timeout passes, then answered with the rows as they are.
+ * The store is asked again whenever a worker in this process records outcomes, and at least
+ * every 200 ms, so it answers at once with an in-process worker and within 200 ms across
+ * processes.
  */
 export const waitForTasks: Handler = async (ctx) => {
   const deadline = Date.now() + (ctx.params.Timeout as number) * 1000;
-  const read = () => describeTaskIds(ctx.store, ctx.account.id, ctx.product.product, ctx.params.TaskId as string, ctx.config.queryWindowDays, Date.now());
-  const first = await read(); // validates the ids, and answers at once when all are done already
-  let done = first.every((r) => r.Status === 'Complete' || r.Status === 'Failed');
-  const ids = [...new Set(first.map((r) => r.TaskId))];
-  // While waiting, only count what is still open (an index read, no rows built), then read once.
-  // Outcomes arrive in bursts: after a count that took c ms, the next waits at least 5c, so a big
-  // task's waiters do not re-read it on every small batch while a small task answers at once.
+  const ids = parseTaskIds(ctx.params.TaskId as string);
+  const { store, account, product, config } = ctx;
+  // While waiting, only count what is still open (an index probe per task, no rows built); the
+  // rows are read once, for the answer. A count that took c ms (many tasks, or a store far away)
+  // makes the next wait at least 5c, so such waiters do not re-count on every small batch of
+  // outcomes; a count under 1 ms never waits: the answer goes out the moment the last outcome
+  // is recorded.
+  const open = () => countUnfinished(store, account.id, product.product, ids, config.queryWindowDays, Date.now());
+  let done = (await open()) === 0;
   let gap = 0;
   while (!done && Date.now() < deadline) {
     const since = Date.now();
@@ -27,9 +31,10 @@ export const waitForTasks: Handler = async (ctx) => {
     const early = gap - (Date.now() - since);
     if (early > 0) await new Promise((r) => setTimeout(r, Math.min(early, Math.max(0, deadline - Date.now()))));
     const started = performance.now();
-    done = (await countUnfinished(ctx.store, ctx.account.id, ctx.product.product, ids, ctx.config.queryWindowDays, Date.now())) === 0;
-    gap = Math.min(MAX_GAP_MS, 5 * (performance.now() - started));
+    done = (await open()) === 0;
+    const took = performance.now() - started;
+    gap = took < QUICK_MS ? 0 : Math.min(MAX_GAP_MS, 5 * took);
   }
-  const rows = done ? await read() : first;
+  const rows = await describeTaskIds(store, account.id, product.product, ids.join(','), config.queryWindowDays, Date.now());
   return { Done: done, Tasks: rows, TotalCount: rows.length };
 };

@@ -266,7 +266,11 @@ export class PostgresStore implements TaskStore {
   }
 
   async dispatchPending(now: number, limit: number): Promise<number> {
-    return this.queue.dispatch(now, limit);
+    return (await this.queue.dispatch(now, limit)).dispatched;
+  }
+
+  async dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    return this.queue.dispatch(now, limit, { owner, leaseMs, max });
   }
 
   async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
-import type { AttemptResult, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { openItemOfT, toNode, validTaskIds, type Db, type Sql } from './rows.js';
+import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
+import { openItemOfT, toNode, validTaskIds, type Db, type Row, type Sql } from './rows.js';
 
 /**
  * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by
@@ -17,42 +17,67 @@ import { openItemOfT, toNode, validTaskIds, type Db, type Sql } from './rows.js'
 export class PgQueue {
   constructor(private readonly sql: Sql) {}
 
-  async dispatch(now: number, limit: number): Promise<number> {
+  /**
+   * Give up to `limit` undispatched items their per-node attempts. With `lease`, whole items'
+   * attempts, up to `lease.max`, are inserted leased to `lease.owner` and returned (the claim
+   * they would need next); the rest wait for any worker's claim.
+   */
+  async dispatch(now: number, limit: number, lease?: { owner: string; leaseMs: number; max: number }): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    const token = lease && `${lease.owner}/${randomUUID()}`;
     return this.sql.begin(async (tx) => {
-      const rows = await tx<{ id: number; created_at: number; area: string | null; grp: string | null }[]>`
-        SELECT i.id, i.created_at, t.area, d.node_group AS grp
+      const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null })[]>`
+        SELECT i.id, i.created_at, t.area, d.node_group AS grp,
+               i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
           FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
          WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ${limit}
            FOR UPDATE OF i SKIP LOCKED`;
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { dispatched: 0, claimed: [] };
       const groups = [...new Set(rows.map((r) => r.grp ?? 'default'))];
-      const nodes = await tx<{ id: number; area: string; node_group: string }[]>`
-        SELECT id, area, node_group FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id`;
-      const att = { item: [] as number[], created: [] as number[], node: [] as number[] };
+      const nodes = (await tx<Row[]>`
+        SELECT id, name, driver, address, node_group, area, enabled, options, created_at
+          FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id`).map(toNode);
+      const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
+      const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
       const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
+      let room = lease?.max ?? 0;
       for (const r of rows) {
         const group = r.grp ?? 'default';
         // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-        const inScope = nodes.filter((n) => n.node_group === group && (!r.area || n.area === r.area));
-        for (const n of inScope) (att.item.push(r.id), att.created.push(r.created_at), att.node.push(n.id));
+        const inScope = nodes.filter((n) => n.group === group && (!r.area || n.area === r.area));
+        // Whole items are leased while they fit in the room; an item is never split.
+        const into = inScope.length > 0 && inScope.length <= room ? leased : plain;
+        if (into === leased) room -= inScope.length;
+        for (const n of inScope) (into.item.push(r.id), into.created.push(r.created_at), into.node.push(n.id));
         scope.id.push(r.id);
         scope.created.push(r.created_at);
         scope.total.push(inScope.length);
         scope.status.push(deriveStatus({ total: inScope.length, applied: 0, failed: 0 }));
         scope.description.push(inScope.length === 0 ? 'Internal Error' : '');
       }
-      if (att.item.length > 0) {
+      if (plain.item.length > 0) {
         await tx`
           INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at)
-          SELECT i, c, n, 'pending', 0, ${now} FROM unnest(${att.item}::bigint[], ${att.created}::bigint[], ${att.node}::int[]) AS u(i, c, n)
+          SELECT i, c, n, 'pending', 0, ${now} FROM unnest(${plain.item}::bigint[], ${plain.created}::bigint[], ${plain.node}::int[]) AS u(i, c, n)
           ON CONFLICT DO NOTHING`;
+      }
+      const claimed: ClaimedAttempt[] = [];
+      if (leased.item.length > 0) {
+        const inserted = await tx<{ item_id: number; node_id: number }[]>`
+          INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at, lease_owner, lease_until)
+          SELECT i, c, n, 'pending', 0, ${now}, ${token!}, ${now + lease!.leaseMs}
+            FROM unnest(${leased.item}::bigint[], ${leased.created}::bigint[], ${leased.node}::int[]) AS u(i, c, n)
+          ON CONFLICT DO NOTHING
+          RETURNING item_id, node_id`;
+        const jobs = new Map(rows.map((r) => [Number(r.id), r]));
+        const byId = new Map(nodes.map((n) => [n.id, n]));
+        for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0));
       }
       await tx`
         UPDATE items SET nodes_total = u.total, status = u.status, description = u.description
           FROM unnest(${scope.id}::bigint[], ${scope.created}::bigint[], ${scope.total}::int[], ${scope.status}::text[], ${scope.description}::text[])
                AS u(id, created_at, total, status, description)
          WHERE items.id = u.id AND items.created_at = u.created_at`;
-      return rows.length;
+      return { dispatched: rows.length, claimed };
     });
   }
 
@@ -83,12 +108,7 @@ export class PgQueue {
         JOIN nodes n ON n.id = l.node_id
         LEFT JOIN domains d ON d.name = i.domain
        ORDER BY l.next_run_at, l.item_id, l.node_id`;
-    return rows.map((j) => ({
-      itemId: j.item_id as number, nodeId: j.node_id as number, lease, attempts: j.attempts as number, taskId: j.task_id as string,
-      objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
-      force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null,
-      node: toNode({ ...j, id: j.node_id }),
-    }));
+    return rows.map((j) => toClaimed({ ...j, id: j.item_id }, toNode({ ...j, id: j.node_id }), lease, j.attempts as number));
   }
 
   async reap(now: number): Promise<number> {
@@ -202,4 +222,13 @@ export async function adjustCounts(tx: Db, changes: CountChange[]): Promise<void
                   ${rows.map((r) => deriveStatus({ total: r.nodes_total, applied: r.nodes_applied, failed: r.nodes_failed }))}::text[])
            AS u(id, created_at, status)
      WHERE i.id = u.id AND i.created_at = u.created_at AND i.status <> u.status`;
+}
+
+/** A leased attempt with what its driver needs: `j` is an item row with its task's options and its domain's origin. */
+function toClaimed(j: Row, node: CacheNode, lease: string, attempts: number): ClaimedAttempt {
+  return {
+    itemId: Number(j.id), nodeId: node.id, lease, attempts, taskId: String(j.task_id),
+    objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
+    force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null, node,
+  };
 }

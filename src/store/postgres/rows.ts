@@ -52,7 +52,7 @@ export function validTaskIds(ids: string[]): string[] {
   return ids.filter((id) => /^\d{1,18}$/.test(id));
 }
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 export function toAccount(x: Row | undefined): Account | undefined {
   if (!x) return undefined;

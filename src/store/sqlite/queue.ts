@@ -17,17 +17,24 @@ export class SqliteQueue {
 
   constructor(private readonly db: Database.Database) {
     this.s = {
+      // With what a claim of the new attempts needs, so dispatch can lease them at once.
       undispatched: db.prepare(
-        `SELECT i.id, t.area, d.node_group AS grp FROM items i
-           JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
+        `SELECT i.id, t.area, d.node_group AS grp, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
+           FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
           WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ?`,
       ),
-      nodesOf: db.prepare('SELECT id, area FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
+      nodesOf: db.prepare('SELECT * FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
       // Statements take id lists as JSON arrays: one statement per batch instead of one per
       // attempt (the per-statement cost was most of the engine's SQLite time, docs/benchmarks.md).
       insertAttempts: db.prepare(
         `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at)
          SELECT i.value, n.value, 'pending', 0, ? FROM json_each(?) i, json_each(?) n`,
+      ),
+      // The same, leased to the dispatching worker (dispatchAndClaim); only rows really inserted come back.
+      insertLeased: db.prepare(
+        `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until)
+         SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n
+         RETURNING item_id, node_id`,
       ),
       setScope: db.prepare('UPDATE items SET nodes_total = ?, status = ?, description = ? WHERE id IN (SELECT value FROM json_each(?))'),
       lease: db.prepare(
@@ -67,7 +74,10 @@ export class SqliteQueue {
           RETURNING items.id, items.nodes_total, items.nodes_applied, items.nodes_failed, items.status`,
       ),
       countsOf: db.prepare('SELECT nodes_total, nodes_applied, nodes_failed, status FROM items WHERE id = ?'),
-      setStatus: db.prepare('UPDATE items SET status = ? WHERE id = ?'),
+      // [item, status] pairs: one statement for a batch's status changes.
+      setStatuses: db.prepare(
+        `UPDATE items SET status = r.status FROM (SELECT value ->> 0 AS id, value ->> 1 AS status FROM json_each(?)) r WHERE items.id = r.id`,
+      ),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
       // The WaitForTasks probe: the webhook finish scan's test, on given tasks.
@@ -80,28 +90,50 @@ export class SqliteQueue {
   }
 
   dispatch(now: number, limit: number): number {
+    return this.dispatchAndClaim(now, limit).dispatched;
+  }
+
+  /**
+   * Give up to `limit` undispatched items their per-node attempts. With `lease`, whole items'
+   * attempts, up to `lease.max`, are leased to `lease.owner` in the same statement and returned,
+   * which saves the claim that would lease them next; the rest wait for any worker's claim.
+   */
+  dispatchAndClaim(now: number, limit: number, lease?: { owner: string; leaseMs: number; max: number }): { dispatched: number; claimed: ClaimedAttempt[] } {
+    const token = lease && `${lease.owner}/${randomUUID()}`;
     return this.db.transaction(() => {
-      const rows = this.s.undispatched.all(limit) as { id: number; area: string | null; grp: string | null }[];
-      const groups = new Map<string, { id: number; area: string }[]>();
+      const rows = this.s.undispatched.all(limit) as (JobRow & { area: string | null; grp: string | null })[];
+      const groups = new Map<string, CacheNode[]>();
       // Items with the same scope (group, and Area for preloads) get their attempts in one statement.
-      const scopes = new Map<string, { nodes: number[]; items: number[] }>();
+      const scopes = new Map<string, { nodes: CacheNode[]; items: JobRow[] }>();
       for (const r of rows) {
         const group = r.grp ?? 'default';
         let nodes = groups.get(group);
-        if (!nodes) groups.set(group, (nodes = this.s.nodesOf.all(group) as { id: number; area: string }[]));
+        if (!nodes) groups.set(group, (nodes = this.s.nodesOf.all(group).map(toNode)));
         const key = `${group}\0${r.area ?? ''}`;
         let scope = scopes.get(key);
         // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-        if (!scope) scopes.set(key, (scope = { nodes: nodes.filter((n) => !r.area || n.area === r.area).map((n) => n.id), items: [] }));
-        scope.items.push(r.id);
+        if (!scope) scopes.set(key, (scope = { nodes: nodes.filter((n) => !r.area || n.area === r.area), items: [] }));
+        scope.items.push(r);
       }
+      const claimed: ClaimedAttempt[] = [];
+      let room = lease?.max ?? 0;
       for (const { nodes, items } of scopes.values()) {
-        const ids = JSON.stringify(items);
-        if (nodes.length > 0) this.s.insertAttempts.run(now, ids, JSON.stringify(nodes));
+        const ids = JSON.stringify(items.map((i) => i.id));
+        const nodeIds = JSON.stringify(nodes.map((n) => n.id));
+        // Whole items are leased while they fit in the room; an item is never split.
+        const take = nodes.length === 0 ? 0 : Math.min(items.length, Math.floor(room / nodes.length));
+        if (take > 0) {
+          room -= take * nodes.length;
+          const jobs = new Map(items.slice(0, take).map((i) => [i.id, i]));
+          const byId = new Map(nodes.map((n) => [n.id, n]));
+          const inserted = this.s.insertLeased.all(now, token, now + lease!.leaseMs, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
+          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token!, 0));
+        }
+        if (nodes.length > 0 && take < items.length) this.s.insertAttempts.run(now, JSON.stringify(items.slice(take).map((i) => i.id)), nodeIds);
         const status = deriveStatus({ total: nodes.length, applied: 0, failed: 0 });
         this.s.setScope.run(nodes.length, status, nodes.length === 0 ? 'Internal Error' : '', ids);
       }
-      return rows.length;
+      return { dispatched: rows.length, claimed };
     })();
   }
 
@@ -113,8 +145,8 @@ export class SqliteQueue {
       const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number }[];
       if (leased.length === 0) return [];
       // Every item and node once per claim, in one statement each.
-      const jobs = new Map<number, Record<string, unknown>>();
-      for (const j of this.s.jobsOf.all(JSON.stringify([...new Set(leased.map((l) => l.item_id))])) as Record<string, unknown>[]) jobs.set(j.id as number, j);
+      const jobs = new Map<number, JobRow>();
+      for (const j of this.s.jobsOf.all(JSON.stringify([...new Set(leased.map((l) => l.item_id))])) as JobRow[]) jobs.set(j.id, j);
       const nodes = new Map<number, CacheNode>();
       for (const n of this.s.nodesById.all(JSON.stringify([...new Set(leased.map((l) => l.node_id))]))) nodes.set((n as { id: number }).id, toNode(n));
       const out: ClaimedAttempt[] = [];
@@ -123,11 +155,7 @@ export class SqliteQueue {
         const node = nodes.get(l.node_id);
         // An attempt whose item or node is gone (retention, node removal) is left to the reaper.
         if (!j || !node) continue;
-        out.push({
-          itemId: l.item_id, nodeId: l.node_id, lease, attempts: l.attempts, taskId: String(j.task_id),
-          objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
-          force: j.force === 1, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null, node,
-        });
+        out.push(toClaimed(j, node, lease, l.attempts));
       }
       return out;
     })();
@@ -177,22 +205,23 @@ export class SqliteQueue {
       }
       if (counts.size === 0) return;
       const rows = this.s.addCounts.all(JSON.stringify([...counts.values()])) as (CountsRow & { id: number })[];
-      for (const r of rows) this.setStatus(r.id, r);
+      this.setStatuses(rows);
     })();
   }
 
   /** Re-derive the status column of items whose node counts changed. */
   recount(itemIds: number[]): void {
-    for (const id of itemIds) {
-      const c = this.s.countsOf.get(id) as CountsRow | undefined;
-      if (c) this.setStatus(id, c);
-    }
+    this.setStatuses(itemIds.map((id) => ({ id, ...(this.s.countsOf.get(id) as CountsRow | undefined) })).filter((r): r is CountsRow & { id: number } => r.status !== undefined));
   }
 
-  /** Write status only when it changes: it is indexed, and the per-hour counts follow each change. */
-  private setStatus(id: number, c: CountsRow): void {
-    const status = deriveStatus({ total: c.nodes_total, applied: c.nodes_applied, failed: c.nodes_failed });
-    if (status !== c.status) this.s.setStatus.run(status, id);
+  /** Write status only where it changes: it is indexed, and the per-hour counts follow each change. */
+  private setStatuses(rows: (CountsRow & { id: number })[]): void {
+    const changed: [number, string][] = [];
+    for (const c of rows) {
+      const status = deriveStatus({ total: c.nodes_total, applied: c.nodes_applied, failed: c.nodes_failed });
+      if (status !== c.status) changed.push([c.id, status]);
+    }
+    if (changed.length > 0) this.s.setStatuses.run(JSON.stringify(changed));
   }
 
   /** How many of these tasks (the account's, created since `from`) still have an item Pending or Refreshing. */
@@ -220,6 +249,25 @@ export class SqliteQueue {
       lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
     }));
   }
+}
+
+/** What a driver needs of an item (its task's options and its domain's origin), as read from SQLite. */
+interface JobRow {
+  id: number;
+  task_id: number;
+  object_type: SubmitType;
+  object_path: string;
+  domain: string;
+  force: number;
+  with_header: string | null;
+  origin: string | null;
+}
+
+function toClaimed(j: JobRow, node: CacheNode, lease: string, attempts: number): ClaimedAttempt {
+  return {
+    itemId: j.id, nodeId: node.id, lease, attempts, taskId: String(j.task_id), objectType: j.object_type, objectPath: j.object_path,
+    domain: j.domain, force: j.force === 1, withHeader: j.with_header ?? null, origin: j.origin ?? null, node,
+  };
 }
 
 interface CountsRow {

@@ -13,6 +13,7 @@ import { RateWindows } from '../rate-window.js';
 import { NonceLog } from './nonce-log.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteTasks, subtractItemCounts } from './tasks.js';
+import { WalSync } from './wal-sync.js';
 import { SqliteWebhooks } from './webhooks.js';
 
 /**
@@ -34,13 +35,22 @@ export class SqliteStore implements TaskStore {
   private readonly tasks: SqliteTasks;
   private readonly webhooks: SqliteWebhooks;
   private readonly workListeners = new Set<() => void>();
+  /** Group commit of submits (wal-sync.ts); absent when the file is not in WAL mode (`:memory:`). */
+  private readonly walSync: WalSync | undefined;
+  /** The two settings submit switches between, prepared once (db.pragma() compiles each time). */
+  private readonly syncNormal: Database.Statement;
+  private readonly syncFull: Database.Statement;
 
   constructor(file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a submit is answered only after its WAL frame is on disk, so an accepted task
-    // survives power loss, not just a crash. Measured 1.6 ms per commit here; only submits write.
+    const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    // FULL: what the API writes is on disk before it answers, so it survives power loss, not
+    // just a crash. Submits, the one frequent write, get the same promise through a group
+    // commit off the event loop instead (submit below, wal-sync.ts).
     this.db.pragma('synchronous = FULL');
+    this.walSync = wal ? new WalSync(`${file}-wal`) : undefined;
+    this.syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = this.db.prepare('PRAGMA synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
     this.db.pragma('foreign_keys = ON');
@@ -75,6 +85,7 @@ export class SqliteStore implements TaskStore {
   }
 
   async close(): Promise<void> {
+    await this.walSync?.close();
     this.nonces.close();
     this.workDb.close();
     this.db.close();
@@ -211,10 +222,27 @@ export class SqliteStore implements TaskStore {
     return this.stmt.setDomainOnline.run(online ? 1 : 0, name).changes > 0;
   }
 
+  /**
+   * Commit at synchronous=NORMAL, wake the workers, then wait for the WAL flush before
+   * returning: the task is on disk when the caller hears of it, and the engine starts on it
+   * while the disk flushes (wal-sync.ts).
+   */
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const outcome = this.tasks.submit(batch);
-    if (outcome.ok) for (const listener of this.workListeners) listener();
+    const outcome = this.walSync ? this.unsynced(() => this.tasks.submit(batch)) : this.tasks.submit(batch);
+    if (!outcome.ok) return outcome;
+    for (const listener of this.workListeners) listener();
+    await this.walSync?.sync();
     return outcome;
+  }
+
+  /** Run one transaction without the fsync of synchronous=FULL (the pragma cannot change inside a transaction). */
+  private unsynced<T>(run: () => T): T {
+    this.syncNormal.run();
+    try {
+      return run();
+    } finally {
+      this.syncFull.run();
+    }
   }
 
   async addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode> {
@@ -235,6 +263,10 @@ export class SqliteStore implements TaskStore {
 
   async dispatchPending(now: number, limit: number): Promise<number> {
     return this.queue.dispatch(now, limit);
+  }
+
+  async dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    return this.queue.dispatchAndClaim(now, limit, { owner, leaseMs, max });
   }
 
   async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
