@@ -2,7 +2,7 @@
  * Fan-out benchmark: submit → Complete latency of refreshd against a bare script that sends the
  * same purges straight to the same nodes, in the same run.
  *
- *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 10] [--reps1000 3] [--warmup 3000] [--sim-nodes 200]
+ *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 60] [--reps1000 8] [--warmup 20000] [--sim-nodes 200]
  *                                     [--store sqlite|postgres] [--only varnish:1000] [--profile DIR] [--cpu] [--zero-fleet]
  *
  * Fleets: 3 real Varnish nodes (started here, in front of a local origin), and 200 simulated
@@ -35,14 +35,16 @@ const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     reps1: { type: 'string', default: '40' },
-    reps100: { type: 'string', default: '10' },
-    reps1000: { type: 'string', default: '3' },
+    reps100: { type: 'string', default: '60' },
+    reps1000: { type: 'string', default: '8' },
     /**
      * Purges (URLs × nodes) run first in each cell on both sides and not counted, at least one
-     * rep and at most 20: V8 optimises a fresh server's executor over its first few thousand
-     * requests, while the bench's own client is already warm from loading the caches.
+     * rep and at most 60. A fresh server needs ~18,000 purges to reach its steady state (3
+     * Varnish × 100 URLs: 28 ms a task over its first 15 reps, 18–19 ms from the 60th on; V8
+     * optimises the executor's and the store's paths), while the bench's own client is warm
+     * from loading the caches before every rep.
      */
-    warmup: { type: 'string', default: '3000' },
+    warmup: { type: 'string', default: '20000' },
     'sim-nodes': { type: 'string', default: '200' },
     only: { type: 'string' },
     /** sqlite (default) or postgres: a throwaway PostgreSQL cluster (test/store/pg-cluster.ts). */
@@ -177,7 +179,7 @@ async function main() {
       const bare: number[] = [];
       const barePiped: number[] = [];
       const cpu = args.cpu ? { ours: new CpuSplit(), bare: new CpuSplit() } : undefined;
-      const warmup = Math.min(20, Math.max(1, Math.ceil(Number(args.warmup) / (n * (fleet === 'varnish' ? varnishes.length : simNodes)))));
+      const warmup = Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / (n * (fleet === 'varnish' ? varnishes.length : simNodes)))));
       for (let r = 0; r < warmup + reps; r++) {
         const host = fleet === 'varnish' ? 'v.example.com' : 'sim.example.com';
         const urls = Array.from({ length: n }, (_, i) => `http://${host}/b/${seq}/${i}.js`);
