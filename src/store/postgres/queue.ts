@@ -3,7 +3,8 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { openItemOfT, toNode, validTaskIds, type Db, type Row, type Sql } from './rows.js';
+import { validTaskIds } from '../task-ids.js';
+import { openItemOfT, toNode, type Db, type Row, type Sql } from './rows.js';
 
 /**
  * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by

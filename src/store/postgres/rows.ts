@@ -47,11 +47,6 @@ export function openItemOfT(sql: Sql) {
        AND i.status IN ('Pending', 'Refreshing') AND i.created_at = t.created_at AND i.task_id + 0 = t.id)`;
 }
 
-/** Task ids as the API spells them: decimal digits. Anything else cannot name a task. */
-export function validTaskIds(ids: string[]): string[] {
-  return ids.filter((id) => /^\d{1,18}$/.test(id));
-}
-
 export type Row = Record<string, unknown>;
 
 export function toAccount(x: Row | undefined): Account | undefined {

@@ -3,7 +3,8 @@ import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
 import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
 import type { DayPartitions } from './partitions.js';
-import { ITEM_COLUMNS, sqlState, toItem, validTaskIds, type Db, type Sql } from './rows.js';
+import { validTaskIds } from '../task-ids.js';
+import { ITEM_COLUMNS, sqlState, toItem, type Db, type Sql } from './rows.js';
 
 /** Channel for "new work committed"; the payload names the store instance that sent it. */
 export const WORK_CHANNEL = 'refreshd_work';

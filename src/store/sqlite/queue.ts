@@ -4,6 +4,7 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
+import { validTaskIds } from '../task-ids.js';
 import { toNode } from './fleet.js';
 import { openItemOf } from './tasks.js';
 
@@ -226,7 +227,7 @@ export class SqliteQueue {
 
   /** How many of these tasks (the account's, created since `from`) still have an item Pending or Refreshing. */
   openTasks(accountId: number, product: Product, taskIds: string[], from: number): number {
-    const ids = taskIds.filter((id) => /^\d{1,18}$/.test(id)).map(Number);
+    const ids = validTaskIds(taskIds).map(Number);
     if (ids.length === 0) return 0;
     return (this.s.openTasks.get(JSON.stringify(ids), accountId, product, from) as { n: number }).n;
   }
