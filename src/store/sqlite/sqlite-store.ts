@@ -59,7 +59,8 @@ export class SqliteStore implements TaskStore {
     this.tasks = new SqliteTasks(this.db);
     // The engine writes through a second connection at synchronous=NORMAL: a lost outcome only
     // means a purge runs again after a crash (purges are idempotent), and per-outcome fsyncs
-    // would cap the fan-out rate. WAL keeps it crash-safe; the API's next FULL commit syncs it.
+    // would cap the fan-out rate. WAL keeps it crash-safe; the next submit's flush (or FULL commit)
+    // syncs it.
     // The two connections never nest transactions (better-sqlite3 runs each to completion).
     this.workDb = new Database(file);
     this.workDb.pragma('synchronous = NORMAL');
