@@ -15,7 +15,10 @@ import { open, type FileHandle } from 'node:fs/promises';
  * `<db>-wal` covers SQLite's writes. Frames a checkpoint has already copied into the database
  * were synced by that checkpoint (SQLite syncs the database after each checkpoint at NORMAL).
  * Purging before the flush is safe: a crash in between loses a task nobody was told about,
- * and a purge nobody asked for only costs a cache miss.
+ * and a purge nobody asked for only costs a cache miss. One difference from FULL: if the flush
+ * itself fails (an I/O error), the task is already committed and visible while its caller gets
+ * InternalError; a client that retries then has two tasks for the same paths (nothing lost, one
+ * refresh too many).
  */
 export class WalSync {
   private handle: Promise<FileHandle> | undefined;
