@@ -93,7 +93,12 @@ export function parseTaskIds(taskIdList: string): string[] {
 
 /** DescribeRefreshTaskById: up to 10 comma-separated ids, rows of the last 3 days. */
 export async function describeTaskIds(store: TaskStore, accountId: number, product: Product, taskIdList: string, windowDays: number, now: number) {
-  const rows = await store.itemsOfTasks(accountId, product, parseTaskIds(taskIdList), now - windowDays * DAY_MS);
+  return rowsOfTasks(store, accountId, product, parseTaskIds(taskIdList), windowDays, now);
+}
+
+/** The wire rows of tasks already parsed by parseTaskIds, of the last `windowDays`. */
+export async function rowsOfTasks(store: TaskStore, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number) {
+  const rows = await store.itemsOfTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
   return rows.map(toWire);
 }
 

@@ -156,10 +156,10 @@ export function networkError(err: unknown): string {
  * A connector whose sockets gather the writes of one turn of the event loop into one system
  * call: pipelined requests started together (a batch of answers read at once frees as many
  * slots) go out in one writev instead of one write each. A write to a loopback socket costs
- * ~14 µs here, half of the executor's CPU per purge; 300 PURGEs on 3 Varnish, 4 deep, took 6.2
- * ms and 3.8 ms of CPU this way against 6.9 and 4.4 (docs/benchmarks.md, fan-out). undici writes a request
- * with socket.write (and corks around header and body itself); cork() nests, so its own
- * cork/uncork pairs keep working inside ours.
+ * ~14 µs here, half of the executor's CPU per purge; 300 PURGEs on 3 Varnish, 4 deep, took
+ * 6.2 ms and 3.8 ms of CPU this way against 6.9 and 4.4 (docs/benchmarks.md, fan-out). undici
+ * writes a request with socket.write (and corks around header and body itself); cork() nests,
+ * so its own cork/uncork pairs keep working inside ours.
  */
 function coalescing(connect: buildConnector.connector): buildConnector.connector {
   return (options, callback) =>

@@ -1,4 +1,4 @@
-import { countUnfinished, describeTaskIds, parseTaskIds } from '../../domain/describe.js';
+import { countUnfinished, parseTaskIds, rowsOfTasks } from '../../domain/describe.js';
 import { nextProgress } from '../../worker/progress-events.js';
 import type { Handler } from '../context.js';
 
@@ -35,6 +35,6 @@ export const waitForTasks: Handler = async (ctx) => {
     const took = performance.now() - started;
     gap = took < QUICK_MS ? 0 : Math.min(MAX_GAP_MS, 5 * took);
   }
-  const rows = await describeTaskIds(store, account.id, product.product, ids.join(','), config.queryWindowDays, Date.now());
+  const rows = await rowsOfTasks(store, account.id, product.product, ids, config.queryWindowDays, Date.now());
   return { Done: done, Tasks: rows, TotalCount: rows.length };
 };

@@ -8,6 +8,10 @@ import { validTaskIds } from '../task-ids.js';
 import { toNode } from './fleet.js';
 import { openItemOf } from './tasks.js';
 
+/** What a driver needs of an item (its task's options and its domain's origin): a JobRow. */
+const JOB_COLUMNS = 'i.id, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin';
+const JOB_FROM = 'items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain';
+
 /**
  * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
  * dispatched into one attempt row per node in scope; workers lease due attempts, and outcomes
@@ -20,8 +24,7 @@ export class SqliteQueue {
     this.s = {
       // With what a claim of the new attempts needs, so dispatch can lease them at once.
       undispatched: db.prepare(
-        `SELECT i.id, t.area, d.node_group AS grp, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
-           FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
+        `SELECT ${JOB_COLUMNS}, t.area, d.node_group AS grp FROM ${JOB_FROM}
           WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ?`,
       ),
       nodesOf: db.prepare('SELECT * FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
@@ -46,11 +49,7 @@ export class SqliteQueue {
              ORDER BY next_run_at LIMIT ?)
           RETURNING item_id, node_id, attempts`,
       ),
-      jobsOf: db.prepare(
-        `SELECT i.id, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
-           FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
-          WHERE i.id IN (SELECT value FROM json_each(?))`,
-      ),
+      jobsOf: db.prepare(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE i.id IN (SELECT value FROM json_each(?))`),
       nodesById: db.prepare('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
       // [item, node, lease] triples; an outcome counts only while the attempt is leased under it.
       applied: db.prepare(
@@ -212,7 +211,12 @@ export class SqliteQueue {
 
   /** Re-derive the status column of items whose node counts changed. */
   recount(itemIds: number[]): void {
-    this.setStatuses(itemIds.map((id) => ({ id, ...(this.s.countsOf.get(id) as CountsRow | undefined) })).filter((r): r is CountsRow & { id: number } => r.status !== undefined));
+    const rows: (CountsRow & { id: number })[] = [];
+    for (const id of itemIds) {
+      const c = this.s.countsOf.get(id) as CountsRow | undefined;
+      if (c) rows.push({ id, ...c });
+    }
+    this.setStatuses(rows);
   }
 
   /** Write status only where it changes: it is indexed, and the per-hour counts follow each change. */
