@@ -127,6 +127,20 @@ export interface ClaimedAttempt {
   node: CacheNode;
 }
 
+/**
+ * A worker in the same process as the store, which takes the attempts of newly submitted items
+ * leased to it from the submit's own transaction (SQLite: submit-dispatch.ts), instead of
+ * dispatching them itself a moment later.
+ */
+export interface LocalTaker {
+  owner: string;
+  leaseMs: number;
+  /** How many attempts it can start now. */
+  room(): number;
+  /** The attempts leased to it, called once the submit has committed (before its flush). */
+  take(claimed: ClaimedAttempt[]): void;
+}
+
 /** What came of one claimed attempt; the worker's retry policy has already decided. */
 export type AttemptResult = { itemId: number; nodeId: number; lease: string } & (
   | { state: 'applied' }
@@ -390,6 +404,11 @@ export interface TaskStore {
   countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number>;
   /** Called after new work is committed (same process for SQLite; LISTEN/NOTIFY for PostgreSQL). */
   onWork(listener: () => void): () => void;
+  /**
+   * Optional: let a worker of this process take new items at submit (LocalTaker). SQLite has
+   * it; on PostgreSQL, where workers run in many processes, new items go through dispatch.
+   */
+  attachTaker?(taker: LocalTaker): () => void;
 
   // tasks
   /** Atomically: check every consumption and the preload queue, then insert tasks and items. */

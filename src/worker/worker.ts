@@ -74,7 +74,18 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.store.onWork(() => this.more());
+    const unsubscribe = this.store.onWork(() => this.more());
+    // New items that fit come already leased to this worker from the submit itself (LocalTaker).
+    const detach = this.store.attachTaker?.({
+      owner: this.owner,
+      leaseMs: this.cfg.leaseMs,
+      room: () => (this.running ? this.cfg.maxInFlight - this.inFlight : 0),
+      take: (claimed) => this.launch(claimed),
+    });
+    this.unsubscribe = () => {
+      unsubscribe();
+      detach?.();
+    };
     // Leases are short and renewed while attempts run, so a killed worker's attempts are free
     // again within one lease period, however long a node's queue is.
     this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.cfg.leaseMs / 3)));

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
 import type {
   QueueStats, StoreHealth,
-  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
+  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, LocalTaker,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
   ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
@@ -35,6 +35,8 @@ export class SqliteStore implements TaskStore {
   private readonly tasks: SqliteTasks;
   private readonly webhooks: SqliteWebhooks;
   private readonly workListeners = new Set<() => void>();
+  /** Workers of this process that take new items at submit (attachTaker). */
+  private readonly takers = new Set<LocalTaker>();
   /** Group commit of submits (wal-sync.ts); absent when the file is not in WAL mode (`:memory:`). */
   private readonly walSync: WalSync | undefined;
   /** The two settings submit switches between, prepared once (db.pragma() compiles each time). */
@@ -224,16 +226,36 @@ export class SqliteStore implements TaskStore {
   }
 
   /**
-   * Commit at synchronous=NORMAL, wake the workers, then wait for the WAL flush before
-   * returning: the task is on disk when the caller hears of it, and the engine starts on it
-   * while the disk flushes (wal-sync.ts).
+   * Commit at synchronous=NORMAL, hand the local worker what was dispatched to it at submit,
+   * wake the workers for the rest, then wait for the WAL flush before returning: the task is on
+   * disk when the caller hears of it, and the engine starts on it while the disk flushes
+   * (wal-sync.ts).
    */
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const outcome = this.walSync ? this.unsynced(() => this.tasks.submit(batch)) : this.tasks.submit(batch);
+    const taker = this.takers.size > 0 ? this.roomiest() : undefined;
+    const run = () => this.tasks.submit(batch, taker);
+    const { outcome, claimed, undispatched } = this.walSync ? this.unsynced(run) : run();
     if (!outcome.ok) return outcome;
-    for (const listener of this.workListeners) listener();
+    if (claimed.length > 0) taker!.take(claimed);
+    if (undispatched > 0) for (const listener of this.workListeners) listener();
     await this.walSync?.sync();
     return outcome;
+  }
+
+  attachTaker(taker: LocalTaker): () => void {
+    this.takers.add(taker);
+    return () => this.takers.delete(taker);
+  }
+
+  /** The local worker with the most room (there is usually one). */
+  private roomiest(): LocalTaker | undefined {
+    let best: LocalTaker | undefined;
+    let most = 0;
+    for (const t of this.takers) {
+      const room = t.room();
+      if (room > most) (best = t), (most = room);
+    }
+    return best;
   }
 
   /** Run one transaction without the fsync of synchronous=FULL (the pragma cannot change inside a transaction). */

@@ -3,13 +3,16 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
-import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
+import type { ClaimedAttempt, ItemQuery, ItemRow, LocalTaker, SubmitBatch, SubmitOutcome } from '../port.js';
+import { SubmitDispatch } from './submit-dispatch.js';
 
 /** Tasks and items on SQLite: the submit transaction, the describe queries, usage counters. */
 export class SqliteTasks {
   private readonly stmt;
+  private readonly dispatch: SubmitDispatch;
 
   constructor(private readonly db: Database.Database) {
+    this.dispatch = new SubmitDispatch(db);
     this.stmt = {
     usageOf: db.prepare('SELECT used FROM usage_counters WHERE bucket = ?'),
     consume: db.prepare(
@@ -26,23 +29,37 @@ export class SqliteTasks {
       `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: null, applied: 0, failed: 0 })}')`,
     ),
+    // An item dispatched at submit (submit-dispatch.ts): its node count is known and none has applied yet.
+    insertDispatched: db.prepare(
+      `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, nodes_total, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: 1, applied: 0, failed: 0 })}')`,
+    ),
     };
   }
 
-  /** Check every consumption and the preload queue, then write tasks and items: one transaction. */
-  readonly submit = (batch: SubmitBatch): SubmitOutcome =>
-    this.db.transaction((): SubmitOutcome => {
+  /**
+   * Check every consumption and the preload queue, then write tasks and items: one transaction.
+   * With a local worker (`taker`), the first items that fit in its room are dispatched and
+   * leased to it in the same transaction (submit-dispatch.ts); they come back as `claimed`, for
+   * the caller to hand over once the transaction has committed.
+   */
+  readonly submit = (batch: SubmitBatch, taker?: LocalTaker): { outcome: SubmitOutcome; claimed: ClaimedAttempt[]; undispatched: number } =>
+    this.db.transaction(() => {
+      const claimed: ClaimedAttempt[] = [];
       for (const c of batch.consume) {
         const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
-        if ((row?.used ?? 0) + c.amount > c.limit) return { ok: false, exceeded: c.bucket };
+        if ((row?.used ?? 0) + c.amount > c.limit) return { outcome: { ok: false, exceeded: c.bucket } as SubmitOutcome, claimed, undispatched: 0 };
       }
       if (batch.preloadQueueLimit !== undefined) {
         const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
         const { n } = this.stmt.openPreloads.get(batch.accountId, batch.product) as { n: number };
-        if (n + adding > batch.preloadQueueLimit) return { ok: false, queueFull: true };
+        if (n + adding > batch.preloadQueueLimit) return { outcome: { ok: false, queueFull: true } as SubmitOutcome, claimed, undispatched: 0 };
       }
       for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
+      let room = taker && this.dispatch.open() ? taker.room() : 0;
+      const token = room > 0 ? SubmitDispatch.token(taker!) : '';
       const taskIds: string[] = [];
+      let undispatched = 0;
       for (const t of batch.tasks) {
         const id = Number(
           this.stmt.insertTask.run(
@@ -50,12 +67,25 @@ export class SqliteTasks {
             t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
           ).lastInsertRowid,
         );
-        for (const p of t.paths) {
-          this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
+        const scope = room > 0 ? this.dispatch.scope(t, room) : undefined;
+        const take = scope?.take ?? 0;
+        const dispatchedIds: number[] = [];
+        for (let i = 0; i < t.paths.length; i++) {
+          const p = t.paths[i];
+          if (i < take) {
+            dispatchedIds.push(Number(this.stmt.insertDispatched.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt, scope!.nodes.length).lastInsertRowid));
+          } else {
+            this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
+          }
         }
+        if (scope) {
+          room -= take * scope.nodes.length;
+          for (const c of this.dispatch.lease(batch, t, id, dispatchedIds, scope, taker!, token)) claimed.push(c);
+        }
+        undispatched += t.paths.length - take;
         taskIds.push(String(id));
       }
-      return { ok: true, taskIds };
+      return { outcome: { ok: true, taskIds } as SubmitOutcome, claimed, undispatched };
     }).immediate();
 
   /**
