@@ -137,7 +137,11 @@ export interface LocalTaker {
   leaseMs: number;
   /** How many attempts it can start now. */
   room(): number;
-  /** The attempts leased to it, called once the submit has committed (before its flush). */
+  /**
+   * Attempts leased to it, called while the submit's transaction is still writing (so it must
+   * not call the store back); outcomes can only be recorded after the commit. If it throws,
+   * the attempts wait for their lease to run out and any worker takes them.
+   */
   take(claimed: ClaimedAttempt[]): void;
 }
 

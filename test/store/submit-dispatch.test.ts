@@ -21,6 +21,7 @@ describe('SqliteStore: dispatch at submit to a local worker', () => {
   let taken: ClaimedAttempt[][] = [];
   /** What the store had committed when take() ran, read through another connection. */
   let seenAtTake: number[] = [];
+  let failTake = false;
   let reader: SqliteStore;
   let detach: () => void;
 
@@ -45,6 +46,7 @@ describe('SqliteStore: dispatch at submit to a local worker', () => {
     const taker: LocalTaker = {
       owner: 'local', leaseMs: 30_000, room: () => room,
       take: (c) => {
+        if (failTake) throw new Error('executor gone');
         taken.push(c);
         // Synchronous under the hood: a second connection sees the items only after the commit.
         void reader.itemsOfTasks(acct, 'cdn', [c[0].taskId], 0).then((r) => seenAtTake.push(r.length));
@@ -57,7 +59,7 @@ describe('SqliteStore: dispatch at submit to a local worker', () => {
     await store.close();
   });
 
-  it('leases whole items that fit, inserted Refreshing, and hands them over after the commit', async () => {
+  it('leases whole items that fit, inserted Refreshing, and hands them over as they are written', async () => {
     room = 7; // three nodes: two items fit
     taken = [];
     seenAtTake = [];
@@ -76,7 +78,7 @@ describe('SqliteStore: dispatch at submit to a local worker', () => {
       assert.match(x.lease, /^local\//);
     }
     assert.equal(new Set(c.map((x) => x.lease)).size, 1, 'one lease token per submit');
-    assert.deepEqual(seenAtTake, [3], 'committed before take()');
+    assert.deepEqual(seenAtTake, [0], 'handed over before the commit');
     const r = await rows(out.taskIds[0]);
     assert.deepEqual(r.map((x) => deriveStatus(x.counts)), ['Refreshing', 'Refreshing', 'Pending']);
     assert.deepEqual(r.map((x) => x.counts.total), [3, 3, null]);
@@ -147,6 +149,41 @@ describe('SqliteStore: dispatch at submit to a local worker', () => {
     assert.deepEqual(taken, [], 'the older item waits for dispatch, so the newer one does too');
     const d = await store.dispatchAndClaim('other', T0 + 240_002, 30_000, 100, 100);
     assert.deepEqual([...new Set(d.claimed.map((x) => x.objectPath))], ['http://a.example.com/old', 'http://a.example.com/new']);
+  });
+
+  it('a big task goes over in two parts: the first 16 items before the rest is written', async () => {
+    room = 100;
+    taken = [];
+    seenAtTake = [];
+    const paths = Array.from({ length: 40 }, (_, i) => `http://a.example.com/big/${i}`);
+    const out = await submit(T0 + 270_000, task('a.example.com', paths));
+    assert.ok(out.ok);
+    // Room for 33 items on three nodes.
+    assert.deepEqual(taken.map((c) => c.length), [48, 51]);
+    assert.deepEqual([...new Set(taken.flat().map((x) => x.objectPath))], paths.slice(0, 33));
+    assert.deepEqual(seenAtTake, [0, 0]);
+    const r = await rows(out.taskIds[0]);
+    assert.equal(r.filter((x) => x.counts.total === 3).length, 33);
+    assert.equal(r.filter((x) => x.counts.total === null).length, 7);
+    const rest = await store.dispatchAndClaim('other', T0 + 270_001, 30_000, 100, 1000);
+    await store.recordOutcomes(T0 + 270_002, [...taken.flat(), ...rest.claimed].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+    assert.ok((await rows(out.taskIds[0])).every((x) => deriveStatus(x.counts) === 'Complete'));
+  });
+
+  it('a worker that cannot take them does not fail the submit: the attempts run once their lease ends', async () => {
+    room = 100;
+    taken = [];
+    failTake = true;
+    const out = await submit(T0 + 280_000, task('a.example.com', ['http://a.example.com/lost']));
+    failTake = false;
+    assert.ok(out.ok);
+    assert.equal((await rows(out.taskIds[0]))[0].counts.total, 3);
+    assert.deepEqual(await store.claimAttempts('other', T0 + 280_001, 30_000, 100), [], 'still leased');
+    // (Earlier cases left leases of their own unrecorded: they run out too.)
+    assert.ok((await store.reapLeases(T0 + 280_000 + 30_001)) >= 3);
+    const again = (await store.claimAttempts('other', T0 + 310_002, 30_000, 100)).filter((x) => x.taskId === out.taskIds[0]);
+    assert.deepEqual(again.map((x) => x.node.name), ['n1', 'n2', 'n3']);
+    await store.recordOutcomes(T0 + 310_003, again.map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
   });
 
   it('a detached worker takes nothing', async () => {

@@ -234,9 +234,8 @@ export class SqliteStore implements TaskStore {
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
     const taker = this.takers.size > 0 ? this.roomiest() : undefined;
     const run = () => this.tasks.submit(batch, taker);
-    const { outcome, claimed, undispatched } = this.walSync ? this.unsynced(run) : run();
+    const { outcome, undispatched } = this.walSync ? this.unsynced(run) : run();
     if (!outcome.ok) return outcome;
-    if (claimed.length > 0) taker!.take(claimed);
     if (undispatched > 0) for (const listener of this.workListeners) listener();
     await this.walSync?.sync();
     return outcome;

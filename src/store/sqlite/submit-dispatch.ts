@@ -4,6 +4,8 @@ import type { CacheNode, ClaimedAttempt, LocalTaker, NewTask, SubmitBatch } from
 import { toNode } from './fleet.js';
 
 const HOUR_MS = 3_600_000;
+/** Items of a task handed to the worker before the rest of the task is written (see parts). */
+const FIRST_PART = 16;
 
 /** A task's items that go to a local worker at submit: the nodes in scope and how many items fit. */
 export interface SubmitScope {
@@ -16,13 +18,19 @@ export interface SubmitScope {
 /**
  * Dispatch at submit, for a worker in this process (LocalTaker): the first items of a new task
  * that fit in the worker's room are inserted already dispatched (Refreshing, with their node
- * count), their per-node attempts inserted leased to the worker, all in the submit's own
- * transaction, and handed to the worker once it commits. This is what the worker's dispatch
- * would do a moment later, minus its read of the new items, the status move of each item from
- * Pending to Refreshing and a transaction: ~1 ms of the API process's CPU for a 100-URL task,
- * and the first purges leave sooner (docs/benchmarks.md, fan-out). Items that do not fit, or
- * that arrive while older items still wait for dispatch (first come, first served), take the
- * usual path.
+ * count) and their per-node attempts inserted leased to the worker, in the submit's own
+ * transaction. This is what the worker's dispatch would do a moment later, minus its read of the
+ * new items, the status move of each item from Pending to Refreshing and a transaction: ~1 ms of
+ * the API process's CPU for a 100-URL task (docs/benchmarks.md, fan-out).
+ *
+ * The worker gets the attempts as they are written, not after the commit: the first 16 items'
+ * purges leave while the rest of a big task is written (~1 ms sooner for 100 URLs). Outcomes
+ * are recorded on this same thread, so only after the commit. Should the commit fail (a disk
+ * error: the quota checks come first), the caller gets an error and nothing is stored, but
+ * purges already sent stand; they are idempotent and the client's retry sends them again.
+ *
+ * Items that do not fit, or that arrive while older items still wait for dispatch (first come,
+ * first served), take the usual path.
  */
 export class SubmitDispatch {
   private readonly s;
@@ -37,7 +45,6 @@ export class SubmitDispatch {
         `INSERT INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until)
          SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n`,
       ),
-      // The task's insert counted all its items Pending (trigger tasks_count_items); move the dispatched ones.
       countsOut: db.prepare(
         `UPDATE item_counts SET n = n - ? WHERE account_id = ? AND product = ? AND hour = ? AND object_type = ? AND status = 'Pending' AND domain = ?`,
       ),
@@ -67,24 +74,41 @@ export class SubmitDispatch {
     return take > 0 ? { nodes, take, origin: domain.origin } : undefined;
   }
 
-  /** Lease the attempts of items just inserted as dispatched, and say what the worker is to run. */
-  lease(batch: SubmitBatch, task: NewTask, taskId: number, itemIds: number[], scope: SubmitScope, taker: LocalTaker, token: string): ClaimedAttempt[] {
+  /**
+   * Lease the attempts of items just inserted as dispatched (the task's paths from `from` on),
+   * and say what the worker is to run.
+   */
+  lease(batch: SubmitBatch, task: NewTask, taskId: number, from: number, itemIds: number[], scope: SubmitScope, taker: LocalTaker, token: string): ClaimedAttempt[] {
     const now = batch.createdAt;
     this.s.insertLeased.run(now, token, now + taker.leaseMs, JSON.stringify(itemIds), JSON.stringify(scope.nodes.map((n) => n.id)));
-    const key = [batch.accountId, batch.product, Math.floor(now / HOUR_MS), task.objectType, task.domain] as const;
-    this.s.countsOut.run(itemIds.length, ...key);
-    this.s.countsDrop.run(...key);
-    this.s.countsIn.run(...key, itemIds.length);
     const claimed: ClaimedAttempt[] = [];
     for (let i = 0; i < itemIds.length; i++) {
       for (const node of scope.nodes) {
         claimed.push({
           itemId: itemIds[i], nodeId: node.id, lease: token, attempts: 0, taskId: String(taskId), objectType: task.objectType,
-          objectPath: task.paths[i], domain: task.domain, force: task.force, withHeader: task.withHeader, origin: scope.origin, node,
+          objectPath: task.paths[from + i], domain: task.domain, force: task.force, withHeader: task.withHeader, origin: scope.origin, node,
         });
       }
     }
     return claimed;
+  }
+
+  /** The task's insert counted all its items Pending (trigger tasks_count_items): move the dispatched ones. */
+  countDispatched(batch: SubmitBatch, task: NewTask, n: number): void {
+    const key = [batch.accountId, batch.product, Math.floor(batch.createdAt / HOUR_MS), task.objectType, task.domain] as const;
+    this.s.countsOut.run(n, ...key);
+    this.s.countsDrop.run(...key);
+    this.s.countsIn.run(...key, n);
+  }
+
+  /**
+   * The dispatched items of a task in two parts, [from, to): the first FIRST_PART go to the
+   * worker before the rest is even written, so the first purges leave while the transaction
+   * goes on.
+   */
+  static parts(take: number): [number, number][] {
+    if (take === 0) return [];
+    return take <= FIRST_PART ? [[0, take]] : [[0, FIRST_PART], [FIRST_PART, take]];
   }
 
   static token(taker: LocalTaker): string {

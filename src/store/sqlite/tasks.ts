@@ -3,7 +3,7 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
-import type { ClaimedAttempt, ItemQuery, ItemRow, LocalTaker, SubmitBatch, SubmitOutcome } from '../port.js';
+import type { ItemQuery, ItemRow, LocalTaker, SubmitBatch, SubmitOutcome } from '../port.js';
 import { SubmitDispatch } from './submit-dispatch.js';
 
 /** Tasks and items on SQLite: the submit transaction, the describe queries, usage counters. */
@@ -40,20 +40,19 @@ export class SqliteTasks {
   /**
    * Check every consumption and the preload queue, then write tasks and items: one transaction.
    * With a local worker (`taker`), the first items that fit in its room are dispatched and
-   * leased to it in the same transaction (submit-dispatch.ts); they come back as `claimed`, for
-   * the caller to hand over once the transaction has committed.
+   * leased to it as they are written, before the commit (submit-dispatch.ts); `undispatched`
+   * says how many items are left for the workers' own dispatch.
    */
-  readonly submit = (batch: SubmitBatch, taker?: LocalTaker): { outcome: SubmitOutcome; claimed: ClaimedAttempt[]; undispatched: number } =>
+  readonly submit = (batch: SubmitBatch, taker?: LocalTaker): { outcome: SubmitOutcome; undispatched: number } =>
     this.db.transaction(() => {
-      const claimed: ClaimedAttempt[] = [];
       for (const c of batch.consume) {
         const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
-        if ((row?.used ?? 0) + c.amount > c.limit) return { outcome: { ok: false, exceeded: c.bucket } as SubmitOutcome, claimed, undispatched: 0 };
+        if ((row?.used ?? 0) + c.amount > c.limit) return { outcome: { ok: false, exceeded: c.bucket } as SubmitOutcome, undispatched: 0 };
       }
       if (batch.preloadQueueLimit !== undefined) {
         const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
         const { n } = this.stmt.openPreloads.get(batch.accountId, batch.product) as { n: number };
-        if (n + adding > batch.preloadQueueLimit) return { outcome: { ok: false, queueFull: true } as SubmitOutcome, claimed, undispatched: 0 };
+        if (n + adding > batch.preloadQueueLimit) return { outcome: { ok: false, queueFull: true } as SubmitOutcome, undispatched: 0 };
       }
       for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
       let room = taker && this.dispatch.open() ? taker.room() : 0;
@@ -69,23 +68,31 @@ export class SqliteTasks {
         );
         const scope = room > 0 ? this.dispatch.scope(t, room) : undefined;
         const take = scope?.take ?? 0;
-        const dispatchedIds: number[] = [];
-        for (let i = 0; i < t.paths.length; i++) {
-          const p = t.paths[i];
-          if (i < take) {
-            dispatchedIds.push(Number(this.stmt.insertDispatched.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt, scope!.nodes.length).lastInsertRowid));
-          } else {
-            this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
+        for (const [from, to] of SubmitDispatch.parts(take)) {
+          const ids: number[] = [];
+          for (let i = from; i < to; i++) {
+            const p = t.paths[i];
+            ids.push(Number(this.stmt.insertDispatched.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt, scope!.nodes.length).lastInsertRowid));
           }
+          const claimed = this.dispatch.lease(batch, t, id, from, ids, scope!, taker!, token);
+          try {
+            taker!.take(claimed);
+          } catch {
+            // Not running after all: the attempts stay leased until the lease runs out, then any worker takes them.
+          }
+        }
+        for (let i = take; i < t.paths.length; i++) {
+          const p = t.paths[i];
+          this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
         }
         if (scope) {
           room -= take * scope.nodes.length;
-          for (const c of this.dispatch.lease(batch, t, id, dispatchedIds, scope, taker!, token)) claimed.push(c);
+          this.dispatch.countDispatched(batch, t, take);
         }
         undispatched += t.paths.length - take;
         taskIds.push(String(id));
       }
-      return { outcome: { ok: true, taskIds } as SubmitOutcome, claimed, undispatched };
+      return { outcome: { ok: true, taskIds } as SubmitOutcome, undispatched };
     }).immediate();
 
   /**
