@@ -129,8 +129,8 @@ export interface ClaimedAttempt {
 
 /**
  * A worker in the same process as the store, which takes the attempts of newly submitted items
- * leased to it from the submit's own transaction (SQLite: submit-dispatch.ts), instead of
- * dispatching them itself a moment later.
+ * leased to it from the submit's own transaction (SQLite: submit-dispatch.ts; PostgreSQL:
+ * PgQueue.dispatchIn), instead of dispatching them itself a moment later.
  */
 export interface LocalTaker {
   owner: string;
@@ -138,9 +138,10 @@ export interface LocalTaker {
   /** How many attempts it can start now. */
   room(): number;
   /**
-   * Attempts leased to it, called while the submit's transaction is still writing (so it must
-   * not call the store back); outcomes can only be recorded after the commit. If it throws,
-   * the attempts wait for their lease to run out and any worker takes them.
+   * Attempts leased to it. SQLite calls it while the submit's transaction is still writing (so
+   * it must not call the store back; outcomes are recorded only after the commit), PostgreSQL
+   * once the submit has committed. If it throws, the attempts wait for their lease to run out
+   * and any worker takes them.
    */
   take(claimed: ClaimedAttempt[]): void;
 }
@@ -409,10 +410,10 @@ export interface TaskStore {
   /** Called after new work is committed (same process for SQLite; LISTEN/NOTIFY for PostgreSQL). */
   onWork(listener: () => void): () => void;
   /**
-   * Optional: let a worker of this process take new items at submit (LocalTaker). SQLite has
-   * it; on PostgreSQL, where workers run in many processes, new items go through dispatch.
+   * Let a worker of this process take new items at submit (LocalTaker): those that fit in its
+   * room, oldest first and never ahead of older undispatched items; returns the detach.
    */
-  attachTaker?(taker: LocalTaker): () => void;
+  attachTaker(taker: LocalTaker): () => void;
 
   // tasks
   /** Atomically: check every consumption and the preload queue, then insert tasks and items. */

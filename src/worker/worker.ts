@@ -76,7 +76,7 @@ export class Worker {
     this.running = true;
     const unsubscribe = this.store.onWork(() => this.more());
     // New items that fit come already leased to this worker from the submit itself (LocalTaker).
-    const detach = this.store.attachTaker?.({
+    const detach = this.store.attachTaker({
       owner: this.owner,
       leaseMs: this.cfg.leaseMs,
       room: () => (this.running ? this.cfg.maxInFlight - this.inFlight : 0),
@@ -84,7 +84,7 @@ export class Worker {
     });
     this.unsubscribe = () => {
       unsubscribe();
-      detach?.();
+      detach();
     };
     // Leases are short and renewed while attempts run, so a killed worker's attempts are free
     // again within one lease period, however long a node's queue is.

@@ -32,12 +32,12 @@ export function countContract(name: string, open: () => Promise<TaskStore>): voi
       // 60 tasks of 1–4 items over 6 hours (in time order, as submits are stamped), then the
       // engine's calls move most of them on.
       const times = Array.from({ length: 60 }, () => T0 + Math.floor(rand() * 6 * HOUR)).sort((x, y) => x - y);
-      // Where the store lets a local worker take new items at submit, the first 20 tasks go that
-      // way (inserted Refreshing, their per-hour counts moved in the submit).
+      // The first 20 tasks are taken by a local worker at submit (SQLite inserts them Refreshing
+      // and moves their per-hour counts in the submit).
       const taken: ClaimedAttempt[] = [];
-      const detach = store.attachTaker?.({ owner: 'counter', leaseMs: 60_000, room: () => 1000, take: (c) => taken.push(...c) });
+      const detach = store.attachTaker({ owner: 'counter', leaseMs: 60_000, room: () => 1000, take: (c) => taken.push(...c) });
       for (let i = 0; i < times.length; i++) {
-        if (i === 20) detach?.();
+        if (i === 20) detach();
         const d = pick(domains);
         const paths = Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, k) => `http://${d}/t${i}/${k}`);
         const out = await store.submit({
@@ -48,7 +48,7 @@ export function countContract(name: string, open: () => Promise<TaskStore>): voi
       }
       await store.dispatchPending(T0, 1000);
       const claimed = [...taken, ...(await store.claimAttempts('counter', T0, 60_000, 1000))];
-      if (store.attachTaker) assert.ok(taken.length > 20, `${taken.length} attempts taken at submit`);
+      assert.ok(taken.length > 20, `${taken.length} attempts taken at submit`);
       const results = claimed.filter(() => rand() < 0.8).map((c) => {
         const r = rand();
         return r < 0.85

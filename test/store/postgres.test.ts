@@ -4,6 +4,7 @@ import type { NewTask, SubmitBatch } from '../../src/store/port.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { storeContract } from './contract.js';
+import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
 
 // One throwaway server for the file; every store opened here gets its own empty database.
@@ -11,6 +12,10 @@ const cluster = await startPgCluster();
 after(() => cluster.stop());
 
 storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+submitDispatchContract('postgres', async () => {
+  const url = await cluster.createDatabase();
+  return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
+}, true);
 
 describe('PostgresStore across processes (two pools on one database)', () => {
   let url: string;

@@ -3,5 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
+import { submitDispatchContract } from './submit-dispatch-contract.js';
 
 storeContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
+submitDispatchContract('sqlite', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db');
+  return { store: new SqliteStore(file), second: async () => new SqliteStore(file) };
+}, false);

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Product } from '../../spec/types.js';
 import type {
   QueueStats, StoreHealth,
-  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow,
+  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, LocalTaker,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
   ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
+import { LocalTakers } from '../local-takers.js';
 import { PgFleet } from './fleet.js';
 import { PgIdentity } from './identity.js';
 import { migrate, MIGRATIONS } from './migrations.js';
@@ -35,6 +36,7 @@ export class PostgresStore implements TaskStore {
   private readonly identity: PgIdentity;
   private readonly webhooks: PgWebhooks;
   private readonly workListeners = new Set<() => void>();
+  private readonly takers = new LocalTakers();
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(private readonly sql: Sql) {
@@ -319,10 +321,33 @@ export class PostgresStore implements TaskStore {
     }
   }
 
+  /**
+   * With a worker of this process attached (attachTaker), the submit's transaction also
+   * dispatches, oldest first, the undispatched items that fit in its room, leased to it; the
+   * worker gets them once the submit commits. Items that do not fit wait for any worker's dispatch.
+   */
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const outcome = await this.tasks.submit(batch);
-    if (outcome.ok) this.wake();
+    const taker = this.takers.roomiest();
+    let claimed: ClaimedAttempt[] = [];
+    const items = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
+    const outcome = await this.tasks.submit(batch, taker && (async (tx) => {
+      const lease = { owner: taker.owner, leaseMs: taker.leaseMs, max: taker.room(), onlyLeased: true };
+      claimed = (await this.queue.dispatchIn(tx, batch.createdAt, items, lease)).claimed;
+    }));
+    if (!outcome.ok) return outcome;
+    if (claimed.length > 0) {
+      try {
+        taker!.take(claimed);
+      } catch {
+        // Not running after all: the attempts stay leased until the lease runs out, then any worker takes them.
+      }
+    }
+    this.wake();
     return outcome;
+  }
+
+  attachTaker(taker: LocalTaker): () => void {
+    return this.takers.attach(taker);
   }
 
   async queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }> {

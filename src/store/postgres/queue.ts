@@ -6,6 +6,14 @@ import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '.
 import { validTaskIds } from '../task-ids.js';
 import { openItemOfT, toNode, type Db, type Row, type Sql } from './rows.js';
 
+/** Lease new attempts of whole items, up to `max`, to `owner` (see PgQueue.dispatchIn for `onlyLeased`). */
+export interface DispatchLease {
+  owner: string;
+  leaseMs: number;
+  max: number;
+  onlyLeased?: boolean;
+}
+
 /**
  * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by
  * workers in many processes. Dispatch and claim take rows with FOR UPDATE SKIP LOCKED, so two
@@ -23,63 +31,72 @@ export class PgQueue {
    * attempts, up to `lease.max`, are inserted leased to `lease.owner` and returned (the claim
    * they would need next); the rest wait for any worker's claim.
    */
-  async dispatch(now: number, limit: number, lease?: { owner: string; leaseMs: number; max: number }): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+  async dispatch(now: number, limit: number, lease?: DispatchLease): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    return this.sql.begin((tx) => this.dispatchIn(tx, now, limit, lease));
+  }
+
+  /**
+   * dispatch inside the caller's transaction (a submit's, for a worker of this process). With
+   * `lease.onlyLeased`, dispatch stops at the first item that does not fit in the room: the
+   * rest wait as they are, and a submit never writes attempts it will not run itself.
+   */
+  async dispatchIn(tx: Db, now: number, limit: number, lease?: DispatchLease): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
     const token = lease && `${lease.owner}/${randomUUID()}`;
-    return this.sql.begin(async (tx) => {
-      const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null })[]>`
-        SELECT i.id, i.created_at, t.area, d.node_group AS grp,
-               i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
-          FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
-         WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ${limit}
-           FOR UPDATE OF i SKIP LOCKED`;
-      if (rows.length === 0) return { dispatched: 0, claimed: [] };
-      const groups = [...new Set(rows.map((r) => r.grp ?? 'default'))];
-      const nodes = (await tx<Row[]>`
-        SELECT id, name, driver, address, node_group, area, enabled, options, created_at
-          FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id`).map(toNode);
-      const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
-      const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
-      const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
-      let room = lease?.max ?? 0;
-      for (const r of rows) {
-        const group = r.grp ?? 'default';
-        // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-        const inScope = nodes.filter((n) => n.group === group && (!r.area || n.area === r.area));
-        // Whole items are leased while they fit in the room; an item is never split.
-        const into = inScope.length > 0 && inScope.length <= room ? leased : plain;
-        if (into === leased) room -= inScope.length;
-        for (const n of inScope) (into.item.push(r.id), into.created.push(r.created_at), into.node.push(n.id));
-        scope.id.push(r.id);
-        scope.created.push(r.created_at);
-        scope.total.push(inScope.length);
-        scope.status.push(deriveStatus({ total: inScope.length, applied: 0, failed: 0 }));
-        scope.description.push(inScope.length === 0 ? 'Internal Error' : '');
-      }
-      if (plain.item.length > 0) {
-        await tx`
-          INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at)
-          SELECT i, c, n, 'pending', 0, ${now} FROM unnest(${plain.item}::bigint[], ${plain.created}::bigint[], ${plain.node}::int[]) AS u(i, c, n)
-          ON CONFLICT DO NOTHING`;
-      }
-      const claimed: ClaimedAttempt[] = [];
-      if (leased.item.length > 0) {
-        const inserted = await tx<{ item_id: number; node_id: number }[]>`
-          INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at, lease_owner, lease_until)
-          SELECT i, c, n, 'pending', 0, ${now}, ${token!}, ${now + lease!.leaseMs}
-            FROM unnest(${leased.item}::bigint[], ${leased.created}::bigint[], ${leased.node}::int[]) AS u(i, c, n)
-          ON CONFLICT DO NOTHING
-          RETURNING item_id, node_id`;
-        const jobs = new Map(rows.map((r) => [Number(r.id), r]));
-        const byId = new Map(nodes.map((n) => [n.id, n]));
-        for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0));
-      }
+    const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null })[]>`
+      SELECT i.id, i.created_at, t.area, d.node_group AS grp,
+             i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
+        FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
+       WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ${limit}
+         FOR UPDATE OF i SKIP LOCKED`;
+    if (rows.length === 0) return { dispatched: 0, claimed: [] };
+    const groups = [...new Set(rows.map((r) => r.grp ?? 'default'))];
+    const nodes = (await tx<Row[]>`
+      SELECT id, name, driver, address, node_group, area, enabled, options, created_at
+        FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id`).map(toNode);
+    const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
+    const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
+    const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
+    let room = lease?.max ?? 0;
+    for (const r of rows) {
+      const group = r.grp ?? 'default';
+      // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
+      const inScope = nodes.filter((n) => n.group === group && (!r.area || n.area === r.area));
+      // Whole items are leased while they fit in the room; an item is never split.
+      const into = inScope.length > 0 && inScope.length <= room ? leased : plain;
+      if (into === plain && lease?.onlyLeased) break;
+      if (into === leased) room -= inScope.length;
+      for (const n of inScope) (into.item.push(r.id), into.created.push(r.created_at), into.node.push(n.id));
+      scope.id.push(r.id);
+      scope.created.push(r.created_at);
+      scope.total.push(inScope.length);
+      scope.status.push(deriveStatus({ total: inScope.length, applied: 0, failed: 0 }));
+      scope.description.push(inScope.length === 0 ? 'Internal Error' : '');
+    }
+    if (plain.item.length > 0) {
       await tx`
-        UPDATE items SET nodes_total = u.total, status = u.status, description = u.description
-          FROM unnest(${scope.id}::bigint[], ${scope.created}::bigint[], ${scope.total}::int[], ${scope.status}::text[], ${scope.description}::text[])
-               AS u(id, created_at, total, status, description)
-         WHERE items.id = u.id AND items.created_at = u.created_at`;
-      return { dispatched: rows.length, claimed };
-    });
+        INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at)
+        SELECT i, c, n, 'pending', 0, ${now} FROM unnest(${plain.item}::bigint[], ${plain.created}::bigint[], ${plain.node}::int[]) AS u(i, c, n)
+        ON CONFLICT DO NOTHING`;
+    }
+    const claimed: ClaimedAttempt[] = [];
+    if (leased.item.length > 0) {
+      const inserted = await tx<{ item_id: number; node_id: number }[]>`
+        INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at, lease_owner, lease_until)
+        SELECT i, c, n, 'pending', 0, ${now}, ${token!}, ${now + lease!.leaseMs}
+          FROM unnest(${leased.item}::bigint[], ${leased.created}::bigint[], ${leased.node}::int[]) AS u(i, c, n)
+        ON CONFLICT DO NOTHING
+        RETURNING item_id, node_id`;
+      const jobs = new Map(rows.map((r) => [Number(r.id), r]));
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0));
+    }
+    if (scope.id.length === 0) return { dispatched: 0, claimed };
+    await tx`
+      UPDATE items SET nodes_total = u.total, status = u.status, description = u.description
+        FROM unnest(${scope.id}::bigint[], ${scope.created}::bigint[], ${scope.total}::int[], ${scope.status}::text[], ${scope.description}::text[])
+             AS u(id, created_at, total, status, description)
+       WHERE items.id = u.id AND items.created_at = u.created_at`;
+    return { dispatched: scope.id.length, claimed };
   }
 
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {

@@ -25,7 +25,8 @@ export class PgTasks {
     private readonly instance: string,
   ) {}
 
-  async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
+  /** `andThen` runs in the submit's transaction after its items are written (dispatch at submit). */
+  async submit(batch: SubmitBatch, andThen?: (tx: Db) => Promise<void>): Promise<SubmitOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         let days: number[] = [];
@@ -35,6 +36,7 @@ export class PgTasks {
           days = await this.partitions.ensure(tx, [batch.createdAt]);
           await consume(tx, batch);
           const taskIds = await insertTasks(tx, batch);
+          await andThen?.(tx);
           await tx`SELECT pg_notify(${WORK_CHANNEL}, ${this.instance})`; // delivered on commit
           return { ok: true, taskIds };
         });

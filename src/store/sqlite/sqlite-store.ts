@@ -6,6 +6,7 @@ import type {
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
   ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
+import { LocalTakers } from '../local-takers.js';
 import { SqliteFleet } from './fleet.js';
 import { SqliteIdentity } from './identity.js';
 import { MIGRATIONS, REBUILD_ITEM_COUNTS } from './migrations.js';
@@ -35,8 +36,7 @@ export class SqliteStore implements TaskStore {
   private readonly tasks: SqliteTasks;
   private readonly webhooks: SqliteWebhooks;
   private readonly workListeners = new Set<() => void>();
-  /** Workers of this process that take new items at submit (attachTaker). */
-  private readonly takers = new Set<LocalTaker>();
+  private readonly takers = new LocalTakers();
   /** Group commit of submits (wal-sync.ts); absent when the file is not in WAL mode (`:memory:`). */
   private readonly walSync: WalSync | undefined;
   /** The two settings submit switches between, prepared once (db.pragma() compiles each time). */
@@ -232,8 +232,7 @@ export class SqliteStore implements TaskStore {
    * (wal-sync.ts).
    */
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const taker = this.takers.size > 0 ? this.roomiest() : undefined;
-    const run = () => this.tasks.submit(batch, taker);
+    const run = () => this.tasks.submit(batch, this.takers.roomiest());
     const { outcome, undispatched } = this.walSync ? this.unsynced(run) : run();
     if (!outcome.ok) return outcome;
     if (undispatched > 0) for (const listener of this.workListeners) listener();
@@ -242,19 +241,7 @@ export class SqliteStore implements TaskStore {
   }
 
   attachTaker(taker: LocalTaker): () => void {
-    this.takers.add(taker);
-    return () => this.takers.delete(taker);
-  }
-
-  /** The local worker with the most room (there is usually one). */
-  private roomiest(): LocalTaker | undefined {
-    let best: LocalTaker | undefined;
-    let most = 0;
-    for (const t of this.takers) {
-      const room = t.room();
-      if (room > most) (best = t), (most = room);
-    }
-    return best;
+    return this.takers.attach(taker);
   }
 
   /** Run one transaction without the fsync of synchronous=FULL (the pragma cannot change inside a transaction). */

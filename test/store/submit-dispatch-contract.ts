@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deriveStatus } from '../../src/domain/progress.js';
+import type { ClaimedAttempt, LocalTaker, NewTask, TaskStore } from '../../src/store/port.js';
+
+/**
+ * Dispatch at submit (TaskStore.attachTaker): a worker of the store's process takes new items
+ * that fit in its room, already leased to it, from the submit's own transaction; everything
+ * else takes the usual dispatch, nothing overtakes older items, and the store reads the same
+ * either way. `open` also gives a second store on the same data, to see what was committed
+ * when take() ran: SQLite hands the attempts over while the transaction writes (before the
+ * commit, `committedAtTake` false), PostgreSQL after it.
+ */
+export function submitDispatchContract(name: string, open: () => Promise<{ store: TaskStore; second: () => Promise<TaskStore> }>, committedAtTake: boolean): void {
+  describe(`TaskStore contract: ${name}: dispatch at submit to a local worker`, () => {
+    const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+    let store: TaskStore;
+    let acct: number;
+    let room = 0;
+    let taken: ClaimedAttempt[][] = [];
+    /** What another connection saw of the task when take() ran. */
+    let seenAtTake: Promise<number>[] = [];
+    let failTake = false;
+    let reader: TaskStore;
+    let detach: () => void;
+
+    const task = (domain: string, paths: string[], extra: Partial<NewTask> = {}): NewTask =>
+      ({ domain, objectType: 'file', force: true, area: null, l2Preload: false, withHeader: null, paths, ...extra });
+    const submit = (at: number, t: NewTask, consume: { bucket: string; amount: number; limit: number; expiresAt: number }[] = []) =>
+      store.submit({ accountId: acct, product: 'cdn', createdAt: at, consume, tasks: [t] });
+    const rows = async (taskId: string) => store.itemsOfTasks(acct, 'cdn', [taskId], 0);
+    const statusCount = async (status: string) =>
+      (await store.queryItems({ accountId: acct, product: 'cdn', from: T0 - 3_600_000, to: T0 + 3 * 3_600_000 - 1, offset: 0, limit: 1, status: status as 'Pending' })).total;
+
+    before(async () => {
+      const opened = await open();
+      store = opened.store;
+      acct = (await store.createAccount({ uid: '1000000000000091', name: 'sd', createdAt: T0 })).id;
+      await store.addDomain({ name: 'a.example.com', accountId: acct, product: 'cdn', origin: 'http://origin.test', online: true, nodeGroup: 'g', createdAt: T0 });
+      await store.addDomain({ name: 'empty.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'nobody', createdAt: T0 });
+      await store.addNode({ name: 'n1', driver: 'simulated', address: 's/1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      await store.addNode({ name: 'n2', driver: 'simulated', address: 's/2', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      await store.addNode({ name: 'n3', driver: 'simulated', address: 's/3', group: 'g', area: 'overseas', enabled: true, options: {}, createdAt: T0 });
+      reader = await opened.second();
+      const taker: LocalTaker = {
+        owner: 'local', leaseMs: 30_000, room: () => room,
+        take: (c) => {
+          if (failTake) throw new Error('executor gone');
+          taken.push(c);
+          // SQLite reads synchronously inside the call, so this is what was committed at take().
+          seenAtTake.push(reader.itemsOfTasks(acct, 'cdn', [c[0].taskId], 0).then((r) => r.length));
+        },
+      };
+      detach = store.attachTaker(taker);
+    });
+    after(async () => {
+      await reader?.close();
+      await store?.close();
+    });
+
+    it('leases whole items that fit, inserted Refreshing, and hands them to the worker', async () => {
+      room = 7; // three nodes: two items fit
+      taken = [];
+      seenAtTake = [];
+      const out = await submit(T0, task('a.example.com', ['http://a.example.com/1', 'http://a.example.com/2', 'http://a.example.com/3?x=1']));
+      assert.ok(out.ok);
+      assert.equal(taken.length, 1);
+      const c = taken[0];
+      assert.equal(c.length, 6);
+      assert.deepEqual([...new Set(c.map((x) => x.objectPath))], ['http://a.example.com/1', 'http://a.example.com/2']);
+      assert.deepEqual(c.map((x) => x.node.name), ['n1', 'n2', 'n3', 'n1', 'n2', 'n3']);
+      for (const x of c) {
+        assert.equal(x.taskId, out.taskIds[0]);
+        assert.equal(x.attempts, 0);
+        assert.equal(x.origin, 'http://origin.test');
+        assert.equal(x.force, true);
+        assert.match(x.lease, /^local\//);
+      }
+      assert.equal(new Set(c.map((x) => x.lease)).size, 1, 'one lease token per submit');
+      assert.deepEqual(await Promise.all(seenAtTake), [committedAtTake ? 3 : 0]);
+      const r = await rows(out.taskIds[0]);
+      assert.deepEqual(r.map((x) => deriveStatus(x.counts)), ['Refreshing', 'Refreshing', 'Pending']);
+      assert.deepEqual(r.map((x) => x.counts.total), [3, 3, null]);
+      // The leased attempts are nobody else's to claim; the third item is dispatched as usual.
+      assert.deepEqual(await store.claimAttempts('other', T0 + 1, 30_000, 100), []);
+      const rest = await store.dispatchAndClaim('other', T0 + 1, 30_000, 100, 100);
+      assert.equal(rest.dispatched, 1);
+      assert.equal(rest.claimed.length, 3);
+      // Outcomes under the submit's lease count like any others.
+      await store.recordOutcomes(T0 + 2, [...c, ...rest.claimed].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+      assert.deepEqual((await rows(out.taskIds[0])).map((x) => deriveStatus(x.counts)), ['Complete', 'Complete', 'Complete']);
+      assert.equal(await statusCount('Complete'), 3);
+      assert.equal(await statusCount('Refreshing'), 0);
+      assert.equal(await statusCount('Pending'), 0);
+    });
+
+    it('keeps the per-hour counts in step (TotalCount by status)', async () => {
+      room = 100;
+      taken = [];
+      const out = await submit(T0 + 60_000, task('a.example.com', ['http://a.example.com/c1', 'http://a.example.com/c2']));
+      assert.ok(out.ok);
+      assert.equal(taken[0].length, 6);
+      assert.equal(await statusCount('Refreshing'), 2);
+      assert.equal(await statusCount('Pending'), 0);
+      await store.recordOutcomes(T0 + 60_001, taken[0].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+      assert.equal(await statusCount('Refreshing'), 0);
+      assert.equal(await statusCount('Complete'), 5);
+    });
+
+    it('a preload with an Area goes to that area’s nodes only', async () => {
+      room = 100;
+      taken = [];
+      const out = await submit(T0 + 120_000, task('a.example.com', ['http://a.example.com/p'], { objectType: 'preload', area: 'overseas' }));
+      assert.ok(out.ok);
+      assert.deepEqual(taken[0].map((x) => x.node.name), ['n3']);
+      assert.equal((await rows(out.taskIds[0]))[0].counts.total, 1);
+    });
+
+    it('takes nothing without room, for a group without nodes, or when a submit is refused', async () => {
+      taken = [];
+      room = 2; // not one whole item on three nodes
+      const small = await submit(T0 + 180_000, task('a.example.com', ['http://a.example.com/s']));
+      assert.ok(small.ok);
+      assert.deepEqual(taken, []);
+      assert.equal((await store.dispatchAndClaim('other', T0 + 180_001, 30_000, 100, 100)).dispatched, 1);
+      room = 100;
+      const empty = await submit(T0 + 180_002, task('empty.example.com', ['http://empty.example.com/e']));
+      assert.ok(empty.ok);
+      assert.deepEqual(taken, []);
+      // The usual dispatch gives it its reason.
+      await store.dispatchPending(T0 + 180_003, 100);
+      const [e] = await rows(empty.taskIds[0]);
+      assert.equal(deriveStatus(e.counts), 'Failed');
+      assert.equal(e.description, 'Internal Error');
+      const bucket = { bucket: 'day:sd', amount: 1, limit: 0, expiresAt: T0 + 86_400_000 };
+      const refused = await submit(T0 + 180_004, task('a.example.com', ['http://a.example.com/q']), [bucket]);
+      assert.equal(refused.ok, false);
+      assert.deepEqual(taken, []);
+    });
+
+    it('new items do not overtake older ones still waiting for dispatch', async () => {
+      room = 0;
+      taken = [];
+      const older = await submit(T0 + 240_000, task('a.example.com', ['http://a.example.com/old']));
+      room = 100;
+      const newer = await submit(T0 + 240_001, task('a.example.com', ['http://a.example.com/new']));
+      assert.ok(older.ok && newer.ok);
+      // SQLite leaves both to the worker's dispatch; PostgreSQL's submit dispatches the older first.
+      const paths = taken.flat().map((x) => x.objectPath);
+      assert.ok(paths.length === 0 || paths[0] === 'http://a.example.com/old', paths.join(', '));
+      const d = await store.dispatchAndClaim('other', T0 + 240_002, 30_000, 100, 100);
+      const order = [...new Set([...paths, ...d.claimed.map((x) => x.objectPath)])];
+      assert.deepEqual(order, ['http://a.example.com/old', 'http://a.example.com/new']);
+    });
+
+    it('takes whole items of a big task up to its room; the rest waits for dispatch', async () => {
+      room = 100;
+      taken = [];
+      seenAtTake = [];
+      const paths = Array.from({ length: 40 }, (_, i) => `http://a.example.com/big/${i}`);
+      const out = await submit(T0 + 270_000, task('a.example.com', paths));
+      assert.ok(out.ok);
+      // Room for 33 items on three nodes. SQLite hands the first 16 over before the rest is written.
+      if (!committedAtTake) assert.deepEqual(taken.map((c) => c.length), [48, 51]);
+      assert.equal(taken.flat().length, 99);
+      assert.deepEqual([...new Set(taken.flat().map((x) => x.objectPath))], paths.slice(0, 33));
+      assert.ok((await Promise.all(seenAtTake)).every((n) => n === (committedAtTake ? 40 : 0)));
+      const r = await rows(out.taskIds[0]);
+      assert.equal(r.filter((x) => x.counts.total === 3).length, 33);
+      assert.equal(r.filter((x) => x.counts.total === null).length, 7);
+      const rest = await store.dispatchAndClaim('other', T0 + 270_001, 30_000, 100, 1000);
+      await store.recordOutcomes(T0 + 270_002, [...taken.flat(), ...rest.claimed].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+      assert.ok((await rows(out.taskIds[0])).every((x) => deriveStatus(x.counts) === 'Complete'));
+    });
+
+    it('a worker that cannot take them does not fail the submit: the attempts run once their lease ends', async () => {
+      room = 100;
+      taken = [];
+      failTake = true;
+      const out = await submit(T0 + 280_000, task('a.example.com', ['http://a.example.com/lost']));
+      failTake = false;
+      assert.ok(out.ok);
+      assert.equal((await rows(out.taskIds[0]))[0].counts.total, 3);
+      assert.deepEqual(await store.claimAttempts('other', T0 + 280_001, 30_000, 100), [], 'still leased');
+      // (Earlier cases left leases of their own unrecorded: they run out too.)
+      assert.ok((await store.reapLeases(T0 + 280_000 + 30_001)) >= 3);
+      const again = (await store.claimAttempts('other', T0 + 310_002, 30_000, 100)).filter((x) => x.taskId === out.taskIds[0]);
+      assert.deepEqual(again.map((x) => x.node.name), ['n1', 'n2', 'n3']);
+      await store.recordOutcomes(T0 + 310_003, again.map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+    });
+
+    it('a detached worker takes nothing', async () => {
+      detach();
+      room = 100;
+      taken = [];
+      const out = await submit(T0 + 300_000, task('a.example.com', ['http://a.example.com/d']));
+      assert.ok(out.ok);
+      assert.deepEqual(taken, []);
+      assert.equal(deriveStatus((await rows(out.taskIds[0]))[0].counts), 'Pending');
+    });
+  });
+}
