@@ -43,16 +43,16 @@ export class SqliteTasks {
    * leased to it as they are written, before the commit (submit-dispatch.ts); `undispatched`
    * says how many items are left for the workers' own dispatch.
    */
-  readonly submit = (batch: SubmitBatch, taker?: LocalTaker): { outcome: SubmitOutcome; undispatched: number } =>
-    this.db.transaction(() => {
+  readonly submit = (batch: SubmitBatch, taker?: LocalTaker): Written =>
+    this.db.transaction((): Written => {
       for (const c of batch.consume) {
         const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
-        if ((row?.used ?? 0) + c.amount > c.limit) return { outcome: { ok: false, exceeded: c.bucket } as SubmitOutcome, undispatched: 0 };
+        if ((row?.used ?? 0) + c.amount > c.limit) return refused({ ok: false, exceeded: c.bucket });
       }
       if (batch.preloadQueueLimit !== undefined) {
         const adding = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
         const { n } = this.stmt.openPreloads.get(batch.accountId, batch.product) as { n: number };
-        if (n + adding > batch.preloadQueueLimit) return { outcome: { ok: false, queueFull: true } as SubmitOutcome, undispatched: 0 };
+        if (n + adding > batch.preloadQueueLimit) return refused({ ok: false, queueFull: true });
       }
       for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
       let room = taker && this.dispatch.open() ? taker.room() : 0;
@@ -92,7 +92,7 @@ export class SqliteTasks {
         undispatched += t.paths.length - take;
         taskIds.push(String(id));
       }
-      return { outcome: { ok: true, taskIds } as SubmitOutcome, undispatched };
+      return { outcome: { ok: true, taskIds }, undispatched };
     }).immediate();
 
   /**
@@ -199,6 +199,10 @@ export class SqliteTasks {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** A submit's result, and how many of its items wait for the workers' dispatch. */
+type Written = { outcome: SubmitOutcome; undispatched: number };
+const refused = (outcome: SubmitOutcome): Written => ({ outcome, undispatched: 0 });
 const ALL_STATUSES = "('Pending', 'Refreshing', 'Complete', 'Failed')";
 const ITEM_COLUMNS = 'task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
 
