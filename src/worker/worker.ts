@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/config.js';
@@ -40,7 +41,11 @@ const FIRST_BATCH = 16;
  * leases expire and any worker takes the attempts up again.
  */
 export class Worker {
-  readonly owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  /**
+   * Names this worker in its lease tokens (lease-token.ts), which every leased attempt row
+   * stores: kept short, and tied to the host and pid by the log line at start.
+   */
+  readonly owner = `w${process.pid.toString(36)}.${randomBytes(3).toString('base64url')}`;
   private running = false;
   private inFlight = 0;
   private results: AttemptResult[] = [];
@@ -74,6 +79,7 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.logger.info({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
     const unsubscribe = this.store.onWork(() => this.more());
     // New items that fit come already leased to this worker from the submit itself (LocalTaker).
     const detach = this.store.attachTaker({

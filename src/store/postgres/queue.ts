@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
+import { leaseToken } from '../lease-token.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
 import { validTaskIds } from '../task-ids.js';
 import { openItemOfT, toNode, type Db, type Row, type Sql } from './rows.js';
@@ -41,7 +41,7 @@ export class PgQueue {
    * rest wait as they are, and a submit never writes attempts it will not run itself.
    */
   async dispatchIn(tx: Db, now: number, limit: number, lease?: DispatchLease): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
-    const token = lease && `${lease.owner}/${randomUUID()}`;
+    const token = lease && leaseToken(lease.owner);
     const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null })[]>`
       SELECT i.id, i.created_at, t.area, d.node_group AS grp,
              i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
@@ -102,7 +102,7 @@ export class PgQueue {
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
     // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
     // while its first try was still running can only have the later outcome counted.
-    const lease = `${owner}/${randomUUID()}`;
+    const lease = leaseToken(owner);
     // One statement: lease the due attempts nobody else is taking right now, then read what the
     // drivers need. An attempt whose item is gone is not returned (retention drops attempts first).
     const rows = await this.sql<Record<string, unknown>[]>`

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Product } from '../../spec/types.js';
+import { leaseToken } from '../lease-token.js';
 import type { ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
 import { openItemOfT, type Sql } from './rows.js';
@@ -58,7 +58,7 @@ export class PgWebhooks {
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
     // A token per claim, as for node attempts: only the latest holder's outcome counts. The
     // lease's end becomes the next run, so a dead notifier's delivery is due again then.
-    const lease = `${owner}/${randomUUID()}`;
+    const lease = leaseToken(owner);
     const until = now + leaseMs;
     const rows = await this.sql<Record<string, unknown>[]>`
       WITH due AS (

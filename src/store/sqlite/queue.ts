@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
+import { leaseToken } from '../lease-token.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
 import { validTaskIds } from '../task-ids.js';
 import { toNode } from './fleet.js';
@@ -99,7 +99,7 @@ export class SqliteQueue {
    * which saves the claim that would lease them next; the rest wait for any worker's claim.
    */
   dispatchAndClaim(now: number, limit: number, lease?: { owner: string; leaseMs: number; max: number }): { dispatched: number; claimed: ClaimedAttempt[] } {
-    const token = lease && `${lease.owner}/${randomUUID()}`;
+    const token = lease && leaseToken(lease.owner);
     return this.db.transaction(() => {
       const rows = this.s.undispatched.all(limit) as (JobRow & { area: string | null; grp: string | null })[];
       const groups = new Map<string, CacheNode[]>();
@@ -140,7 +140,7 @@ export class SqliteQueue {
   claim(owner: string, now: number, leaseMs: number, limit: number): ClaimedAttempt[] {
     // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
     // while its first try was still running can only have the later outcome counted.
-    const lease = `${owner}/${randomUUID()}`;
+    const lease = leaseToken(owner);
     return this.db.transaction(() => {
       const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number }[];
       if (leased.length === 0) return [];

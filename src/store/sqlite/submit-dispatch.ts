@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { leaseToken } from '../lease-token.js';
 import type { CacheNode, ClaimedAttempt, LocalTaker, NewTask, SubmitBatch } from '../port.js';
 import { toNode } from './fleet.js';
 
@@ -112,6 +112,6 @@ export class SubmitDispatch {
   }
 
   static token(taker: LocalTaker): string {
-    return `${taker.owner}/${randomUUID()}`;
+    return leaseToken(taker.owner);
   }
 }

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
+import { leaseToken } from '../lease-token.js';
 import type { ClaimedDelivery, DeliveryResult, FinishScan, FinishedTask, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
 import { openItemOf } from './tasks.js';
@@ -92,7 +92,7 @@ export class SqliteWebhooks {
 
   claim(owner: string, now: number, leaseMs: number, limit: number): ClaimedDelivery[] {
     // A token per claim, as for node attempts: only the latest holder's outcome counts.
-    const lease = `${owner}/${randomUUID()}`;
+    const lease = leaseToken(owner);
     return this.workDb.transaction(() => {
       const rows = this.s.lease.all(lease, now + leaseMs, now + leaseMs, now, limit) as Record<string, unknown>[];
       return rows.map((r): ClaimedDelivery => {
