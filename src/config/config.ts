@@ -102,7 +102,7 @@ export const DEFAULTS: Config = {
     pollMs: 500,
     requestTimeoutMs: 10_000,
     simulatedNodes: 8,
-    // A few seconds end to end by default, so the emulator shows Refreshing with a rising Process before Complete.
+    // A few seconds end to end by default, so the emulator shows Pending → Refreshing → Complete.
     simulatedLatencyMs: [300, 3_000],
     simulatedFailureRate: 0,
   },

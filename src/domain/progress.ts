@@ -12,12 +12,18 @@ export interface NodeCounts {
   failed: number;
 }
 
+/**
+ * Pending (Alibaba: 等待刷新, waiting to be refreshed) until the first node in scope confirms the
+ * item, whether or not it has been handed to the nodes yet: a request on its way has changed
+ * nothing. Refreshing (刷新中) once some nodes have and others not, Complete when all have,
+ * Failed as soon as one cannot.
+ */
 export function deriveStatus(c: NodeCounts): ItemStatus {
   if (c.total === null) return 'Pending';
   // No node in scope (empty or disabled group): nothing can confirm it, so it cannot be Complete.
   if (c.failed > 0 || c.total === 0) return 'Failed';
   if (c.applied >= c.total) return 'Complete';
-  return 'Refreshing';
+  return c.applied === 0 ? 'Pending' : 'Refreshing';
 }
 
 /** `Process` as Alibaba prints it: "0%", "66.66%", "100%". Floored so it never reads 100% early. */

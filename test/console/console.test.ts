@@ -229,6 +229,9 @@ describe('console in Chromium', () => {
     // Domain + type, 10 a page: the 12 image URLs over two pages.
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.waitForURL(/#\/tasks$/);
+    // The URL changes before the page is drawn again: wait for the new, empty form, or what is
+    // typed next lands in the old one.
+    await until('the cleared form', async () => (await page.getByLabel('Status', { exact: true }).inputValue()) === '');
     await page.getByLabel('Domain', { exact: true }).fill('img.example.com');
     await page.getByLabel('Type', { exact: true }).selectOption('file');
     await page.getByLabel('Per page', { exact: true }).selectOption('10');

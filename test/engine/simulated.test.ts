@@ -47,7 +47,7 @@ async function untilDone(taskId: string, timeoutMs = 8000): Promise<{ final: Rec
 }
 
 describe('engine on the simulated fleet', () => {
-  it('a refresh passes through Refreshing with rising Process to Complete 100%', async () => {
+  it('a refresh passes through Pending, then Refreshing with rising Process, to Complete 100%', async () => {
     const id = (await rpc(server.url, 'RefreshObjectCaches', { ObjectPath: 'http://example.com/a.css' })).json.RefreshTaskId;
     const { final, seen } = await untilDone(id);
     assert.deepEqual(final.map((t) => [t.Status, t.Process, t.Description]), [['Complete', '100%', '']]);
@@ -55,6 +55,11 @@ describe('engine on the simulated fleet', () => {
     assert.ok(percents.some((p) => p > 0 && p < 100), `an in-between Process was seen: ${seen.join(', ')}`);
     assert.deepEqual([...percents].sort((a, b) => a - b), percents, 'Process never goes down');
     assert.ok(seen.some((s) => s.startsWith('Refreshing')));
+    // The first describe comes well before the first node answers (50 ms at the least).
+    assert.equal(seen[0], 'Pending 0%');
+    const order = ['Pending', 'Refreshing', 'Complete'];
+    const states = seen.map((s) => order.indexOf(s.split(' ')[0]));
+    assert.deepEqual([...states].sort((a, b) => a - b), states, `states in order: ${seen.join(', ')}`);
   });
 
   it('DescribeRefreshTaskNodes shows every node applied, with times', async () => {

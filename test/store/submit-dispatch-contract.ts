@@ -58,7 +58,7 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       await store?.close();
     });
 
-    it('leases whole items that fit, inserted Refreshing, and hands them to the worker', async () => {
+    it('leases whole items that fit, inserted with their node count, and hands them to the worker', async () => {
       room = 7; // three nodes: two items fit
       taken = [];
       seenAtTake = [];
@@ -79,7 +79,8 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       assert.equal(new Set(c.map((x) => x.lease)).size, 1, 'one lease token per submit');
       assert.deepEqual(await Promise.all(seenAtTake), [committedAtTake ? 3 : 0]);
       const r = await rows(out.taskIds[0]);
-      assert.deepEqual(r.map((x) => deriveStatus(x.counts)), ['Refreshing', 'Refreshing', 'Pending']);
+      // Pending all the same: no node has confirmed any of them yet.
+      assert.deepEqual(r.map((x) => deriveStatus(x.counts)), ['Pending', 'Pending', 'Pending']);
       assert.deepEqual(r.map((x) => x.counts.total), [3, 3, null]);
       // The leased attempts are nobody else's to claim; the third item is dispatched as usual.
       assert.deepEqual(await store.claimAttempts('other', T0 + 1, 30_000, 100), []);
@@ -100,9 +101,16 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       const out = await submit(T0 + 60_000, task('a.example.com', ['http://a.example.com/c1', 'http://a.example.com/c2']));
       assert.ok(out.ok);
       assert.equal(taken[0].length, 6);
-      assert.equal(await statusCount('Refreshing'), 2);
+      assert.equal(await statusCount('Pending'), 2);
+      assert.equal(await statusCount('Refreshing'), 0);
+      const applied = (x: ClaimedAttempt) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const });
+      // One node of the first item confirms: that item is Refreshing (1 of 3), the other still Pending.
+      await store.recordOutcomes(T0 + 60_001, [applied(taken[0][0])]);
+      assert.deepEqual((await rows(out.taskIds[0])).map((x) => [deriveStatus(x.counts), x.counts.applied]), [['Refreshing', 1], ['Pending', 0]]);
+      assert.equal(await statusCount('Pending'), 1);
+      assert.equal(await statusCount('Refreshing'), 1);
+      await store.recordOutcomes(T0 + 60_002, taken[0].slice(1).map(applied));
       assert.equal(await statusCount('Pending'), 0);
-      await store.recordOutcomes(T0 + 60_001, taken[0].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
       assert.equal(await statusCount('Refreshing'), 0);
       assert.equal(await statusCount('Complete'), 5);
     });

@@ -250,6 +250,10 @@ export const MIGRATIONS: readonly string[] = [
   -- Last: DROP INDEX locks out readers too, until this migration commits.
   DROP INDEX items_account_domain;
   `,
+  /* 5: an item is Pending until a node confirms it (domain/progress.ts) */ `
+  UPDATE items SET status = 'Pending'
+   WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */

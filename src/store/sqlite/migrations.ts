@@ -248,4 +248,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (expires_at, key)
   ) WITHOUT ROWID;
   `,
+  /* 8: an item is Pending until a node confirms it (domain/progress.ts); the trigger moves its per-hour count */ `
+  UPDATE items SET status = 'Pending'
+   WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
+  `,
 ];

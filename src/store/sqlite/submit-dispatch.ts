@@ -3,25 +3,24 @@ import { leaseToken } from '../lease-token.js';
 import type { CacheNode, ClaimedAttempt, LocalTaker, NewTask, SubmitBatch } from '../port.js';
 import { toNode } from './fleet.js';
 
-const HOUR_MS = 3_600_000;
 /** Items of a task handed to the worker before the rest of the task is written (see parts). */
 const FIRST_PART = 16;
 
 /** A task's items that go to a local worker at submit: the nodes in scope and how many items fit. */
 export interface SubmitScope {
   nodes: CacheNode[];
-  /** The first `take` items of the task are dispatched and leased now; the rest wait as Pending. */
+  /** The first `take` items of the task are dispatched and leased now; the rest wait for dispatch. */
   take: number;
   origin: string | null;
 }
 
 /**
  * Dispatch at submit, for a worker in this process (LocalTaker): the first items of a new task
- * that fit in the worker's room are inserted already dispatched (Refreshing, with their node
- * count) and their per-node attempts inserted leased to the worker, in the submit's own
- * transaction. This is what the worker's dispatch would do a moment later, minus its read of the
- * new items, the status move of each item from Pending to Refreshing and a transaction: ~1 ms of
- * the API process's CPU for a 100-URL task (docs/benchmarks.md, fan-out).
+ * that fit in the worker's room are inserted already dispatched (with their node count; still
+ * Pending, as no node has confirmed them) and their per-node attempts inserted leased to the
+ * worker, in the submit's own transaction. This is what the worker's dispatch would do a moment
+ * later, minus its wake-up, its read of the new items, its update of them and a transaction:
+ * ~1 ms of the API process's CPU for a 100-URL task (bench/store-task.ts).
  *
  * The worker gets the attempts as they are written, not after the commit: the first 16 items'
  * purges leave while the rest of a big task is written (~1 ms sooner for 100 URLs). Outcomes
@@ -44,15 +43,6 @@ export class SubmitDispatch {
       insertLeased: db.prepare(
         `INSERT INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until)
          SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n`,
-      ),
-      countsOut: db.prepare(
-        `UPDATE item_counts SET n = n - ? WHERE account_id = ? AND product = ? AND hour = ? AND object_type = ? AND status = 'Pending' AND domain = ?`,
-      ),
-      countsDrop: db.prepare(
-        `DELETE FROM item_counts WHERE account_id = ? AND product = ? AND hour = ? AND object_type = ? AND status = 'Pending' AND domain = ? AND n <= 0`,
-      ),
-      countsIn: db.prepare(
-        `INSERT INTO item_counts VALUES (?, ?, ?, ?, 'Refreshing', ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n`,
       ),
     };
   }
@@ -93,13 +83,6 @@ export class SubmitDispatch {
     return claimed;
   }
 
-  /** The task's insert counted all its items Pending (trigger tasks_count_items): move the dispatched ones. */
-  countDispatched(batch: SubmitBatch, task: NewTask, n: number): void {
-    const key = [batch.accountId, batch.product, Math.floor(batch.createdAt / HOUR_MS), task.objectType, task.domain] as const;
-    this.s.countsOut.run(n, ...key);
-    this.s.countsDrop.run(...key);
-    this.s.countsIn.run(...key, n);
-  }
 
   /**
    * The dispatched items of a task in two parts, [from, to): the first FIRST_PART go to the

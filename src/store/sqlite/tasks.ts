@@ -29,7 +29,7 @@ export class SqliteTasks {
       `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: null, applied: 0, failed: 0 })}')`,
     ),
-    // An item dispatched at submit (submit-dispatch.ts): its node count is known and none has applied yet.
+    // An item dispatched at submit (submit-dispatch.ts): its node count is known, no node has confirmed it yet.
     insertDispatched: db.prepare(
       `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, nodes_total, status)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: 1, applied: 0, failed: 0 })}')`,
@@ -85,10 +85,7 @@ export class SqliteTasks {
           const p = t.paths[i];
           this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
         }
-        if (scope) {
-          room -= take * scope.nodes.length;
-          this.dispatch.countDispatched(batch, t, take);
-        }
+        if (scope) room -= take * scope.nodes.length;
         undispatched += t.paths.length - take;
         taskIds.push(String(id));
       }
