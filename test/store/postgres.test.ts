@@ -186,3 +186,35 @@ describe('PostgresStore retention by day partitions', () => {
     }
   });
 });
+
+describe('PostgresStore upgrade to migration 5', () => {
+  it('moves dispatched items no node has confirmed from Refreshing to Pending', async () => {
+    const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
+    const url = await cluster.createDatabase();
+    let store = await PostgresStore.open(url);
+    try {
+      const acct = (await store.createAccount({ uid: '1000000000000082', name: 'up', createdAt: T0 })).id;
+      await store.addDomain({ name: 'u.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+      for (const n of ['u1', 'u2']) await store.addNode({ name: n, driver: 'simulated', address: `s/${n}`, group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await store.submit({
+        accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+        tasks: [{ domain: 'u.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['u.example.com/a', 'u.example.com/b'] }],
+      });
+      assert.ok(out.ok);
+      const { claimed } = await store.dispatchAndClaim('up', T0, 60_000, 10, 100);
+      const a = claimed.find((c) => c.objectPath.endsWith('/a'))!;
+      await store.recordOutcomes(T0 + 1, [{ itemId: a.itemId, nodeId: a.nodeId, lease: a.lease, state: 'applied' }]);
+      // Back to how version 4 stored b.
+      await store.raw`UPDATE items SET status = 'Refreshing' WHERE object_path = 'u.example.com/b'`;
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 5`;
+      await store.close();
+      store = await PostgresStore.open(url);
+      const status = async (s: 'Pending' | 'Refreshing') =>
+        (await store.queryItems({ accountId: acct, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 10, objectType: 'file', status: s })).rows.map((r) => r.objectPath);
+      assert.deepEqual(await status('Pending'), ['u.example.com/b']);
+      assert.deepEqual(await status('Refreshing'), ['u.example.com/a']);
+    } finally {
+      await store.close();
+    }
+  });
+});
