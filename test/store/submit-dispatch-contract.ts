@@ -31,6 +31,9 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
     const rows = async (taskId: string) => store.itemsOfTasks(acct, 'cdn', [taskId], 0);
     const statusCount = async (status: string) =>
       (await store.queryItems({ accountId: acct, product: 'cdn', from: T0 - 3_600_000, to: T0 + 3 * 3_600_000 - 1, offset: 0, limit: 1, status: status as 'Pending' })).total;
+    /** TotalCount of the window by status (the per-hour counts on SQLite). */
+    const byStatus = async () => ({ Pending: await statusCount('Pending'), Refreshing: await statusCount('Refreshing'), Complete: await statusCount('Complete') });
+    const applied = (x: ClaimedAttempt) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const });
 
     before(async () => {
       const opened = await open();
@@ -88,11 +91,9 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       assert.equal(rest.dispatched, 1);
       assert.equal(rest.claimed.length, 3);
       // Outcomes under the submit's lease count like any others.
-      await store.recordOutcomes(T0 + 2, [...c, ...rest.claimed].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+      await store.recordOutcomes(T0 + 2, [...c, ...rest.claimed].map(applied));
       assert.deepEqual((await rows(out.taskIds[0])).map((x) => deriveStatus(x.counts)), ['Complete', 'Complete', 'Complete']);
-      assert.equal(await statusCount('Complete'), 3);
-      assert.equal(await statusCount('Refreshing'), 0);
-      assert.equal(await statusCount('Pending'), 0);
+      assert.deepEqual(await byStatus(), { Pending: 0, Refreshing: 0, Complete: 3 });
     });
 
     it('keeps the per-hour counts in step (TotalCount by status)', async () => {
@@ -101,18 +102,13 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       const out = await submit(T0 + 60_000, task('a.example.com', ['http://a.example.com/c1', 'http://a.example.com/c2']));
       assert.ok(out.ok);
       assert.equal(taken[0].length, 6);
-      assert.equal(await statusCount('Pending'), 2);
-      assert.equal(await statusCount('Refreshing'), 0);
-      const applied = (x: ClaimedAttempt) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const });
+      assert.deepEqual(await byStatus(), { Pending: 2, Refreshing: 0, Complete: 3 });
       // One node of the first item confirms: that item is Refreshing (1 of 3), the other still Pending.
       await store.recordOutcomes(T0 + 60_001, [applied(taken[0][0])]);
       assert.deepEqual((await rows(out.taskIds[0])).map((x) => [deriveStatus(x.counts), x.counts.applied]), [['Refreshing', 1], ['Pending', 0]]);
-      assert.equal(await statusCount('Pending'), 1);
-      assert.equal(await statusCount('Refreshing'), 1);
+      assert.deepEqual(await byStatus(), { Pending: 1, Refreshing: 1, Complete: 3 });
       await store.recordOutcomes(T0 + 60_002, taken[0].slice(1).map(applied));
-      assert.equal(await statusCount('Pending'), 0);
-      assert.equal(await statusCount('Refreshing'), 0);
-      assert.equal(await statusCount('Complete'), 5);
+      assert.deepEqual(await byStatus(), { Pending: 0, Refreshing: 0, Complete: 5 });
     });
 
     it('a preload with an Area goes to that area’s nodes only', async () => {
@@ -177,7 +173,7 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       assert.equal(r.filter((x) => x.counts.total === 3).length, 33);
       assert.equal(r.filter((x) => x.counts.total === null).length, 7);
       const rest = await store.dispatchAndClaim('other', T0 + 270_001, 30_000, 100, 1000);
-      await store.recordOutcomes(T0 + 270_002, [...taken.flat(), ...rest.claimed].map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+      await store.recordOutcomes(T0 + 270_002, [...taken.flat(), ...rest.claimed].map(applied));
       assert.ok((await rows(out.taskIds[0])).every((x) => deriveStatus(x.counts) === 'Complete'));
     });
 
@@ -194,7 +190,7 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       assert.ok((await store.reapLeases(T0 + 280_000 + 30_001)) >= 3);
       const again = (await store.claimAttempts('other', T0 + 310_002, 30_000, 100)).filter((x) => x.taskId === out.taskIds[0]);
       assert.deepEqual(again.map((x) => x.node.name), ['n1', 'n2', 'n3']);
-      await store.recordOutcomes(T0 + 310_003, again.map((x) => ({ itemId: x.itemId, nodeId: x.nodeId, lease: x.lease, state: 'applied' as const })));
+      await store.recordOutcomes(T0 + 310_003, again.map(applied));
     });
 
     it('a detached worker takes nothing', async () => {
