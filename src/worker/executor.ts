@@ -40,13 +40,17 @@ export class Executor {
     this.thread ??= this.spawn();
   }
 
-  /** Run these attempts; `done` is called once for each, on this thread. */
+  /**
+   * Run these attempts; `done` is called once for each, on this thread, never before run()
+   * returns. If run() throws, none of them will be reported.
+   */
   run(attempts: ClaimedAttempt[], done: OnOutcome): void {
     const thread = (this.thread ??= this.spawn());
     const nodes = new Map<number, [number, EdgeNode, number]>();
     const jobOf = new Map<number, number>();
     const jobs: EdgeJob[] = [];
     const triples: number[] = [];
+    const bad: [ClaimedAttempt, string][] = [];
     for (const c of attempts) {
       // The job is the same on every node of an item: build it (and parse its path) once.
       let j = jobOf.get(c.itemId);
@@ -55,7 +59,7 @@ export class Executor {
         try {
           job = toJob(c);
         } catch (err) {
-          queueMicrotask(() => done(c, { kind: 'retryable', error: `bad job: ${(err as Error).message}` }, 0));
+          bad.push([c, `bad job: ${(err as Error).message}`]);
           continue;
         }
         jobOf.set(c.itemId, (j = jobs.length));
@@ -69,7 +73,17 @@ export class Executor {
       this.pending.set(key, { c, done });
       triples.push(key, c.nodeId, j);
     }
-    if (triples.length > 0) thread.postMessage({ t: 'run', nodes: [...nodes.values()], jobs, attempts: triples } satisfies ToExecutor);
+    if (triples.length > 0) {
+      try {
+        thread.postMessage({ t: 'run', nodes: [...nodes.values()], jobs, attempts: triples } satisfies ToExecutor);
+      } catch (err) {
+        // Not handed over: forget them, so no outcome is ever reported for them; the caller's
+        // leases run out and the attempts are taken up again.
+        for (let i = 0; i < triples.length; i += 3) this.pending.delete(triples[i]);
+        throw err;
+      }
+    }
+    for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'retryable', error }, 0));
   }
 
   /** Cut short every request in flight (they come back as retryable); used when workers stop. */

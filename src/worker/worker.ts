@@ -150,6 +150,10 @@ export class Worker {
     while (this.running) {
       try {
         await this.flush();
+        // Due retries are looked for at least every poll period even while completions keep
+        // waking the loop before its poll timer fires (new items that the submits hand over
+        // directly wake nobody).
+        if (this.now() - this.lastClaim >= this.cfg.pollMs) this.lookForWork = true;
         const free = this.room();
         if (this.lookForWork && free > 0) {
           this.lookForWork = false;
@@ -160,7 +164,8 @@ export class Worker {
           // steady stream of submits, so they never starve.
           const fresh = await this.store.dispatchAndClaim(this.owner, this.now(), this.cfg.leaseMs, batch, free);
           this.launch(fresh.claimed);
-          const left = free - fresh.claimed.length;
+          // Room now, not before the dispatch: a submit may have handed this worker attempts meanwhile.
+          const left = Math.max(0, this.cfg.maxInFlight - this.inFlight);
           const drained = fresh.dispatched < batch;
           let claimed: ClaimedAttempt[] = [];
           if (left > 0 && (drained || this.now() - this.lastClaim >= this.cfg.pollMs)) {
@@ -209,10 +214,13 @@ export class Worker {
 
   private launch(claimed: ClaimedAttempt[]): void {
     if (claimed.length === 0) return;
+    // First, so that attempts it could not take are neither counted nor kept alive by the
+    // heartbeat: their leases run out and any worker takes them (outcomes never come back
+    // synchronously from run()).
+    this.executor.run(claimed, this.done);
     this.inFlight += claimed.length;
     // One lease token per claim.
     for (const c of claimed) this.leases.set(c.lease, (this.leases.get(c.lease) ?? 0) + 1);
-    this.executor.run(claimed, this.done);
   }
 
   private readonly done = (c: ClaimedAttempt, outcome: Outcome, ms: number): void => {

@@ -46,7 +46,8 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       await store.addNode({ name: 'n3', driver: 'simulated', address: 's/3', group: 'g', area: 'overseas', enabled: true, options: {}, createdAt: T0 });
       reader = await opened.second();
       const taker: LocalTaker = {
-        owner: 'local', leaseMs: 30_000, room: () => room,
+        // As a worker's: what it was handed counts against its room (the cases reset `taken`).
+      owner: 'local', leaseMs: 30_000, room: () => room - taken.flat().length,
         take: (c) => {
           if (failTake) throw new Error('executor gone');
           taken.push(c);
@@ -191,6 +192,53 @@ export function submitDispatchContract(name: string, open: () => Promise<{ store
       const again = (await store.claimAttempts('other', T0 + 310_002, 30_000, 100)).filter((x) => x.taskId === out.taskIds[0]);
       assert.deepEqual(again.map((x) => x.node.name), ['n1', 'n2', 'n3']);
       await store.recordOutcomes(T0 + 310_003, again.map(applied));
+    });
+
+    it('new items do not overtake attempts due without a worker', async () => {
+      room = 0;
+      taken = [];
+      const older = await submit(T0 + 285_000, task('a.example.com', ['http://a.example.com/due']));
+      assert.ok(older.ok);
+      // Dispatched but not leased (as a big task's overflow or a retry would be): due now.
+      await store.dispatchPending(T0 + 285_001, 100);
+      room = 100;
+      const newer = await submit(T0 + 285_002, task('a.example.com', ['http://a.example.com/after-due']));
+      assert.ok(newer.ok);
+      assert.deepEqual(taken, []);
+      const claimed = await store.claimAttempts('other', T0 + 285_003, 30_000, 100);
+      assert.deepEqual([...new Set(claimed.map((x) => x.objectPath))], ['http://a.example.com/due']);
+      const rest = await store.dispatchAndClaim('other', T0 + 285_004, 30_000, 100, 100);
+      assert.deepEqual([...new Set(rest.claimed.map((x) => x.objectPath))], ['http://a.example.com/after-due']);
+      await store.recordOutcomes(T0 + 285_005, [...claimed, ...rest.claimed].map(applied));
+    });
+
+    it('in a batch of several tasks, a later task does not go ahead of an earlier one left waiting', async () => {
+      room = 4; // one item of a.example.com (three nodes); one more would fit on n3 alone
+      taken = [];
+      const out = await store.submit({
+        accountId: acct, product: 'cdn', createdAt: T0 + 286_000, consume: [],
+        tasks: [
+          task('a.example.com', ['http://a.example.com/m1', 'http://a.example.com/m2']),
+          task('a.example.com', ['http://a.example.com/p1'], { objectType: 'preload', area: 'overseas' }),
+        ],
+      });
+      assert.ok(out.ok);
+      assert.deepEqual([...new Set(taken.flat().map((x) => x.objectPath))], ['http://a.example.com/m1']);
+      const rest = await store.dispatchAndClaim('other', T0 + 286_001, 30_000, 100, 100);
+      assert.deepEqual([...new Set(rest.claimed.map((x) => x.objectPath))], ['http://a.example.com/m2', 'http://a.example.com/p1']);
+      await store.recordOutcomes(T0 + 286_002, [...taken.flat(), ...rest.claimed].map(applied));
+    });
+
+    it('submits at the same time share the worker’s room instead of each taking all of it', async () => {
+      room = 6; // two items on three nodes, whoever gets there first
+      taken = [];
+      const outs = await Promise.all(['x', 'y'].map((k, i) =>
+        submit(T0 + 287_000 + i, task('a.example.com', [`http://a.example.com/${k}1`, `http://a.example.com/${k}2`]))));
+      assert.ok(outs.every((o) => o.ok));
+      assert.equal(taken.flat().length, 6, JSON.stringify(taken.map((c) => c.length)));
+      const rest = await store.dispatchAndClaim('other', T0 + 287_002, 30_000, 100, 100);
+      assert.equal(rest.claimed.length, 6);
+      await store.recordOutcomes(T0 + 287_003, [...taken.flat(), ...rest.claimed].map(applied));
     });
 
     it('a detached worker takes nothing', async () => {

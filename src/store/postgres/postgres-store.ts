@@ -327,23 +327,29 @@ export class PostgresStore implements TaskStore {
    * worker gets them once the submit commits. Items that do not fit wait for any worker's dispatch.
    */
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const taker = this.takers.roomiest();
-    let claimed: ClaimedAttempt[] = [];
-    const items = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
-    const outcome = await this.tasks.submit(batch, taker && (async (tx) => {
-      const lease = { owner: taker.owner, leaseMs: taker.leaseMs, max: taker.room(), onlyLeased: true };
-      claimed = (await this.queue.dispatchIn(tx, batch.createdAt, items, lease)).claimed;
-    }));
-    if (!outcome.ok) return outcome;
-    if (claimed.length > 0) {
-      try {
-        taker!.take(claimed);
-      } catch {
-        // Not running after all: the attempts stay leased until the lease runs out, then any worker takes them.
+    // The room is set aside until the worker has what was leased to it: submits run concurrently.
+    const reserved = this.takers.reserve();
+    try {
+      let claimed: ClaimedAttempt[] = [];
+      const items = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
+      const outcome = await this.tasks.submit(batch, reserved && (async (tx) => {
+        const { taker, room } = reserved;
+        const lease = { owner: taker.owner, leaseMs: taker.leaseMs, max: room, onlyLeased: true };
+        claimed = (await this.queue.dispatchIn(tx, batch.createdAt, items, lease)).claimed;
+      }));
+      if (!outcome.ok) return outcome;
+      if (claimed.length > 0) {
+        try {
+          reserved!.taker.take(claimed);
+        } catch {
+          // Not running after all: the attempts stay leased until the lease runs out, then any worker takes them.
+        }
       }
+      this.wake();
+      return outcome;
+    } finally {
+      reserved?.release();
     }
-    this.wake();
-    return outcome;
   }
 
   attachTaker(taker: LocalTaker): () => void {

@@ -38,9 +38,18 @@ export class PgQueue {
   /**
    * dispatch inside the caller's transaction (a submit's, for a worker of this process). With
    * `lease.onlyLeased`, dispatch stops at the first item that does not fit in the room: the
-   * rest wait as they are, and a submit never writes attempts it will not run itself.
+   * rest wait as they are, and a submit never writes attempts it will not run itself. The nodes
+   * read are key-share locked until the commit, so a node removed meanwhile (fleet.ts takes its
+   * row FOR UPDATE first) either is not read or has its new attempts removed with it.
    */
   async dispatchIn(tx: Db, now: number, limit: number, lease?: DispatchLease): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    if (lease?.onlyLeased) {
+      // First come, first served: attempts due without a worker (retries, a big task's overflow,
+      // a dead worker's) are claimed before new items are leased past them.
+      const [due] = await tx`
+        SELECT 1 FROM node_attempts WHERE state = 'pending' AND lease_owner IS NULL AND next_run_at <= ${now} LIMIT 1`;
+      if (due) return { dispatched: 0, claimed: [] };
+    }
     const token = lease && leaseToken(lease.owner);
     const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null })[]>`
       SELECT i.id, i.created_at, t.area, d.node_group AS grp,
@@ -52,7 +61,8 @@ export class PgQueue {
     const groups = [...new Set(rows.map((r) => r.grp ?? 'default'))];
     const nodes = (await tx<Row[]>`
       SELECT id, name, driver, address, node_group, area, enabled, options, created_at
-        FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id`).map(toNode);
+        FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id
+         FOR KEY SHARE`).map(toNode);
     const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
     const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
     const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };

@@ -232,8 +232,15 @@ export class SqliteStore implements TaskStore {
    * (wal-sync.ts).
    */
   async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
-    const run = () => this.tasks.submit(batch, this.takers.roomiest());
-    const { outcome, undispatched } = this.walSync ? this.unsynced(run) : run();
+    const reserved = this.takers.reserve();
+    const run = () => this.tasks.submit(batch, reserved);
+    let written;
+    try {
+      written = this.walSync ? this.unsynced(run) : run();
+    } finally {
+      reserved?.release();
+    }
+    const { outcome, undispatched } = written;
     if (!outcome.ok) return outcome;
     if (undispatched > 0) for (const listener of this.workListeners) listener();
     await this.walSync?.sync();

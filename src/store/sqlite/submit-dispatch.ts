@@ -28,8 +28,8 @@ export interface SubmitScope {
  * error: the quota checks come first), the caller gets an error and nothing is stored, but
  * purges already sent stand; they are idempotent and the client's retry sends them again.
  *
- * Items that do not fit, or that arrive while older items still wait for dispatch (first come,
- * first served), take the usual path.
+ * Items that do not fit, or that arrive while older work still waits (items not dispatched,
+ * attempts due without a worker: first come, first served), take the usual path.
  */
 export class SubmitDispatch {
   private readonly s;
@@ -37,6 +37,8 @@ export class SubmitDispatch {
   constructor(db: Database.Database) {
     this.s = {
       backlog: db.prepare('SELECT 1 FROM items WHERE nodes_total IS NULL LIMIT 1'),
+      // Through node_attempts_ready: retries, a big task's overflow, a dead worker's attempts.
+      due: db.prepare("SELECT 1 FROM node_attempts WHERE state = 'pending' AND lease_owner IS NULL AND next_run_at <= ? LIMIT 1"),
       domain: db.prepare('SELECT node_group, origin FROM domains WHERE name = ?'),
       nodesOf: db.prepare('SELECT * FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
       // Fresh items: every (item, node) pair is new, so nothing to ignore and nothing to return.
@@ -47,9 +49,12 @@ export class SubmitDispatch {
     };
   }
 
-  /** Whether new items may go first: none older is waiting for dispatch. */
-  open(): boolean {
-    return this.s.backlog.get() === undefined;
+  /**
+   * Whether new items may go to the worker at once: no older item waits for dispatch and no
+   * attempt is due without a worker (first come, first served; the worker claims those first).
+   */
+  open(now: number): boolean {
+    return this.s.backlog.get() === undefined && this.s.due.get(now) === undefined;
   }
 
   /** How many of this task's items fit in `room` attempts (whole items only), and on which nodes. */

@@ -3,7 +3,8 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
-import type { ItemQuery, ItemRow, LocalTaker, SubmitBatch, SubmitOutcome } from '../port.js';
+import type { Reservation } from '../local-takers.js';
+import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
 import { SubmitDispatch } from './submit-dispatch.js';
 
 /** Tasks and items on SQLite: the submit transaction, the describe queries, usage counters. */
@@ -39,11 +40,11 @@ export class SqliteTasks {
 
   /**
    * Check every consumption and the preload queue, then write tasks and items: one transaction.
-   * With a local worker (`taker`), the first items that fit in its room are dispatched and
+   * With room of a local worker (`reserved`), the first items that fit are dispatched and
    * leased to it as they are written, before the commit (submit-dispatch.ts); `undispatched`
    * says how many items are left for the workers' own dispatch.
    */
-  readonly submit = (batch: SubmitBatch, taker?: LocalTaker): Written =>
+  readonly submit = (batch: SubmitBatch, reserved?: Reservation): Written =>
     this.db.transaction((): Written => {
       for (const c of batch.consume) {
         const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
@@ -55,7 +56,8 @@ export class SqliteTasks {
         if (n + adding > batch.preloadQueueLimit) return refused({ ok: false, queueFull: true });
       }
       for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
-      let room = taker && this.dispatch.open() ? taker.room() : 0;
+      const taker = reserved?.taker;
+      let room = reserved && this.dispatch.open(batch.createdAt) ? reserved.room : 0;
       const token = room > 0 ? SubmitDispatch.token(taker!) : '';
       const taskIds: string[] = [];
       let undispatched = 0;
@@ -86,6 +88,8 @@ export class SqliteTasks {
           this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
         }
         if (scope) room -= take * scope.nodes.length;
+        // Items left for dispatch keep their turn: no later task of the batch goes ahead of them.
+        if (take < t.paths.length) room = 0;
         undispatched += t.paths.length - take;
         taskIds.push(String(id));
       }
