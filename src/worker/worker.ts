@@ -153,7 +153,7 @@ export class Worker {
         // Due retries are looked for at least every poll period even while completions keep
         // waking the loop before its poll timer fires (new items that the submits hand over
         // directly wake nobody).
-        if (this.now() - this.lastClaim >= this.cfg.pollMs) this.lookForWork = true;
+        if (this.claimDue()) this.lookForWork = true;
         const free = this.room();
         if (this.lookForWork && free > 0) {
           this.lookForWork = false;
@@ -168,7 +168,7 @@ export class Worker {
           const left = Math.max(0, this.cfg.maxInFlight - this.inFlight);
           const drained = fresh.dispatched < batch;
           let claimed: ClaimedAttempt[] = [];
-          if (left > 0 && (drained || this.now() - this.lastClaim >= this.cfg.pollMs)) {
+          if (left > 0 && (drained || this.claimDue())) {
             this.lastClaim = this.now();
             claimed = await this.store.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
             this.launch(claimed);
@@ -186,6 +186,11 @@ export class Worker {
         await this.idle(this.cfg.pollMs);
       }
     }
+  }
+
+  /** A poll period has passed since due attempts were last claimed. */
+  private claimDue(): boolean {
+    return this.now() - this.lastClaim >= this.cfg.pollMs;
   }
 
   /** Sleep until signalled (a completion, a submit) or until the poll tick, which looks for due retries. */

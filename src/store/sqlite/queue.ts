@@ -1,16 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import { leaseToken } from '../lease-token.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
 import { validTaskIds } from '../task-ids.js';
 import { toNode } from './fleet.js';
+import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
 import { openItemOf } from './tasks.js';
 
-/** What a driver needs of an item (its task's options and its domain's origin): a JobRow. */
-const JOB_COLUMNS = 'i.id, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin';
-const JOB_FROM = 'items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain';
 
 /**
  * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
@@ -254,25 +251,6 @@ export class SqliteQueue {
       lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
     }));
   }
-}
-
-/** What a driver needs of an item (its task's options and its domain's origin), as read from SQLite. */
-interface JobRow {
-  id: number;
-  task_id: number;
-  object_type: SubmitType;
-  object_path: string;
-  domain: string;
-  force: number;
-  with_header: string | null;
-  origin: string | null;
-}
-
-function toClaimed(j: JobRow, node: CacheNode, lease: string, attempts: number): ClaimedAttempt {
-  return {
-    itemId: j.id, nodeId: node.id, lease, attempts, taskId: String(j.task_id), objectType: j.object_type, objectPath: j.object_path,
-    domain: j.domain, force: j.force === 1, withHeader: j.with_header ?? null, origin: j.origin ?? null, node,
-  };
 }
 
 interface CountsRow {

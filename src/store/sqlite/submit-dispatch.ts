@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { leaseToken } from '../lease-token.js';
 import type { CacheNode, ClaimedAttempt, LocalTaker, NewTask, SubmitBatch } from '../port.js';
 import { toNode } from './fleet.js';
+import { toClaimed, type JobRow } from './jobs.js';
 
 /** Items of a task handed to the worker before the rest of the task is written (see parts). */
 const FIRST_PART = 16;
@@ -78,16 +78,15 @@ export class SubmitDispatch {
     this.s.insertLeased.run(now, token, now + taker.leaseMs, JSON.stringify(itemIds), JSON.stringify(scope.nodes.map((n) => n.id)));
     const claimed: ClaimedAttempt[] = [];
     for (let i = 0; i < itemIds.length; i++) {
-      for (const node of scope.nodes) {
-        claimed.push({
-          itemId: itemIds[i], nodeId: node.id, lease: token, attempts: 0, taskId: String(taskId), objectType: task.objectType,
-          objectPath: task.paths[from + i], domain: task.domain, force: task.force, withHeader: task.withHeader, origin: scope.origin, node,
-        });
-      }
+      // The row the worker's dispatch would have read for this item.
+      const job: JobRow = {
+        id: itemIds[i], task_id: taskId, object_type: task.objectType, object_path: task.paths[from + i], domain: task.domain,
+        force: task.force ? 1 : 0, with_header: task.withHeader, origin: scope.origin,
+      };
+      for (const node of scope.nodes) claimed.push(toClaimed(job, node, token, 0));
     }
     return claimed;
   }
-
 
   /**
    * The dispatched items of a task in two parts, [from, to): the first FIRST_PART go to the
@@ -97,9 +96,5 @@ export class SubmitDispatch {
   static parts(take: number): [number, number][] {
     if (take === 0) return [];
     return take <= FIRST_PART ? [[0, take]] : [[0, FIRST_PART], [FIRST_PART, take]];
-  }
-
-  static token(taker: LocalTaker): string {
-    return leaseToken(taker.owner);
   }
 }

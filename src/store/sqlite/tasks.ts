@@ -3,6 +3,7 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
+import { leaseToken } from '../lease-token.js';
 import type { Reservation } from '../local-takers.js';
 import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
 import { SubmitDispatch } from './submit-dispatch.js';
@@ -58,7 +59,7 @@ export class SqliteTasks {
       for (const c of batch.consume) this.stmt.consume.run(c.bucket, c.amount, c.expiresAt);
       const taker = reserved?.taker;
       let room = reserved && this.dispatch.open(batch.createdAt) ? reserved.room : 0;
-      const token = room > 0 ? SubmitDispatch.token(taker!) : '';
+      const token = room > 0 ? leaseToken(taker!.owner) : '';
       const taskIds: string[] = [];
       let undispatched = 0;
       for (const t of batch.tasks) {

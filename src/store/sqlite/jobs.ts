@@ -1,0 +1,28 @@
+import type { SubmitType } from '../../domain/object-path.js';
+import type { CacheNode, ClaimedAttempt } from '../port.js';
+
+/**
+ * The rows the SQLite queue hands to workers (queue.ts dispatch and claim, and submit-dispatch.ts
+ * at submit): what a driver needs of an item, its task's options and its domain's origin.
+ */
+export const JOB_COLUMNS = 'i.id, i.task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin';
+export const JOB_FROM = 'items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain';
+
+/** An item as JOB_COLUMNS reads it. */
+export interface JobRow {
+  id: number;
+  task_id: number;
+  object_type: SubmitType;
+  object_path: string;
+  domain: string;
+  force: number;
+  with_header: string | null;
+  origin: string | null;
+}
+
+export function toClaimed(j: JobRow, node: CacheNode, lease: string, attempts: number): ClaimedAttempt {
+  return {
+    itemId: j.id, nodeId: node.id, lease, attempts, taskId: String(j.task_id), objectType: j.object_type, objectPath: j.object_path,
+    domain: j.domain, force: j.force === 1, withHeader: j.with_header ?? null, origin: j.origin ?? null, node,
+  };
+}
