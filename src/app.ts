@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
 import { buildServer } from './http/server.js';
+import { registerMetrics } from './http/ops-routes.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AuditLog } from './identity/audit.js';
 import { KeyResolver } from './identity/keys.js';
 import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
@@ -11,16 +12,24 @@ import type { SecretBox } from './identity/secret-box.js';
 import { openVault } from './identity/vault.js';
 import type { TaskStore } from './store/port.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
+import { secureDataDir } from './store/sqlite/data-dir.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Executor } from './worker/executor.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
 import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
 
-/** Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory. */
-export async function openStore(config: Config): Promise<TaskStore> {
+/**
+ * Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory
+ * (made private to this user first; what had to be tightened is logged as a warning).
+ */
+export async function openStore(config: Config, logger?: Logger): Promise<TaskStore> {
   if (config.store) return PostgresStore.open(config.store);
-  mkdirSync(config.dataDir, { recursive: true });
+  // Admin commands pass no logger: their stdout is their answer (JSON with --json), so stderr.
+  const log = logger ?? makeLogger(undefined, process.stderr);
+  for (const path of secureDataDir(config.dataDir)) {
+    log.warn({ path }, 'others could read this refreshd file or directory; access is now limited to its owner');
+  }
   return new SqliteStore(join(config.dataDir, 'refreshd.db'));
 }
 
@@ -35,6 +44,8 @@ export function makeLogger(level = process.env.REFRESHD_LOG_LEVEL ?? 'info', des
 
 export interface Running {
   url: string;
+  /** Where /metrics is served when it has its own listener (config `metricsListen`). */
+  metricsUrl?: string;
   store: TaskStore;
   root: RootBootstrap;
   /** Write the audit records still buffered in memory (identity/audit.ts). */
@@ -58,7 +69,7 @@ export async function startWorkers(
 ): Promise<Workers> {
   await ensureSimulatedFleet(store, config.engine);
   // The drivers and their HTTP client live in the executor's thread (worker/executor.ts).
-  const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs }, logger);
+  const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs, attemptTimeoutMs: config.engine.attemptTimeoutMs }, logger);
   executor.warm();
   const workers = Array.from({ length: count }, () => new Worker(store, executor, config.engine, logger));
   for (const w of workers) w.start();
@@ -91,8 +102,9 @@ export async function startServer(config: Config, store: TaskStore, logger: Logg
   const root = await ensureRootAccount(store, env, async () => vault);
   const workers = withWorker ? await startWorkers(config, store, logger, 1, async () => vault) : undefined;
   const audit = new AuditLog(store, logger);
-  const app = buildServer({ store, config, logger, keys: new KeyResolver(store, vault), audit });
+  const app = buildServer({ store, config, logger, keys: new KeyResolver(store, vault), audit }, { metrics: !config.metricsListen });
   await app.listen({ host: config.listen.host, port: config.listen.port });
+  const metrics = config.metricsListen ? await startMetricsServer(config.metricsListen, store, logger) : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -107,7 +119,8 @@ export async function startServer(config: Config, store: TaskStore, logger: Logg
   const timer = setInterval(sweep, 10 * 60_000);
   timer.unref();
   return {
-    url: `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`,
+    url: httpUrl(config.listen.host, port),
+    metricsUrl: metrics ? httpUrl(config.metricsListen!.host, (metrics.server.address() as { port: number }).port) : undefined,
     store,
     root,
     flushAudit: () => audit.flush(),
@@ -115,9 +128,22 @@ export async function startServer(config: Config, store: TaskStore, logger: Logg
       clearTimeout(first);
       clearInterval(timer);
       await app.close();
+      await metrics?.close();
       await sweeping;
       await audit.close();
       await workers?.stop();
     },
   };
+}
+
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** /metrics on its own address, e.g. a management network the API's callers cannot reach. */
+async function startMetricsServer(listen: { host: string; port: number }, store: TaskStore, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+  registerMetrics(app, store, logger);
+  await app.listen({ host: listen.host, port: listen.port });
+  return app;
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { HeldCalls } from './held-calls.js';
 import type { KeyRecord } from '../protocol/authenticate.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
 import type { Account, TaskStore } from '../store/port.js';
@@ -14,6 +15,8 @@ export interface ActionContext {
   key: KeyRecord;
   params: Params;
   now: number;
+  /** Long-polls held open per AccessKey in this process (WaitForTasks). */
+  held: HeldCalls;
 }
 
 export type Handler = (ctx: ActionContext) => Promise<Record<string, unknown>>;

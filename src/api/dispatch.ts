@@ -12,6 +12,7 @@ import { productForVersion, PRODUCTS } from '../spec/index.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
 import type { TaskStore } from '../store/port.js';
 import { HANDLERS } from './handlers.js';
+import { HeldCalls } from './held-calls.js';
 import { validateParams } from './validate.js';
 
 export interface ApiDeps {
@@ -23,6 +24,8 @@ export interface ApiDeps {
   /** Where every call's audit record goes (identity/audit.ts). */
   audit?: AuditSink;
   now?: () => number;
+  /** Long-polls held per AccessKey; buildServer makes one per server. */
+  held?: HeldCalls;
 }
 
 /** The answer to one RPC call, ready for any HTTP layer to send. */
@@ -87,7 +90,7 @@ export async function handleRpc(req: WireRequest, deps: ApiDeps): Promise<RpcAns
 
 async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: () => number): Promise<RpcAnswer> {
   if (req.method !== 'GET' && req.method !== 'POST') throw new ApiError('UnsupportedHTTPMethod');
-  const params = (call.params = parseParams(req));
+  const params = (call.params = parseParams(req, deps.config.http.maxParams));
   call.format = parseFormat(params.all.get('Format'), 'JSON') ?? 'JSON';
   const auth = (call.auth = await authenticate(req, params, {
     findKey: async (id) => {
@@ -127,6 +130,7 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
   const typed = validateParams(action, params.all);
   const result = await HANDLERS[action.name]({
     store: deps.store, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
+    held: (deps.held ??= new HeldCalls(deps.config.waitForTasksPerKey)),
   });
   const rendered = renderSuccess(action.name, { RequestId: call.requestId, ...result }, call.format);
   return {

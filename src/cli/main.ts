@@ -19,12 +19,17 @@ const program = new Command('refreshd')
 storeOptions(program.command('serve'))
   .description('run the API server on the embedded store')
   .option('--listen <host:port>', 'address to listen on', process.env.REFRESHD_LISTEN)
+  .option('--metrics-listen <host:port>', 'serve /metrics on this address instead of the API port', process.env.REFRESHD_METRICS_LISTEN)
   .addOption(new Option('--no-rate-limit', 'turn off per-user API rate limits (load tests)'))
   .addOption(new Option('--no-worker', 'serve the API only; run `refreshd worker` processes to execute tasks'))
-  .action(async (opts: { data?: string; config?: string; listen?: string; rateLimit: boolean; worker: boolean }) => {
-    const config = configFrom(opts, { listen: opts.listen ? parseListen(opts.listen) : undefined, rateLimits: opts.rateLimit ? undefined : false });
+  .action(async (opts: { data?: string; config?: string; listen?: string; metricsListen?: string; rateLimit: boolean; worker: boolean }) => {
+    const config = configFrom(opts, {
+      listen: opts.listen ? parseListen(opts.listen) : undefined,
+      metricsListen: opts.metricsListen ? parseListen(opts.metricsListen, '--metrics-listen') : undefined,
+      rateLimits: opts.rateLimit ? undefined : false,
+    });
     const logger = makeLogger();
-    const store = await openStore(config);
+    const store = await openStore(config, logger);
     const running = await startServer(config, store, logger, process.env, opts.worker);
     if (running.root.created) {
       const { accessKeyId, secret } = running.root.created;
@@ -34,6 +39,7 @@ storeOptions(program.command('serve'))
       );
     }
     process.stdout.write(`refreshd listening on ${running.url} (data: ${config.dataDir})\n`);
+    if (running.metricsUrl) process.stdout.write(`refreshd metrics on ${running.metricsUrl}/metrics\n`);
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
       await running.stop();

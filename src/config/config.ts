@@ -26,8 +26,10 @@ export interface EngineConfig {
   perNodeConcurrency: number;
   /** Idle poll interval; in-process submits wake the worker at once. */
   pollMs: number;
-  /** One driver request's time limit. */
+  /** One driver request's time limit, connect to last byte. */
   requestTimeoutMs: number;
+  /** One attempt's time limit, all of a driver's requests and steps together; past it the attempt is retried. */
+  attemptTimeoutMs: number;
   /** Simulated nodes created on first start when the store has no nodes (0: none). */
   simulatedNodes: number;
   /** Each simulated node's latency range for one operation, ms. */
@@ -55,8 +57,34 @@ export interface WebhookConfig {
   finishBatch: number;
 }
 
+/**
+ * What one connection or request may cost before it is authenticated (http/server.ts). Sized
+ * from the largest legal call; docs/operations.md explains each figure.
+ */
+export interface HttpLimits {
+  /** Request line plus headers: pop-core sends every parameter in a GET query. Beyond: RequestHeaderTooLarge (431). */
+  maxHeaderBytes: number;
+  /** A form body. Beyond: RequestBodyTooLarge (413). */
+  maxBodyBytes: number;
+  /** Parameters in the query and body together. Beyond: InvalidParameter. */
+  maxParams: number;
+  /** From the first byte to the end of the headers. */
+  headersTimeoutMs: number;
+  /** From the first byte to the end of the body. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept (longer than the clients' own idle timers). */
+  keepAliveTimeoutMs: number;
+  /** Open connections the API port holds at once; more are closed as they arrive. */
+  maxConnections: number;
+}
+
 export interface Config {
   listen: { host: string; port: number };
+  /** Serve /metrics on this address instead of the API port (which then has no /metrics). */
+  metricsListen?: { host: string; port: number };
+  http: HttpLimits;
+  /** WaitForTasks calls one AccessKey may hold open at once, per API process. Beyond: Throttling. */
+  waitForTasksPerKey: number;
   dataDir: string;
   /** `postgres://…` for PostgreSQL; unset: the embedded SQLite file in dataDir. */
   store?: string;
@@ -81,6 +109,18 @@ export interface Config {
 
 export const DEFAULTS: Config = {
   listen: { host: '127.0.0.1', port: 7070 },
+  http: {
+    // A 1,000-URL RefreshObjectCaches by pop-core's default GET is ~92 KB with typical URLs.
+    maxHeaderBytes: 128 * 1024,
+    // 1,000 paths of 1,024 ASCII characters, every character percent-encoded, plus the rest.
+    maxBodyBytes: 3 * 1024 * 1024 + 64 * 1024,
+    maxParams: 100,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 65_000,
+    maxConnections: 2_000,
+  },
+  waitForTasksPerKey: 20,
   dataDir: './data',
   quotas: {
     cdn: { url: 10_000, dir: 100, regex: 20, ignoreParams: 10_000, preload: 1_000, preloadEdge: 1_000, block: 100 },
@@ -101,6 +141,7 @@ export const DEFAULTS: Config = {
     perNodeConcurrency: 8,
     pollMs: 500,
     requestTimeoutMs: 10_000,
+    attemptTimeoutMs: 25_000,
     simulatedNodes: 8,
     // A few seconds end to end by default, so the emulator shows Pending → Refreshing → Complete.
     simulatedLatencyMs: [300, 3_000],
@@ -139,14 +180,25 @@ export function loadConfig(overrides: ConfigOverrides = {}, file?: string): Conf
   if (!(w.maxAttempts >= 1 && w.maxInFlight >= 1 && w.finishBatch >= 1 && w.pollMs > 0)) {
     throw new Error('webhooks.maxAttempts, maxInFlight, finishBatch and pollMs must be positive');
   }
+  const h = cfg.http;
+  if (!(h.maxHeaderBytes >= 16 * 1024 && h.maxBodyBytes >= 64 * 1024 && h.maxParams >= 32 && h.maxConnections >= 1 && cfg.waitForTasksPerKey >= 1)) {
+    throw new Error('http.maxHeaderBytes (≥ 16384), maxBodyBytes (≥ 65536), maxParams (≥ 32), maxConnections and waitForTasksPerKey (≥ 1) are too small');
+  }
+  if (!(h.headersTimeoutMs > 0 && h.requestTimeoutMs >= h.headersTimeoutMs && h.keepAliveTimeoutMs > 0)) {
+    throw new Error('http.requestTimeoutMs must be at least http.headersTimeoutMs (both positive), and keepAliveTimeoutMs positive');
+  }
+  const e = cfg.engine;
+  if (!(e.requestTimeoutMs > 0 && e.attemptTimeoutMs >= e.requestTimeoutMs)) {
+    throw new Error('engine.attemptTimeoutMs must be at least engine.requestTimeoutMs (both positive)');
+  }
   if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) throw new Error(`--store wants a postgres:// URL, got "${cfg.store}"`);
   return cfg;
 }
 
-export function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(.*):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !m[1] || port > 65535) throw new Error(`--listen wants HOST:PORT, got "${value}"`);
+  if (!m || !m[1] || port > 65535) throw new Error(`${flag} wants HOST:PORT, got "${value}"`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 

@@ -38,8 +38,10 @@ export async function submit(store: TaskStore, config: Config, s: Submission, no
   const limit = PER_CALL[s.type];
   if (paths.length > limit.max) throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: limit.label } });
 
+  // A path given twice in one call is one item: one purge per node, one row, charged once.
+  // (Kept, each copy was a row of its own with its own attempts on every node.)
   const byDomain = new Map<string, string[]>();
-  for (const text of paths) {
+  for (const text of new Set(paths)) {
     const { domain } = parseObjectPath(text, s.type);
     const list = byDomain.get(domain);
     if (list) list.push(text);

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { isReservedHeader } from '../domain/with-header.js';
 
 /**
  * The one keep-alive HTTP client every driver uses (undici: ~5x cheaper per request than fetch,
@@ -84,16 +85,33 @@ export class EdgeHttpClient {
       const body: Buffer[] = [];
       let kept = 0;
       let onAbort: (() => void) | undefined;
-      const settle = () => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let done = false;
+      // undici's own timeouts start once the request is written: a request that never finishes
+      // writing (a GET announcing a body it does not have) or never leaves its queue would wait
+      // forever and hold its connection. This deadline covers the whole exchange.
+      const deadline = setTimeout(() => {
+        const err = new RequestDeadlineError(timeout);
+        controller?.abort(err);
+        finish(err);
+      }, timeout);
+      const finish = (err: Error | null, res?: EdgeResponse) => {
+        if (done) return;
+        done = true;
+        clearTimeout(deadline);
         if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(res!);
       };
       const handler: Dispatcher.DispatchHandler = {
         // Called again when undici retries a pipelined request on a new connection.
-        onRequestStart(controller) {
+        onRequestStart(c) {
+          controller = c;
+          if (done) return c.abort(new RequestDeadlineError(timeout));
           if (!signal) return;
           if (onAbort) signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) controller.abort(signal.reason);
-          else signal.addEventListener('abort', (onAbort = () => controller.abort(signal.reason)), { once: true });
+          if (signal.aborted) c.abort(signal.reason);
+          else signal.addEventListener('abort', (onAbort = () => c.abort(signal.reason)), { once: true });
         },
         onResponseStart(_controller, statusCode, responseHeaders) {
           status = statusCode;
@@ -107,20 +125,23 @@ export class EdgeHttpClient {
           }
         },
         onResponseEnd() {
-          settle();
-          resolve({ status, headers, text: Buffer.concat(body).toString('utf8').slice(0, MAX_TEXT) });
+          finish(null, { status, headers, text: Buffer.concat(body).toString('utf8').slice(0, MAX_TEXT) });
         },
         onResponseError(_controller, err) {
-          settle();
-          reject(err);
+          finish(err);
         },
       };
       const options: Dispatcher.DispatchOptions = {
         origin, path: wirePath(origin, req.path), method: req.method as Dispatcher.HttpMethod, headers: req.headers, headersTimeout: timeout, bodyTimeout: timeout,
       };
-      // undici pipelines only requests marked idempotent and not blocking.
-      if (req.pipeline) this.pipelined.dispatch({ ...options, idempotent: true, blocking: false }, handler);
-      else this.agent.dispatch(options, handler);
+      try {
+        refuseUnsendable(req.headers);
+        // undici pipelines only requests marked idempotent and not blocking.
+        if (req.pipeline) this.pipelined.dispatch({ ...options, idempotent: true, blocking: false }, handler);
+        else this.agent.dispatch(options, handler);
+      } catch (err) {
+        finish(err as Error);
+      }
     });
   }
 
@@ -144,6 +165,40 @@ export function wirePath(origin: string, path: string): string {
   if (PLAIN.test(path) && !DOT_SEGMENT.test(q < 0 ? path : path.slice(0, q))) return path;
   const url = new URL(origin + path);
   return url.search ? url.pathname + url.search : url.pathname;
+}
+
+/** Headers undici would refuse; it is never handed them (see refuseUnsendable). */
+export class UnsendableHeaderError extends Error {
+  readonly code = 'UND_ERR_INVALID_ARG';
+}
+
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * undici refuses some requests as it takes them (a framing or hop-by-hop header, a control
+ * character in a value), and with more than one connection per origin two such refusals left its
+ * pool for that origin unable to send anything again (undici 7.30). Requests are checked here
+ * instead: the drivers set `host` themselves; every other reserved header (domain/with-header.ts)
+ * or bad value is refused before undici sees it.
+ */
+function refuseUnsendable(headers: EdgeRequest['headers']): void {
+  if (!headers) return;
+  for (const name in headers) {
+    const value = headers[name];
+    const lower = name.toLowerCase();
+    if (lower === 'host' ? typeof value !== 'string' : isReservedHeader(lower)) throw new UnsendableHeaderError(`header ${name} cannot be sent`);
+    const values = typeof value === 'string' ? [value] : value;
+    for (const v of values) if (typeof v !== 'string' || BAD_VALUE.test(v)) throw new UnsendableHeaderError(`invalid value for header ${name}`);
+  }
+}
+
+/** The whole exchange outlived its time limit (EdgeHttpClient.send's deadline). */
+export class RequestDeadlineError extends Error {
+  readonly code = 'UND_ERR_DEADLINE_TIMEOUT';
+  constructor(ms: number) {
+    super(`no complete answer within ${ms} ms`);
+  }
 }
 
 /** Network-level failures are worth retrying; describe them in one line. */

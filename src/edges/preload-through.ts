@@ -21,6 +21,10 @@ export async function preloadThrough(http: EdgeHttpClient, node: EdgeNode, job: 
     }
     return { kind: 'permanent', error: `origin answered ${res.status} through ${node.name}: nothing to preload`, description: 'Internal Error' };
   } catch (err) {
+    // Refused before it was sent (a header that cannot go on the wire): retrying cannot help.
+    if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+      return { kind: 'permanent', error: `preload on ${node.name} not sent: ${networkError(err)}`, description: 'Internal Error' };
+    }
     return { kind: 'retryable', error: `preload on ${node.name}: ${networkError(err)}` };
   }
 }

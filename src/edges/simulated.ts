@@ -33,7 +33,7 @@ export class SimulatedDriver implements EdgeDriver {
       return { kind: 'ok', detail: `origin ${res.status}` };
     } catch (err) {
       const e = err as { code?: string; name?: string };
-      if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
+      if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_DEADLINE_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.name === 'TimeoutError') {
         return { kind: 'permanent', error: `origin ${url} timed out`, description: 'Origin Timeout' };
       }
       return { kind: 'retryable', error: `origin ${url}: ${networkError(err)}` };

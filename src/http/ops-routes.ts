@@ -22,7 +22,8 @@ export function observeCall(action: string | undefined, code: string | undefined
  * - `/metrics`: Prometheus text; queue depth and today's quota use are read from the store at
  *   scrape time, so every process reports the same shared numbers.
  */
-export function registerOps(app: FastifyInstance, store: TaskStore, logger: Logger): void {
+export function registerOps(app: FastifyInstance, store: TaskStore, logger: Logger, opts: { metrics: boolean } = { metrics: true }): void {
+  if (opts.metrics) registerMetrics(app, store, logger);
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
@@ -40,6 +41,13 @@ export function registerOps(app: FastifyInstance, store: TaskStore, logger: Logg
     }
   });
 
+}
+
+/**
+ * `/metrics` alone, for the API port or for its own listener (`metricsListen`): the quota gauges
+ * sum every tenant's use, which is for operators, not for whoever reaches the API port.
+ */
+export function registerMetrics(app: FastifyInstance, store: TaskStore, logger: Logger): void {
   app.get('/metrics', async (_request, reply) => {
     try {
       const q = await store.queueStats();

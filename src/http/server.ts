@@ -1,34 +1,43 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { handleRpc, type ApiDeps } from '../api/dispatch.js';
+import type { HttpLimits } from '../config/config.js';
+import { ApiError, type ErrorCode } from '../spec/errors.js';
+import { answerClientError, apiErrorBody, SECURITY_HEADERS } from './error-answers.js';
 import { observeCall, registerOps } from './ops-routes.js';
 import { registerConsole } from './console/index.js';
 
-/** pop-core puts every parameter in the GET query: 1,000 URLs of up to 1,024 characters (protocol.md §4.7). */
-export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
-
 /**
- * The HTTP face of refreshd: the RPC endpoint on `/` (GET and POST, query and form body) and a
- * health check. Bodies are kept raw, since ACS3 signs the exact bytes.
+ * The HTTP face of refreshd: the RPC endpoint on `/` (GET and POST, query and form body), the
+ * console, health and (unless moved with `metricsListen`) metrics. Bodies are kept raw, since
+ * ACS3 signs the exact bytes.
+ *
+ * Before a request is authenticated it may only cost bounded work: the request line and headers,
+ * the body, the parameter count and the time to send them all have ceilings (config `http`), and
+ * so does the number of open connections. Every refusal is a catalogue error with a Code.
  */
-export function buildServer(deps: ApiDeps): FastifyInstance {
+export function buildServer(deps: ApiDeps, opts: { metrics: boolean } = { metrics: true }): FastifyInstance {
+  const limits = deps.config.http;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per RPC call is logged by the handler below, with its RequestId and outcome.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: MAX_BODY_BYTES,
-    // Clients keep connections alive; outlive their idle timers to avoid reuse races.
-    keepAliveTimeout: 65_000,
-    serverFactory: (handler) => {
-      const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
-      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
-      return server;
+    bodyLimit: limits.maxBodyBytes,
+    // Fastify applies its own timeout options only to a server it builds, not to serverFactory's.
+    serverFactory: (handler) => limitedServer(limits, handler),
+    // A URL the router cannot decode, or a bad Content-Type, refused before any route or hook.
+    frameworkErrors: (err, _request, reply) => {
+      const body = apiErrorBody(new ApiError(frameworkCode(err), { vars: { Name: 'Request' } }));
+      const raw = reply.raw;
+      raw.writeHead(body.status, { 'content-type': body.contentType, 'x-acs-request-id': body.requestId, ...SECURITY_HEADERS });
+      raw.end(body.body);
     },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
 
   const rpc = async (request: { raw: IncomingMessage; body: unknown; ip: string }, reply: { raw: ServerResponse; hijack(): void }) => {
     const started = performance.now();
@@ -43,7 +52,7 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       deps,
     );
     reply.hijack();
-    reply.raw.writeHead(answer.status, { 'content-type': answer.contentType, ...answer.headers });
+    reply.raw.writeHead(answer.status, { 'content-type': answer.contentType, ...SECURITY_HEADERS, ...answer.headers });
     reply.raw.end(answer.body);
     const ms = performance.now() - started;
     observeCall(answer.action, answer.code, ms / 1000);
@@ -54,35 +63,48 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/', handler: rpc });
   registerConsole(app);
-  registerOps(app, deps.store, deps.logger);
-  app.setNotFoundHandler(async (request, reply) => {
-    reply.code(404).type('application/json;charset=utf-8');
-    return { Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method.', HostId: request.hostname };
+  registerOps(app, deps.store, deps.logger, opts);
+  app.setNotFoundHandler(async (_request, reply) => {
+    const body = apiErrorBody(new ApiError('InvalidAction.NotFound'));
+    reply.code(body.status).type(body.contentType).header('x-acs-request-id', body.requestId);
+    return body.body;
   });
-  app.setErrorHandler(async (err: { statusCode?: number; code?: string; message: string }, request, reply) => {
-    // Framework-level failures (body too large, malformed framing) still answer in Alibaba's shape.
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) deps.logger.error({ err }, 'framework error');
-    reply.code(status).type('application/json;charset=utf-8');
-    return status === 500
-      ? { Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }
-      : { Code: 'InvalidParameter', Message: `The request is not valid: ${err.code ?? 'bad request'}.` };
+  app.setErrorHandler(async (err: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    // Framework-level refusals (body too large, malformed framing, a bad URL) answer in Alibaba's
+    // shape with a catalogue Code, never with the framework's own code or message.
+    const code = frameworkCode(err);
+    if (code === 'InternalError') deps.logger.error({ err }, 'framework error');
+    const body = apiErrorBody(new ApiError(code, code === 'InvalidParameter' ? { vars: { Name: 'Request' } } : {}));
+    reply.code(body.status).type(body.contentType).header('x-acs-request-id', body.requestId);
+    return body.body;
   });
   return app;
 }
 
-/** Node answers an oversized request line with an empty 431, which every client fails to parse. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const body = JSON.stringify(
-    tooLarge
-      ? { Code: 'RequestHeaderTooLarge', Message: 'The request line and headers are too large; send the parameters in a POST form body.' }
-      : { Code: 'InvalidParameter', Message: 'The HTTP request is malformed.' },
+function frameworkCode(err: { statusCode?: number; code?: string }): ErrorCode {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return 'RequestBodyTooLarge';
+  if (err.statusCode === 408) return 'RequestTimeout';
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return 'InvalidParameter';
+  return 'InternalError';
+}
+
+/**
+ * The node:http server Fastify runs on, with refreshd's ceilings: header bytes, timeouts for the
+ * headers and the whole request (checked every second, not Node's default 30 s), keep-alive, and
+ * the number of connections.
+ */
+function limitedServer(limits: HttpLimits, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
+    handler,
   );
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json;charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', answerClientError);
+  return server;
 }

@@ -55,7 +55,7 @@ function readKeyFile(file: string): Buffer | undefined {
  * fresh data dir agree on one key: the second link fails and that process reads the winner's.
  */
 function createKeyFile(dataDir: string, file: string): Buffer {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(tmp, 0o600);

@@ -66,7 +66,7 @@ async function authenticateV1(req: WireRequest, params: ParsedParams, deps: Auth
   const key = await checkKey(p.get('AccessKeyId')!, deps);
   const stringToSign = v1StringToSign(req.method, p);
   if (!safeEqual(v1Sign(stringToSign, key.secret), p.get('Signature')!)) {
-    throw new ApiError('SignatureDoesNotMatch', { detail: `server string to sign is:${stringToSign}` });
+    throw new ApiError('SignatureDoesNotMatch', { detail: `server string to sign is:${echo(stringToSign)}` });
   }
   await checkNonce(key, p.get('SignatureNonce')!, timestamp, deps);
   return { scheme: 'v1', key, action: p.get('Action'), version: p.get('Version'), format: p.get('Format') };
@@ -103,7 +103,7 @@ async function authenticateV3(req: WireRequest, params: ParsedParams, authorizat
     signedHeaders: auth.signedHeaders, payloadHash,
   });
   if (!safeEqual(v3Sign(algorithm, stringToSign, key.secret), auth.signature)) {
-    throw new ApiError('SignatureDoesNotMatch', { detail: `server string to sign is:${stringToSign}` });
+    throw new ApiError('SignatureDoesNotMatch', { detail: `server string to sign is:${echo(stringToSign)}` });
   }
   await checkNonce(key, nonce, timestamp, deps);
   return {
@@ -135,6 +135,12 @@ async function checkKey(accessKeyId: string, deps: AuthDeps): Promise<KeyRecord>
 async function checkNonce(key: KeyRecord, nonce: string, timestamp: number, deps: AuthDeps): Promise<void> {
   // A nonce only needs remembering while its timestamp would still be accepted.
   if (!(await deps.useNonce(key.accessKeyId, nonce, timestamp + deps.skewMs))) throw new ApiError('SignatureNonceUsed');
+}
+
+/** The string to sign as the error echoes it: enough to debug a client, never the whole of a huge request. */
+const ECHO_MAX = 2048;
+function echo(stringToSign: string): string {
+  return stringToSign.length <= ECHO_MAX ? stringToSign : `${stringToSign.slice(0, ECHO_MAX)}… (${stringToSign.length} characters)`;
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -28,6 +28,8 @@ export const ERRORS = {
   UnsupportedHTTPMethod: { status: 403, message: 'This http method not supported.' },
   'Forbidden.RAM': { status: 403, message: "User not authorized to operate on the specified resource, or this API doesn't support RAM." },
   RequestHeaderTooLarge: { status: 431, message: 'The request line and headers are too large; send the parameters in a POST form body.' },
+  RequestBodyTooLarge: { status: 413, message: 'The request body is too large.' },
+  RequestTimeout: { status: 408, message: 'The request was not received completely in time.' },
   InternalError: { status: 500, message: 'The request processing has failed due to some unknown error.' },
   ServiceUnavailable: { status: 503, message: 'The request has failed due to a temporary failure of the server.' },
 

@@ -7,16 +7,21 @@ import { TASK_ROW_RESULT } from './params.js';
  */
 export const describeTaskNodes = (product: Product): ActionSpec => ({
   name: 'DescribeRefreshTaskNodes',
-  summary: 'refreshd extension: per-node state of every item of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why.',
+  summary:
+    'refreshd extension: per-node state of the items of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why. Paged by item: at most 100 items (each with all its nodes) per call.',
   ramAction: `${product}:DescribeRefreshTaskNodes`,
   resource: '*',
   rateLimit: { perSecond: 30, error: 'Throttling' },
   params: {
     TaskId: { type: 'string', required: true, maxLength: 1024, doc: 'Up to 10 task ids, comma-separated.' },
+    PageNumber: { type: 'integer', min: 1, max: 100_000, default: 1, doc: 'Page of items, from 1.' },
+    PageSize: { type: 'integer', min: 1, max: 100, default: 20, doc: 'Items per page, 1–100, default 20; each item lists all its nodes.' },
   },
   result: {
     RequestId: 'string',
-    TotalCount: 'integer — items returned',
+    TotalCount: 'integer — items of these tasks',
+    PageNumber: 'integer',
+    PageSize: 'integer',
     'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime',
   },
 });

@@ -5,7 +5,7 @@ import type { ParamSpec } from './types.js';
 export const objectPathSubmit = (max: string): ParamSpec => ({
   type: 'string',
   required: true,
-  doc: `URLs or directories separated by \\n or \\r\\n, each at most 1,024 characters, \`http(s)://host/path\` or \`host/path\`. ${max}`,
+  doc: `URLs or directories separated by \\n or \\r\\n, each at most 1,024 characters, \`http(s)://host/path\` or \`host/path\` (port 1–65535; no control characters, Unicode line breaks or bidi controls). A path given more than once in one call is one item, charged once. ${max}`,
 });
 
 export const refreshObjectType = (): ParamSpec => ({
@@ -14,7 +14,7 @@ export const refreshObjectType = (): ParamSpec => ({
   aliases: { path: 'Directory', dir: 'Directory' },
   default: 'File',
   error: 'InvalidObjectType.ValueNotSupported',
-  doc: 'File (default), Directory (paths end with `/`), Regex (one rule per call), IgnoreParams. Case-insensitive; `path` is accepted for Directory.',
+  doc: 'File (default), Directory (paths end with `/`), Regex (one rule per call; the expression must be valid both as PCRE2, which the caches run, and as an ECMAScript `u` expression: no `\\u` escapes, no `[]`/`[^]`, lookbehinds of fixed length, unique group names), IgnoreParams. Case-insensitive; `path` is accepted for Directory.',
 });
 
 export const force = (): ParamSpec => ({
@@ -34,7 +34,7 @@ export const l2Preload = (): ParamSpec => ({ type: 'boolean', default: false, do
 export const withHeader = (): ParamSpec => ({
   type: 'string',
   maxLength: 4096,
-  doc: 'JSON object of header arrays sent with each warm-up fetch, e.g. `{"Accept-Encoding":["gzip"]}`.',
+  doc: 'JSON object of header arrays sent with each warm-up fetch, e.g. `{"Accept-Encoding":["gzip"]}`; at most 32 headers. Host, Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Content-Length, Upgrade, Expect and Proxy-* are refused (InvalidParameter): they belong to the request, not the object.',
 });
 
 export const describeFilters = (opts: { maxPageSize: number; objectTypes: readonly string[] }): Record<string, ParamSpec> => ({

@@ -135,6 +135,8 @@ export type SubmitOutcome =
   | { ok: false; queueFull: true };
 
 export interface ItemRow {
+  /** The item's own id: one path of one task (a task holds each path once). */
+  itemId: number;
   taskId: string;
   objectPath: string;
   objectType: SubmitType;
@@ -332,6 +334,8 @@ export interface TaskStore {
   /** Record outcomes of attempts still held under their lease; item counts and status follow in the same transaction. */
   recordOutcomes(now: number, results: AttemptResult[]): Promise<void>;
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]>;
+  /** The node attempts of these items (the account's, created since `from`), by item then node: one page of DescribeRefreshTaskNodes. */
+  attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): Promise<NodeAttemptRow[]>;
   /**
    * How many of these tasks (the account's, created since `from`) still have an item Pending or
    * Refreshing: an index probe per task, not a count of rows, so a long-poll can ask after every

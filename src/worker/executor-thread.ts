@@ -78,21 +78,31 @@ function start(p: Pending, slot: Slot): void {
   const attempt: Promise<Outcome> = driver
     ? driver.execute(p.node, p.job, stop.signal)
     : Promise.resolve({ kind: 'permanent', error: `no driver named ${p.node.driver}`, description: 'Internal Error' });
-  attempt
-    .catch((err: unknown): Outcome => ({ kind: 'retryable', error: `driver ${p.node.driver} threw: ${(err as Error)?.message ?? String(err)}` }))
-    .then((o) => {
-      slot.active--;
-      running--;
-      // The slot passes straight to the next attempt waiting for this node (before the report,
-      // so `running` counts it).
-      if (slot.head < slot.waiting.length) start(slot.waiting[slot.head++], slot);
-      report(p.key, o, performance.now() - started);
-      // The queue is read from `head` (shift() is O(n)); drop the part already read now and then.
-      if (slot.head > 1024 && slot.head * 2 > slot.waiting.length) {
-        slot.waiting = slot.waiting.slice(slot.head);
-        slot.head = 0;
-      }
-    });
+  // Every request has its own deadline (EdgeHttpClient), but a driver may take several steps (a
+  // rule file and a reload): the attempt as a whole gets one too, so a driver that never settles
+  // cannot hold its node's slot, and the worker's lease on it, for ever. Past it the attempt is a
+  // retryable failure; whatever the driver still does is ignored.
+  let deadline: NodeJS.Timeout | undefined;
+  const overdue = new Promise<Outcome>((resolve) => {
+    deadline = setTimeout(() => resolve({ kind: 'retryable', error: `attempt on ${p.node.name} did not finish within ${opts.attemptTimeoutMs} ms` }), opts.attemptTimeoutMs);
+  });
+  Promise.race([
+    attempt.catch((err: unknown): Outcome => ({ kind: 'retryable', error: `driver ${p.node.driver} threw: ${(err as Error)?.message ?? String(err)}` })),
+    overdue,
+  ]).then((o) => {
+    clearTimeout(deadline);
+    slot.active--;
+    running--;
+    // The slot passes straight to the next attempt waiting for this node (before the report,
+    // so `running` counts it).
+    if (slot.head < slot.waiting.length) start(slot.waiting[slot.head++], slot);
+    report(p.key, o, performance.now() - started);
+    // The queue is read from `head` (shift() is O(n)); drop the part already read now and then.
+    if (slot.head > 1024 && slot.head * 2 > slot.waiting.length) {
+      slot.waiting = slot.waiting.slice(slot.head);
+      slot.head = 0;
+    }
+  });
 }
 
 function run(msg: Extract<ToExecutor, { t: 'run' }>): void {

@@ -1,6 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome } from '../edges/driver.js';
+import { parseWithHeader } from '../domain/with-header.js';
 import type { ClaimedAttempt } from '../store/port.js';
 
 /**
@@ -16,6 +17,8 @@ import type { ClaimedAttempt } from '../store/port.js';
 export interface ExecutorOptions {
   perNodeConcurrency: number;
   requestTimeoutMs: number;
+  /** One attempt's time limit, all its requests and steps together. */
+  attemptTimeoutMs: number;
 }
 
 /** Main → thread: attempts as (key, node id, job index) triples, each node and job sent once. */
@@ -83,7 +86,9 @@ export class Executor {
         throw err;
       }
     }
-    for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'retryable', error }, 0));
+    // A job that cannot be built from its row (an unparsable path, a WithHeader accepted before
+    // today's rules) never will be: the item fails on this node rather than retrying for ever.
+    for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'permanent', error, description: 'Internal Error' }, 0));
   }
 
   /** Cut short every request in flight (they come back as retryable); used when workers stop. */
@@ -151,7 +156,7 @@ function toJob(c: ClaimedAttempt): EdgeJob {
     host: target.host,
     scheme: target.scheme,
     path: target.path,
-    headers: c.withHeader ? (JSON.parse(c.withHeader) as Record<string, string[]>) : {},
+    headers: c.withHeader ? parseWithHeader(c.withHeader) : {},
     origin: c.origin,
   };
 }

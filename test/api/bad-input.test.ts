@@ -59,6 +59,20 @@ const ROWS: Row[] = [
   ['PushObjectCache', { ObjectPath: 'example.com/a', WithHeader: '{"X-A":["a\\r\\nInjected: 1"]}' }, 'InvalidParameter'],
   ['PushObjectCache', { ObjectPath: 'example.com/a', WithHeader: '{"Bad Name":["x"]}' }, 'InvalidParameter'],
   ['PushObjectCache', { ObjectPath: 'example.com/a', WithHeader: '{' + '"a":["b"],'.repeat(500) + '"z":["y"]}' }, 'InvalidParameter', 'oversize'],
+  // Headers that frame the request or steer the connection are refreshd's, never a caller's.
+  ...['Host', 'Connection', 'Keep-Alive', 'TE', 'Trailer', 'Transfer-Encoding', 'content-length', 'Upgrade', 'Expect', 'Proxy-Authorization'].map(
+    (h): Row => ['PushObjectCache', { ObjectPath: 'example.com/a', WithHeader: JSON.stringify({ [h]: ['x'] }) }, 'InvalidParameter', `WithHeader ${h}`],
+  ),
+  ['PushObjectCache', { ObjectPath: 'example.com/a', WithHeader: '{"X-A":["1"],"x-a":["2"]}' }, 'InvalidParameter', 'WithHeader names differing only in case'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com/a\u0085b' }, 'InvalidObjectPath.Malformed', 'U+0085 next line'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com/a\u2028b' }, 'InvalidObjectPath.Malformed', 'U+2028 line separator'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com/a\u202Egnp.exe' }, 'InvalidObjectPath.Malformed', 'U+202E bidi override'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com:0/a' }, 'InvalidObjectPath.Malformed', 'port 0'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com:99999/a' }, 'InvalidObjectPath.Malformed', 'port 99999'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com/\\u{zz}', ObjectType: 'Regex' }, 'InvalidObjectPath.Malformed', 'regex PCRE2 refuses: \\u{zz}'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com/\\k<x>', ObjectType: 'Regex' }, 'InvalidObjectPath.Malformed', 'regex PCRE2 refuses: \\k<x>'],
+  ['RefreshObjectCaches', { ObjectPath: 'http://example.com/(?<=a+)b', ObjectType: 'Regex' }, 'InvalidObjectPath.Malformed', 'regex PCRE2 refuses: variable lookbehind'],
+  ['DescribeRefreshTasks', Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`X${i}`, 'v'])), 'InvalidParameter', 'more than 100 parameters'],
   // DescribeRefreshTasks
   ['DescribeRefreshTasks', { PageSize: 101 }, 'InvalidParameter'],
   ['DescribeRefreshTasks', { PageSize: -1 }, 'InvalidParameter'],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { formatUtc } from '../../src/protocol/encoding.js';
 import { ERRORS, type ErrorCode } from '../../src/spec/errors.js';
@@ -27,7 +28,10 @@ before(async () => {
   await main.store.createUser({ accountId: main.accountId, name: 'alice', displayName: '', createdAt: 0 });
   await main.addKey('LTAIramuserkey', 'ram-secret', { userName: 'alice' }); // no policy attached: implicit deny
   // Tight limits, rate limiting on: for the quota and throttling codes.
-  strict = await startTestServer({ rateLimits: true, perMinutePerDomain: 2, preloadQueue: 1, quotas: { cdn: { url: 5, preload: 5 } } });
+  strict = await startTestServer({
+    rateLimits: true, perMinutePerDomain: 2, preloadQueue: 1, quotas: { cdn: { url: 5, preload: 5 } },
+    http: { headersTimeoutMs: 500, requestTimeoutMs: 1_000 },
+  });
   for (const d of ['a.example.com', 'b.example.com', 'c.example.com', 'p.example.com', 'q.example.com']) await strict.addDomain(d);
 });
 after(async () => {
@@ -55,7 +59,9 @@ const cases: Case[] = [
   ['InvalidVersion', () => rpc(main.url, 'DescribeRefreshQuota', {}, { version: '2014-11-11' })],
   ['UnsupportedHTTPMethod', () => raw(main, {}, 'PUT')],
   ['Forbidden.RAM', () => rpc(main.url, 'DescribeRefreshQuota', {}, { accessKeyId: 'LTAIramuserkey', secret: 'ram-secret' })],
-  ['RequestHeaderTooLarge', () => raw(main, {}, 'GET', '/?ObjectPath=' + 'x'.repeat(5 * 1024 * 1024))],
+  ['RequestHeaderTooLarge', () => raw(main, {}, 'GET', '/?ObjectPath=' + 'x'.repeat(129 * 1024))],
+  ['RequestBodyTooLarge', () => raw(main, { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', '/', 'ObjectPath=' + 'x'.repeat(4 * 1024 * 1024))],
+  ['RequestTimeout', () => unfinished(strict, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n')],
   ['Throttling', () => burst(45, () => rpc(strict.url, 'DescribeRefreshQuota', {}))],
   ['TooManyRequests', () => burst(15, () => rpc(strict.url, 'DescribeRefreshTasks', {}))],
   ['OperationDenied', async () => {
@@ -142,8 +148,25 @@ async function burst(n: number, call: () => Promise<RpcResult>): Promise<RpcResu
   return refused[0];
 }
 
+/** Bytes of a request that never ends: the server's timeout must answer. */
+function unfinished(s: TestServer, text: string): Promise<RpcResult> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(s.port, '127.0.0.1', () => socket.write(text));
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c) => (got += c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head, body] = got.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      const headers = new Headers(head.split('\r\n').slice(1).map((l) => l.split(': ', 2) as [string, string]));
+      resolve({ status, contentType: headers.get('content-type') ?? '', headers, text: body ?? '', json: body ? JSON.parse(body) : {} });
+    });
+  });
+}
+
 /** A hand-made HTTP request, for what no signing client would send. */
-function raw(s: TestServer, headers: Record<string, string>, method = 'GET', path = '/'): Promise<RpcResult> {
+function raw(s: TestServer, headers: Record<string, string>, method = 'GET', path = '/', body?: string): Promise<RpcResult> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: s.port, method, path, headers }, (res) => {
       let text = '';
@@ -152,6 +175,6 @@ function raw(s: TestServer, headers: Record<string, string>, method = 'GET', pat
       res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), headers: new Headers(res.headers as Record<string, string>), text, json: JSON.parse(text) }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }

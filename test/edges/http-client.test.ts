@@ -55,6 +55,13 @@ describe('EdgeHttpClient requests', () => {
     server = createServer((req, res) => {
       seen++;
       if (req.url === '/never') return; // holds the request open
+      if (req.url === '/trickle') {
+        // Headers, then a byte every 100 ms for ever: no idle timeout ever fires.
+        res.writeHead(200);
+        const t = setInterval(() => res.write('.'), 100);
+        res.on('close', () => clearInterval(t));
+        return;
+      }
       const body = req.url === '/big' ? 'é'.repeat(5000) : `${req.method} ${req.url} ${req.headers.host}`;
       res.writeHead(200, { 'X-Cache': 'HIT', 'content-type': 'text/plain; charset=utf-8' });
       res.end(body);
@@ -98,6 +105,30 @@ describe('EdgeHttpClient requests', () => {
     await assert.rejects(hanging, /worker stopping/);
     assert.ok(Date.now() - started < 2_000, 'not after the timeout');
     await assert.rejects(http.send(address, { method: 'PURGE', path: '/x', signal: stop.signal }), /worker stopping/);
+    await http.close();
+  });
+
+  it('refuses headers undici would refuse, and the pool to that origin keeps working', async () => {
+    // With two connections per origin, two requests undici refused as it took them left its pool
+    // unable to send anything to that origin again: every later preload waited for ever.
+    const http = new EdgeHttpClient({ connectionsPerNode: 2, timeoutMs: 2_000 });
+    for (const headers of [{ 'Transfer-Encoding': ['chunked'] }, { Host: ['x'] }, { 'Content-Length': ['5'] }, { Connection: 'close' }, { Upgrade: 'h2c' }, { Expect: '100-continue' }, { 'Keep-Alive': '1' }, { TE: 'trailers' }, { 'Proxy-Authorization': 'x' }, { 'X-Ok': 'a\nb' }]) {
+      await assert.rejects(http.send(address, { method: 'GET', path: '/a', headers }), (err: { code?: string }) => err.code === 'UND_ERR_INVALID_ARG', JSON.stringify(headers));
+    }
+    const started = Date.now();
+    const res = await http.send(address, { method: 'GET', path: '/after', headers: { host: 'w.example.com', 'Accept-Encoding': ['gzip'] } });
+    assert.equal(res.text, 'GET /after w.example.com');
+    assert.ok(Date.now() - started < 1_000, 'answered at once, not after a timeout');
+    await http.close();
+  });
+
+  it('gives the whole exchange a deadline, even when bytes keep arriving', async () => {
+    const http = new EdgeHttpClient({ connectionsPerNode: 2, timeoutMs: 400 });
+    const started = Date.now();
+    await assert.rejects(http.send(address, { method: 'GET', path: '/trickle' }), (err: { code?: string }) => err.code === 'UND_ERR_DEADLINE_TIMEOUT');
+    const took = Date.now() - started;
+    assert.ok(took >= 350 && took < 2_000, `cut at the deadline (${took} ms)`);
+    assert.equal((await http.send(address, { method: 'GET', path: '/b' })).status, 200, 'the pool still works');
     await http.close();
   });
 });

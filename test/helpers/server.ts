@@ -15,6 +15,8 @@ export const ACCESS_KEY_SECRET = 'TestSecretKey0123456789abcdef';
 
 export interface TestServer {
   url: string;
+  /** Where /metrics is served when the config gives it its own listener. */
+  metricsUrl?: string;
   /** host:port, as the cdn SDK wants its endpoint. */
   hostPort: string;
   port: number;
@@ -50,6 +52,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}, opts: { w
   const url = new URL(running.url);
   return {
     url: running.url,
+    metricsUrl: running.metricsUrl,
     hostPort: url.host,
     port: Number(url.port),
     store,

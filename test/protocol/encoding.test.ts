@@ -46,11 +46,21 @@ describe('parseFormEncoded', () => {
     assert.deepEqual(parse('a%20b=1&c+d=2'), { 'a b': '1', 'c d': '2' });
   });
 
-  test('a repeated key keeps the last value; `into` merges over earlier params', () => {
-    assert.deepEqual(parse('a=1&a=2'), { a: '2' });
+  test('a repeated key is refused, also across query and body; `into` merges new keys', () => {
+    assert.throws(() => parse('a=1&a=2'), (err: MalformedEncoding) => err.parameter === 'a');
+    assert.throws(() => parse('a%20b=1&a+b=2'), (err: MalformedEncoding) => err.parameter === 'a b', 'compared after decoding');
     const into = new Map([['Action', 'FromQuery'], ['Keep', 'q']]);
-    parseFormEncoded('Action=FromBody', into);
-    assert.deepEqual(Object.fromEntries(into), { Action: 'FromBody', Keep: 'q' });
+    assert.throws(() => parseFormEncoded('Action=FromBody', into), MalformedEncoding);
+    parseFormEncoded('Other=FromBody', into);
+    assert.deepEqual(Object.fromEntries(into), { Action: 'FromQuery', Keep: 'q', Other: 'FromBody' });
+  });
+
+  test('at most maxParams names, counted over query and body, empty segments not counted', () => {
+    assert.equal(parseFormEncoded('a=1&&b=2&&&c=3', new Map(), 3).size, 3);
+    assert.throws(() => parseFormEncoded('a=1&b=2&c=3&d=4', new Map(), 3), /more than 3 parameters/);
+    assert.throws(() => parseFormEncoded('c=3&d=4', new Map([['a', '1'], ['b', '2']]), 3), /more than 3 parameters/);
+    // A million separators cost one pass over the text, not a million strings.
+    assert.equal(parseFormEncoded('&'.repeat(1_000_000) + 'x=1', new Map(), 3).get('x'), '1');
   });
 
   for (const bad of ['a=%', 'a=%zz', 'a=%E4%B8', 'a=%C0%AF', '%G1=x']) {

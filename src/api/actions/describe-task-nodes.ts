@@ -1,7 +1,7 @@
-import { describeTaskIds, type TaskRowWire } from '../../domain/describe.js';
+import { parseTaskIds, toWire } from '../../domain/describe.js';
+import { DAY_MS } from '../../domain/quota.js';
 import { formatUtc } from '../../protocol/encoding.js';
 import type { NodeAttemptRow } from '../../store/port.js';
-import { DAY_MS } from '../../domain/quota.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
@@ -9,20 +9,26 @@ const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', app
 /**
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
  * item, every cache node in scope with its state, attempts, last error and when it applied.
+ * One page of items at a time, their attempts read by item id and grouped in one pass: the
+ * answer grows with the page, never with the whole task times itself.
  */
 export const describeTaskNodes: Handler = async (ctx) => {
   const product = ctx.product.product;
-  const rows: TaskRowWire[] = await describeTaskIds(ctx.store, ctx.account.id, product, ctx.params.TaskId as string, ctx.config.queryWindowDays, ctx.now);
-  const ids = [...new Set(rows.map((r) => r.TaskId))];
-  const attempts = await ctx.store.attemptsOfTasks(ctx.account.id, product, ids, ctx.now - ctx.config.queryWindowDays * DAY_MS);
-  const byItem = new Map<string, NodeAttemptRow[]>();
+  const from = ctx.now - ctx.config.queryWindowDays * DAY_MS;
+  const pageNumber = ctx.params.PageNumber as number;
+  const pageSize = ctx.params.PageSize as number;
+  const rows = await ctx.store.itemsOfTasks(ctx.account.id, product, parseTaskIds(ctx.params.TaskId as string), from);
+  const page = rows.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+  const attempts = await ctx.store.attemptsOfItems(ctx.account.id, product, page.map((r) => r.itemId), from);
+  const byItem = new Map<number, NodeAttemptRow[]>();
   for (const a of attempts) {
-    const key = `${a.taskId}\n${a.objectPath}`;
-    byItem.set(key, [...(byItem.get(key) ?? []), a]);
+    const list = byItem.get(a.itemId);
+    if (list) list.push(a);
+    else byItem.set(a.itemId, [a]);
   }
-  const items = rows.map((r) => ({
-    ...r,
-    Nodes: (byItem.get(`${r.TaskId}\n${r.ObjectPath}`) ?? []).map((a) => ({
+  const items = page.map((item) => ({
+    ...toWire(item),
+    Nodes: (byItem.get(item.itemId) ?? []).map((a) => ({
       Node: a.node,
       Driver: a.driver,
       Group: a.group,
@@ -32,5 +38,5 @@ export const describeTaskNodes: Handler = async (ctx) => {
       AppliedTime: a.appliedAt === null ? '' : formatUtc(a.appliedAt),
     })),
   }));
-  return { TotalCount: items.length, Items: items };
+  return { TotalCount: rows.length, PageNumber: pageNumber, PageSize: pageSize, Items: items };
 };

@@ -1,6 +1,7 @@
 import { countUnfinished, parseTaskIds, rowsOfTasks } from '../../domain/describe.js';
 import { nextProgress } from '../../worker/progress-events.js';
-import type { Handler } from '../context.js';
+import { ApiError } from '../../spec/errors.js';
+import type { ActionContext, Handler } from '../context.js';
 
 const POLL_MS = 200;
 const MAX_GAP_MS = 50;
@@ -14,6 +15,18 @@ const QUICK_MS = 1;
  * processes.
  */
 export const waitForTasks: Handler = async (ctx) => {
+  const key = ctx.key.accessKeyId;
+  if (!ctx.held.enter(key)) {
+    throw new ApiError('Throttling', { detail: `At most ${ctx.config.waitForTasksPerKey} WaitForTasks calls may be held at once per AccessKey.`, headers: { 'x-acs-retry-after': '1000' } });
+  }
+  try {
+    return await waitUntilDone(ctx);
+  } finally {
+    ctx.held.leave(key);
+  }
+};
+
+async function waitUntilDone(ctx: ActionContext): Promise<Record<string, unknown>> {
   const deadline = Date.now() + (ctx.params.Timeout as number) * 1000;
   const ids = parseTaskIds(ctx.params.TaskId as string);
   const { store, account, product, config } = ctx;
@@ -37,4 +50,4 @@ export const waitForTasks: Handler = async (ctx) => {
   }
   const rows = await rowsOfTasks(store, account.id, product.product, ids, config.queryWindowDays, Date.now());
   return { Done: done, Tasks: rows, TotalCount: rows.length };
-};
+}

@@ -4,6 +4,7 @@ import type { Product } from '../../spec/types.js';
 import { leaseToken } from '../lease-token.js';
 import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
 import { validTaskIds } from '../task-ids.js';
+import type postgres from 'postgres';
 import { openItemOfT, toNode, type Db, type Row, type Sql } from './rows.js';
 
 /** Lease new attempts of whole items, up to `max`, to `owner` (see PgQueue.dispatchIn for `onlyLeased`). */
@@ -193,15 +194,24 @@ export class PgQueue {
   async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
     const ids = validTaskIds(taskIds);
     if (ids.length === 0) return [];
+    return this.attemptsWhere(this.sql`i.task_id = ANY(${ids}::bigint[])`, accountId, product, from);
+  }
+
+  async attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): Promise<NodeAttemptRow[]> {
+    if (itemIds.length === 0) return [];
+    return this.attemptsWhere(this.sql`i.id = ANY(${itemIds}::bigint[])`, accountId, product, from);
+  }
+
+  private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
     const rows = await this.sql<Record<string, unknown>[]>`
       SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
              n.name, n.driver, n.node_group, a.node_id
         FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
         LEFT JOIN nodes n ON n.id = a.node_id
-       WHERE i.task_id = ANY(${ids}::bigint[]) AND i.account_id = ${accountId} AND i.product = ${product} AND i.created_at >= ${from}
+       WHERE ${which} AND i.account_id = ${accountId} AND i.product = ${product} AND i.created_at >= ${from}
        ORDER BY i.task_id, i.id, a.node_id`;
     return rows.map((r) => ({
-      taskId: r.task_id as string, itemId: r.item_id as number, objectPath: r.object_path as string,
+      taskId: r.task_id as string, itemId: Number(r.item_id), objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
       lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,

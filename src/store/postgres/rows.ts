@@ -75,11 +75,11 @@ export function toNode(x: Row): CacheNode {
 }
 
 /** Columns of an ItemRow; the task id as text (see above). */
-export const ITEM_COLUMNS = 'task_id::text AS task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
+export const ITEM_COLUMNS = 'id, task_id::text AS task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
 
 export function toItem(x: Row): ItemRow {
   return {
-    taskId: x.task_id as string, objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
+    itemId: Number(x.id), taskId: x.task_id as string, objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
     domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
     counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
   };

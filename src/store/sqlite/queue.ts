@@ -235,15 +235,24 @@ export class SqliteQueue {
 
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): NodeAttemptRow[] {
     if (taskIds.length === 0) return [];
+    return this.attemptsWhere(`i.task_id IN (${taskIds.map(() => '?').join(',')})`, taskIds.map(Number), accountId, product, from);
+  }
+
+  attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): NodeAttemptRow[] {
+    if (itemIds.length === 0) return [];
+    return this.attemptsWhere(`i.id IN (${itemIds.map(() => '?').join(',')})`, itemIds, accountId, product, from);
+  }
+
+  private attemptsWhere(which: string, ids: number[], accountId: number, product: Product, from: number): NodeAttemptRow[] {
     const rows = this.db
       .prepare(
         `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
                 n.name, n.driver, n.node_group, a.node_id
            FROM items i JOIN node_attempts a ON a.item_id = i.id LEFT JOIN nodes n ON n.id = a.node_id
-          WHERE i.task_id IN (${taskIds.map(() => '?').join(',')}) AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
+          WHERE ${which} AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
           ORDER BY i.task_id, i.id, a.node_id`,
       )
-      .all(...taskIds.map(Number), accountId, product, from) as Record<string, unknown>[];
+      .all(...ids, accountId, product, from) as Record<string, unknown>[];
     return rows.map((r) => ({
       taskId: String(r.task_id), itemId: r.item_id as number, objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',

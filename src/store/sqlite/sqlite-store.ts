@@ -305,6 +305,10 @@ export class SqliteStore implements TaskStore {
     return this.queue.attemptsOfTasks(accountId, product, taskIds, from);
   }
 
+  async attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): Promise<NodeAttemptRow[]> {
+    return this.queue.attemptsOfItems(accountId, product, itemIds, from);
+  }
+
   async countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
     return this.queue.openTasks(accountId, product, taskIds, from);
   }

@@ -206,12 +206,12 @@ const HOUR_MS = 3_600_000;
 type Written = { outcome: SubmitOutcome; undispatched: number };
 const refused = (outcome: SubmitOutcome): Written => ({ outcome, undispatched: 0 });
 const ALL_STATUSES = "('Pending', 'Refreshing', 'Complete', 'Failed')";
-const ITEM_COLUMNS = 'task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
+const ITEM_COLUMNS = 'id, task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
 
 function toItem(r: unknown): ItemRow {
   const x = r as Record<string, unknown>;
   return {
-    taskId: String(x.task_id), objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
+    itemId: x.id as number, taskId: String(x.task_id), objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
     domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
     counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
   };
