@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/config.js';
 import type { Outcome } from '../edges/driver.js';
 import { seriesOfNode } from '../observability/metrics.js';
-import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js';
+import type { AttemptResult, ClaimedAttempt } from '../domain/records.js';
+import type { Store } from '../store/port.js';
 import type { Executor } from './executor.js';
+import type { HandOff } from './hand-off.js';
 import { emitProgress } from './progress-events.js';
 import { decide } from './retry-policy.js';
 
@@ -64,11 +66,17 @@ export class Worker {
   /** A busy worker claims again once this much room is free, not after every completion. */
   private readonly claimChunk: number;
 
+  /**
+   * `handOff`: the submits of this process, which lease new items to this worker and wake it
+   * (worker/hand-off.ts). Work committed by other processes wakes it through the store's
+   * listenForWork where the store has one (PostgreSQL), else the poll timer finds it.
+   */
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: Pick<Store, 'queue' | 'capabilities'>,
     private readonly executor: Executor,
     private readonly cfg: EngineConfig,
     private readonly logger: Logger,
+    private readonly handOff?: HandOff,
     private readonly now: () => number = Date.now,
   ) {
     // An eighth: small enough that the executor's per-node queues do not run dry while the room
@@ -80,17 +88,18 @@ export class Worker {
     if (this.running) return;
     this.running = true;
     this.logger.info({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
-    const unsubscribe = this.store.onWork(() => this.more());
-    // New items that fit come already leased to this worker from the submit itself (LocalTaker).
-    const detach = this.store.attachTaker({
+    const unsubscribe = this.store.capabilities.listenForWork?.(() => this.more());
+    // New items that fit come already leased to this worker from the submit itself.
+    const detach = this.handOff?.attach({
       owner: this.owner,
       leaseMs: this.cfg.leaseMs,
       room: () => (this.running ? this.cfg.maxInFlight - this.inFlight : 0),
       take: (claimed) => this.launch(claimed),
+      wake: () => this.more(),
     });
     this.unsubscribe = () => {
-      unsubscribe();
-      detach();
+      unsubscribe?.();
+      detach?.();
     };
     // Leases are short and renewed while attempts run, so a killed worker's attempts are free
     // again within one lease period, however long a node's queue is.
@@ -162,7 +171,7 @@ export class Worker {
           // attempts nobody holds (retries, attempts that did not fit, a dead worker's) are
           // claimed once the new items are drained, and at least every poll period under a
           // steady stream of submits, so they never starve.
-          const fresh = await this.store.dispatchAndClaim(this.owner, this.now(), this.cfg.leaseMs, batch, free);
+          const fresh = await this.store.queue.dispatchAndClaim(this.owner, this.now(), this.cfg.leaseMs, batch, free);
           this.launch(fresh.claimed);
           // Room now, not before the dispatch: a submit may have handed this worker attempts meanwhile.
           const left = Math.max(0, this.cfg.maxInFlight - this.inFlight);
@@ -170,7 +179,7 @@ export class Worker {
           let claimed: ClaimedAttempt[] = [];
           if (left > 0 && (drained || this.claimDue())) {
             this.lastClaim = this.now();
-            claimed = await this.store.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
+            claimed = await this.store.queue.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
             this.launch(claimed);
           }
           // More new items, or a full claim: more is likely waiting.
@@ -260,9 +269,9 @@ export class Worker {
 
   private async renew(): Promise<void> {
     try {
-      await this.store.renewLeases([...this.leases.keys()], this.now() + this.cfg.leaseMs);
+      await this.store.queue.renewLeases([...this.leases.keys()], this.now() + this.cfg.leaseMs);
       // Any worker frees leases that ran out (a dead worker's), so its attempts run again.
-      if ((await this.store.reapLeases(this.now())) > 0) this.more();
+      if ((await this.store.queue.reapLeases(this.now())) > 0) this.more();
     } catch (err) {
       this.logger.error({ err }, 'could not renew leases');
     }
@@ -273,7 +282,7 @@ export class Worker {
     const batch = this.results;
     this.results = [];
     try {
-      await this.store.recordOutcomes(this.now(), batch);
+      await this.store.queue.recordOutcomes(this.now(), batch);
       emitProgress();
     } catch (err) {
       // Not recorded: the leases run out and the attempts are taken up again; purges are idempotent.

@@ -58,10 +58,10 @@ export async function startTestServer(overrides: ConfigOverrides = {}, opts: { w
     accountId: running.root.account.id,
     vault,
     addDomain: (name, product = 'cdn', origin) =>
-      store.addDomain({ name, accountId: running.root.account.id, product, origin: origin ?? null, online: true, nodeGroup: 'default', createdAt: Date.now() }),
+      store.domains.addDomain({ name, accountId: running.root.account.id, product, origin: origin ?? null, online: true, nodeGroup: 'default', createdAt: Date.now() }),
     addKey: async (accessKeyId, secret, o = {}) => {
       await createKey(store, vault, o.accountId ?? running.root.account.id, o.userName ?? null, Date.now(), { accessKeyId, secret });
-      if (o.active === false) await store.setAccessKeyActive(accessKeyId, false);
+      if (o.active === false) await store.identity.setAccessKeyActive(accessKeyId, false);
     },
     flushAudit: () => running.flushAudit(),
     close: async () => {

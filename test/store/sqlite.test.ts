@@ -9,4 +9,4 @@ storeContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir
 submitDispatchContract('sqlite', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db');
   return { store: new SqliteStore(file), second: async () => new SqliteStore(file) };
-}, false);
+});

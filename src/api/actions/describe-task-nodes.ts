@@ -14,7 +14,7 @@ export const describeTaskNodes: Handler = async (ctx) => {
   const product = ctx.product.product;
   const rows: TaskRowWire[] = await describeTaskIds(ctx.store, ctx.account.id, product, ctx.params.TaskId as string, ctx.config.queryWindowDays, ctx.now);
   const ids = [...new Set(rows.map((r) => r.TaskId))];
-  const attempts = await ctx.store.attemptsOfTasks(ctx.account.id, product, ids, ctx.now - ctx.config.queryWindowDays * DAY_MS);
+  const attempts = await ctx.store.tasks.attemptsOfTasks(ctx.account.id, product, ids, ctx.now - ctx.config.queryWindowDays * DAY_MS);
   const byItem = new Map<string, NodeAttemptRow[]>();
   for (const a of attempts) {
     const key = `${a.taskId}\n${a.objectPath}`;

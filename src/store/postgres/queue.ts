@@ -1,10 +1,9 @@
 import type { SubmitType } from '../../domain/object-path.js';
 import { deriveStatus } from '../../domain/progress.js';
-import type { Product } from '../../spec/types.js';
+import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
-import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { validTaskIds } from '../task-ids.js';
-import { openItemOfT, toNode, type Db, type Row, type Sql } from './rows.js';
+import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import { toNode, type Db, type Row, type Sql } from './rows.js';
 
 /** Lease new attempts of whole items, up to `max`, to `owner` (see PgQueue.dispatchIn for `onlyLeased`). */
 export interface DispatchLease {
@@ -23,16 +22,16 @@ export interface DispatchLease {
  * Attempts carry their item's created_at (the partition key of both tables), so every join from
  * an attempt to its item names one day partition.
  */
-export class PgQueue {
+export class PgQueue implements AttemptQueue {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Give up to `limit` undispatched items their per-node attempts. With `lease`, whole items'
-   * attempts, up to `lease.max`, are inserted leased to `lease.owner` and returned (the claim
-   * they would need next); the rest wait for any worker's claim.
+   * Give up to `limit` undispatched items their per-node attempts. Whole items' attempts, up to
+   * `max`, are inserted leased to `owner` and returned (the claim they would need next); the
+   * rest wait for any worker's claim.
    */
-  async dispatch(now: number, limit: number, lease?: DispatchLease): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
-    return this.sql.begin((tx) => this.dispatchIn(tx, now, limit, lease));
+  async dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    return this.sql.begin((tx) => this.dispatchIn(tx, now, limit, { owner, leaseMs, max }));
   }
 
   /**
@@ -68,9 +67,7 @@ export class PgQueue {
     const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
     let room = lease?.max ?? 0;
     for (const r of rows) {
-      const group = r.grp ?? 'default';
-      // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-      const inScope = nodes.filter((n) => n.group === group && (!r.area || n.area === r.area));
+      const inScope = nodesInScope(nodes, r.grp ?? 'default', r.area);
       // Whole items are leased while they fit in the room; an item is never split.
       const into = inScope.length > 0 && inScope.length <= room ? leased : plain;
       if (into === plain && lease?.onlyLeased) break;
@@ -109,7 +106,7 @@ export class PgQueue {
     return { dispatched: scope.id.length, claimed };
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
+  async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
     // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
     // while its first try was still running can only have the later outcome counted.
     const lease = leaseToken(owner);
@@ -139,16 +136,17 @@ export class PgQueue {
     return rows.map((j) => toClaimed({ ...j, id: j.item_id }, toNode({ ...j, id: j.node_id }), lease, j.attempts as number));
   }
 
-  async reap(now: number): Promise<number> {
+  async reapLeases(now: number): Promise<number> {
     const res = await this.sql`UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ${now}`;
     return res.count;
   }
 
-  async renew(leases: string[], until: number): Promise<void> {
+  async renewLeases(leases: string[], until: number): Promise<void> {
+    if (leases.length === 0) return;
     await this.sql`UPDATE node_attempts SET lease_until = ${until} WHERE lease_owner = ANY(${leases}::text[]) AND state = 'pending'`;
   }
 
-  async record(now: number, results: AttemptResult[]): Promise<void> {
+  async recordOutcomes(now: number, results: AttemptResult[]): Promise<void> {
     if (results.length === 0) return;
     const col = <T>(f: (r: AttemptResult) => T) => results.map(f);
     await this.sql.begin(async (tx) => {
@@ -177,35 +175,6 @@ export class PgQueue {
       }
       await adjustCounts(tx, [...byItem].map(([id, c]) => ({ id, ...c, total: 0 })));
     });
-  }
-
-  /** The WaitForTasks probe: the webhook finish scan's test (rows.ts openItemOfT), on given tasks. */
-  async openTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
-    const ids = validTaskIds(taskIds);
-    if (ids.length === 0) return 0;
-    const [r] = await this.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM tasks t
-       WHERE t.id = ANY(${ids}::bigint[]) AND t.account_id = ${accountId} AND t.product = ${product} AND t.created_at >= ${from}
-         AND ${openItemOfT(this.sql)}`;
-    return r.n;
-  }
-
-  async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
-    const ids = validTaskIds(taskIds);
-    if (ids.length === 0) return [];
-    const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
-             n.name, n.driver, n.node_group, a.node_id
-        FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
-        LEFT JOIN nodes n ON n.id = a.node_id
-       WHERE i.task_id = ANY(${ids}::bigint[]) AND i.account_id = ${accountId} AND i.product = ${product} AND i.created_at >= ${from}
-       ORDER BY i.task_id, i.id, a.node_id`;
-    return rows.map((r) => ({
-      taskId: r.task_id as string, itemId: r.item_id as number, objectPath: r.object_path as string,
-      node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
-      state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
-    }));
   }
 }
 

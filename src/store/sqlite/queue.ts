@@ -1,20 +1,17 @@
 import type Database from 'better-sqlite3';
 import { deriveStatus } from '../../domain/progress.js';
-import type { Product } from '../../spec/types.js';
+import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
-import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { validTaskIds } from '../task-ids.js';
+import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
 import { toNode } from './fleet.js';
 import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
-import { openItemOf } from './tasks.js';
-
 
 /**
  * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
  * dispatched into one attempt row per node in scope; workers lease due attempts, and outcomes
  * are recorded only while the lease is still theirs, so a reaped attempt is never counted twice.
  */
-export class SqliteQueue {
+export class SqliteQueue implements AttemptQueue {
   private readonly s;
 
   constructor(private readonly db: Database.Database) {
@@ -77,26 +74,16 @@ export class SqliteQueue {
       ),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
-      // The WaitForTasks probe: the webhook finish scan's test, on given tasks.
-      openTasks: db.prepare(
-        `SELECT count(*) AS n FROM tasks t
-          WHERE t.id IN (SELECT value FROM json_each(?)) AND t.account_id = ? AND t.product = ? AND t.created_at >= ?
-            AND ${openItemOf('t')}`,
-      ),
     };
   }
 
-  dispatch(now: number, limit: number): number {
-    return this.dispatchAndClaim(now, limit).dispatched;
-  }
-
   /**
-   * Give up to `limit` undispatched items their per-node attempts. With `lease`, whole items'
-   * attempts, up to `lease.max`, are leased to `lease.owner` in the same statement and returned,
-   * which saves the claim that would lease them next; the rest wait for any worker's claim.
+   * Give up to `limit` undispatched items their per-node attempts. Whole items' attempts, up to
+   * `max`, are leased to `owner` in the same statement and returned, which saves the claim that
+   * would lease them next; the rest wait for any worker's claim.
    */
-  dispatchAndClaim(now: number, limit: number, lease?: { owner: string; leaseMs: number; max: number }): { dispatched: number; claimed: ClaimedAttempt[] } {
-    const token = lease && leaseToken(lease.owner);
+  async dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    const token = leaseToken(owner);
     return this.db.transaction(() => {
       const rows = this.s.undispatched.all(limit) as (JobRow & { area: string | null; grp: string | null })[];
       const groups = new Map<string, CacheNode[]>();
@@ -108,12 +95,11 @@ export class SqliteQueue {
         if (!nodes) groups.set(group, (nodes = this.s.nodesOf.all(group).map(toNode)));
         const key = `${group}\0${r.area ?? ''}`;
         let scope = scopes.get(key);
-        // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-        if (!scope) scopes.set(key, (scope = { nodes: nodes.filter((n) => !r.area || n.area === r.area), items: [] }));
+        if (!scope) scopes.set(key, (scope = { nodes: nodesInScope(nodes, group, r.area), items: [] }));
         scope.items.push(r);
       }
       const claimed: ClaimedAttempt[] = [];
-      let room = lease?.max ?? 0;
+      let room = max;
       for (const { nodes, items } of scopes.values()) {
         const ids = JSON.stringify(items.map((i) => i.id));
         const nodeIds = JSON.stringify(nodes.map((n) => n.id));
@@ -123,8 +109,8 @@ export class SqliteQueue {
           room -= take * nodes.length;
           const jobs = new Map(items.slice(0, take).map((i) => [i.id, i]));
           const byId = new Map(nodes.map((n) => [n.id, n]));
-          const inserted = this.s.insertLeased.all(now, token, now + lease!.leaseMs, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
-          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token!, 0));
+          const inserted = this.s.insertLeased.all(now, token, now + leaseMs, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
+          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token, 0));
         }
         if (nodes.length > 0 && take < items.length) this.s.insertAttempts.run(now, JSON.stringify(items.slice(take).map((i) => i.id)), nodeIds);
         const status = deriveStatus({ total: nodes.length, applied: 0, failed: 0 });
@@ -134,7 +120,7 @@ export class SqliteQueue {
     })();
   }
 
-  claim(owner: string, now: number, leaseMs: number, limit: number): ClaimedAttempt[] {
+  async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
     // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
     // while its first try was still running can only have the later outcome counted.
     const lease = leaseToken(owner);
@@ -158,7 +144,7 @@ export class SqliteQueue {
     })();
   }
 
-  reap(now: number): number {
+  async reapLeases(now: number): Promise<number> {
     return this.s.reap.run(now).changes;
   }
 
@@ -172,13 +158,14 @@ export class SqliteQueue {
     };
   }
 
-  renew(leases: string[], until: number): void {
+  async renewLeases(leases: string[], until: number): Promise<void> {
+    if (leases.length === 0) return;
     this.db.transaction(() => {
       for (const lease of leases) this.s.renew.run(until, lease);
     })();
   }
 
-  record(now: number, results: AttemptResult[]): void {
+  async recordOutcomes(now: number, results: AttemptResult[]): Promise<void> {
     this.db.transaction(() => {
       // Per item: how many of its nodes applied or failed in this batch, and the first failure's description.
       const counts = new Map<number, [number, number, number, string | null]>();
@@ -224,32 +211,6 @@ export class SqliteQueue {
       if (status !== c.status) changed.push([c.id, status]);
     }
     if (changed.length > 0) this.s.setStatuses.run(JSON.stringify(changed));
-  }
-
-  /** How many of these tasks (the account's, created since `from`) still have an item Pending or Refreshing. */
-  openTasks(accountId: number, product: Product, taskIds: string[], from: number): number {
-    const ids = validTaskIds(taskIds).map(Number);
-    if (ids.length === 0) return 0;
-    return (this.s.openTasks.get(JSON.stringify(ids), accountId, product, from) as { n: number }).n;
-  }
-
-  attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): NodeAttemptRow[] {
-    if (taskIds.length === 0) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
-                n.name, n.driver, n.node_group, a.node_id
-           FROM items i JOIN node_attempts a ON a.item_id = i.id LEFT JOIN nodes n ON n.id = a.node_id
-          WHERE i.task_id IN (${taskIds.map(() => '?').join(',')}) AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
-          ORDER BY i.task_id, i.id, a.node_id`,
-      )
-      .all(...taskIds.map(Number), accountId, product, from) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      taskId: String(r.task_id), itemId: r.item_id as number, objectPath: r.object_path as string,
-      node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
-      state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
-    }));
   }
 }
 
