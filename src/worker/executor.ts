@@ -83,7 +83,9 @@ export class Executor {
         throw err;
       }
     }
-    for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'retryable', error }, 0));
+    // A job that cannot be built (a path or header the API would not have accepted) never will
+    // be: failed for good at once, rather than retried until maxAttempts.
+    for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'permanent', error, description: 'Internal Error' }, 0));
   }
 
   /** Cut short every request in flight (they come back as retryable); used when workers stop. */
