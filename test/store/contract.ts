@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch, Store } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
+import { progressContract } from './progress-contract.js';
 import { queueContract } from './queue-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
@@ -13,6 +14,7 @@ import { webhookContract } from './webhook-contract.js';
 export function storeContract(name: string, open: () => Promise<Store>): void {
   webhookContract(name, open);
   countContract(name, open);
+  progressContract(name, open);
   queueContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;

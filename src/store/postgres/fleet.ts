@@ -1,6 +1,6 @@
 import type { JSONValue } from 'postgres';
 import type { CacheNode, FleetStore } from '../port.js';
-import { adjustCounts } from './queue.js';
+import { adjustCounts } from './progress.js';
 import { toNode, type Sql } from './rows.js';
 
 /** The fleet tables of the PostgreSQL store: cache nodes and what removing one means for items. */

@@ -1,8 +1,8 @@
 import type { SubmitType } from '../../domain/object-path.js';
-import { deriveStatus } from '../../domain/progress.js';
 import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
 import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import { adjustCounts, dispatched } from './progress.js';
 import { toNode, type Db, type Row, type Sql } from './rows.js';
 
 /** Lease new attempts of whole items, up to `max`, to `owner` (see PgQueue.dispatchIn for `onlyLeased`). */
@@ -64,7 +64,7 @@ export class PgQueue implements AttemptQueue {
          FOR KEY SHARE`).map(toNode);
     const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
     const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
-    const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
+    const scope = { id: [] as number[], created: [] as number[], total: [] as number[] };
     let room = lease?.max ?? 0;
     for (const r of rows) {
       const inScope = nodesInScope(nodes, r.grp ?? 'default', r.area);
@@ -76,8 +76,6 @@ export class PgQueue implements AttemptQueue {
       scope.id.push(r.id);
       scope.created.push(r.created_at);
       scope.total.push(inScope.length);
-      scope.status.push(deriveStatus({ total: inScope.length, applied: 0, failed: 0 }));
-      scope.description.push(inScope.length === 0 ? 'Internal Error' : '');
     }
     if (plain.item.length > 0) {
       await tx`
@@ -98,11 +96,7 @@ export class PgQueue implements AttemptQueue {
       for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0));
     }
     if (scope.id.length === 0) return { dispatched: 0, claimed };
-    await tx`
-      UPDATE items SET nodes_total = u.total, status = u.status, description = u.description
-        FROM unnest(${scope.id}::bigint[], ${scope.created}::bigint[], ${scope.total}::int[], ${scope.status}::text[], ${scope.description}::text[])
-             AS u(id, created_at, total, status, description)
-       WHERE items.id = u.id AND items.created_at = u.created_at`;
+    await dispatched(tx, scope.id, scope.created, scope.total);
     return { dispatched: scope.id.length, claimed };
   }
 
@@ -176,49 +170,6 @@ export class PgQueue implements AttemptQueue {
       await adjustCounts(tx, [...byItem].map(([id, c]) => ({ id, ...c, total: 0 })));
     });
   }
-}
-
-/** A change to one item's node counts: added to applied/failed/total (total is usually 0). */
-export interface CountChange {
-  id: number;
-  created: number;
-  applied: number;
-  failed: number;
-  total: number;
-  /** Set as the item's description if it has none yet (the first failure's). */
-  description: string | null;
-}
-
-/**
- * Apply count changes and re-derive each item's status column (domain/progress.ts) in the same
- * transaction. Item rows are locked in id order first: two transactions touching the same items
- * then queue up instead of deadlocking.
- */
-export async function adjustCounts(tx: Db, changes: CountChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  const c = [...changes].sort((x, y) => x.id - y.id);
-  const ids = c.map((x) => x.id);
-  const created = c.map((x) => x.created);
-  await tx`
-    SELECT 1 FROM items i JOIN unnest(${ids}::bigint[], ${created}::bigint[]) AS u(id, created_at)
-        ON i.id = u.id AND i.created_at = u.created_at
-     ORDER BY i.id FOR UPDATE OF i`;
-  const rows = await tx<{ id: number; created_at: number; nodes_total: number | null; nodes_applied: number; nodes_failed: number }[]>`
-    UPDATE items i SET nodes_applied = i.nodes_applied + u.applied, nodes_failed = i.nodes_failed + u.failed,
-           nodes_total = i.nodes_total + u.total,
-           description = CASE WHEN i.description = '' AND u.description IS NOT NULL THEN u.description ELSE i.description END
-      FROM unnest(${ids}::bigint[], ${created}::bigint[], ${c.map((x) => x.applied)}::int[], ${c.map((x) => x.failed)}::int[],
-                  ${c.map((x) => x.total)}::int[], ${c.map((x) => x.description)}::text[])
-           AS u(id, created_at, applied, failed, total, description)
-     WHERE i.id = u.id AND i.created_at = u.created_at
-    RETURNING i.id, i.created_at, i.nodes_total, i.nodes_applied, i.nodes_failed`;
-  if (rows.length === 0) return;
-  await tx`
-    UPDATE items i SET status = u.status
-      FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.created_at)}::bigint[],
-                  ${rows.map((r) => deriveStatus({ total: r.nodes_total, applied: r.nodes_applied, failed: r.nodes_failed }))}::text[])
-           AS u(id, created_at, status)
-     WHERE i.id = u.id AND i.created_at = u.created_at AND i.status <> u.status`;
 }
 
 /** A leased attempt with what its driver needs: `j` is an item row with its task's options and its domain's origin. */

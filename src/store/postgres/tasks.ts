@@ -1,8 +1,8 @@
-import { deriveStatus } from '../../domain/progress.js';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
 import type { ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
 import type { DayPartitions } from './partitions.js';
+import { PENDING } from './progress.js';
 import type { PgQueue } from './queue.js';
 import { validTaskIds } from '../task-ids.js';
 import { ITEM_COLUMNS, openItemOfT, sqlState, toItem, type Db, type Sql } from './rows.js';
@@ -11,7 +11,6 @@ import { ITEM_COLUMNS, openItemOfT, sqlState, toItem, type Db, type Sql } from '
 export const WORK_CHANNEL = 'refreshd_work';
 /** Advisory lock class (two-int form: class, account id) serializing preload-limited submits. */
 const PRELOAD_LOCK_CLASS = 0x7266_7301;
-const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
 
 /**
  * Submissions and item queries on PostgreSQL. A submit is one transaction that many API

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CacheNode, FleetStore } from '../port.js';
+import type { SqliteProgress } from './progress.js';
 
 /** The fleet tables of the SQLite store: cache nodes and what removing one means for items. */
 export class SqliteFleet implements FleetStore {
@@ -10,8 +11,7 @@ export class SqliteFleet implements FleetStore {
 
   constructor(
     private readonly db: Database.Database,
-    /** Re-derives the progress of items whose node counts changed (the queue owns progress). */
-    private readonly recount: (itemIds: number[]) => void,
+    private readonly progress: SqliteProgress,
   ) {
     this.insert = db.prepare('INSERT INTO nodes (name, driver, address, node_group, area, enabled, options, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.all = db.prepare('SELECT * FROM nodes ORDER BY id');
@@ -42,9 +42,7 @@ export class SqliteFleet implements FleetStore {
       if (!node) return false;
       const open = this.db.prepare("SELECT item_id FROM node_attempts WHERE node_id = ? AND state = 'pending'").all(node.id) as { item_id: number }[];
       this.db.prepare("DELETE FROM node_attempts WHERE node_id = ? AND state = 'pending'").run(node.id);
-      const dec = this.db.prepare('UPDATE items SET nodes_total = nodes_total - 1 WHERE id = ?');
-      for (const { item_id } of open) dec.run(item_id);
-      this.recount(open.map((r) => r.item_id));
+      this.progress.nodeRemoved(open.map((r) => r.item_id));
       this.db.prepare('DELETE FROM nodes WHERE id = ?').run(node.id);
       return true;
     })();

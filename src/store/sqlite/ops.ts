@@ -5,8 +5,7 @@ import type { SqliteAudit } from './audit.js';
 import type { SqliteGuards } from './guards.js';
 import { MIGRATIONS } from './migrations.js';
 import type { SqliteOutbox } from './outbox.js';
-
-const HOUR_MS = 3_600_000;
+import { forgetTasks } from './progress.js';
 
 /** Health, queue figures, usage totals and retention on SQLite. */
 export class SqliteOps implements StoreOps {
@@ -53,7 +52,7 @@ export class SqliteOps implements StoreOps {
     const { items } = this.db.transaction(() => {
       const { t } = this.db.prepare('SELECT MIN(id) AS t FROM tasks WHERE created_at >= ?').get(before) as { t: number | null };
       const boundary = t ?? Number.MAX_SAFE_INTEGER;
-      subtractItemCounts(this.db, 0, boundary);
+      forgetTasks(this.db, 0, boundary);
       const items = this.db.prepare('DELETE FROM items WHERE task_id < ?').run(boundary).changes;
       this.db.prepare('DELETE FROM tasks WHERE id < ?').run(boundary);
       const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };
@@ -63,25 +62,5 @@ export class SqliteOps implements StoreOps {
       return { items };
     })();
     return { items, audit };
-  }
-}
-
-/**
- * Take the items of tasks [fromTask, toTask) out of item_counts before they are deleted: one
- * write per (hour, type, status, domain) instead of per item. Retention uses it, and so does the
- * benchmark when it removes what it ingested.
- */
-export function subtractItemCounts(db: Database.Database, fromTask: number, toTask: number): void {
-  const groups = db.prepare(
-    `SELECT account_id, product, created_at / ${HOUR_MS} AS hour, object_type, status, domain, count(*) AS n
-       FROM items WHERE task_id >= ? AND task_id < ? GROUP BY 1, 2, 3, 4, 5, 6`,
-  ).all(fromTask, toTask) as { account_id: number; product: string; hour: number; object_type: string; status: string; domain: string; n: number }[];
-  const key = 'account_id = ? AND product = ? AND hour = ? AND object_type = ? AND status = ? AND domain = ?';
-  const sub = db.prepare(`UPDATE item_counts SET n = n - ? WHERE ${key}`);
-  const drop = db.prepare(`DELETE FROM item_counts WHERE ${key} AND n <= 0`);
-  for (const g of groups) {
-    const k = [g.account_id, g.product, g.hour, g.object_type, g.status, g.domain];
-    sub.run(g.n, ...k);
-    drop.run(...k);
   }
 }

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import { deriveStatus } from '../../domain/progress.js';
 import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
 import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
 import { toNode } from './fleet.js';
 import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
+import type { SqliteProgress } from './progress.js';
 
 /**
  * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
@@ -14,7 +14,10 @@ import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
 export class SqliteQueue implements AttemptQueue {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly progress: SqliteProgress,
+  ) {
     this.s = {
       // With what a claim of the new attempts needs, so dispatch can lease them at once.
       undispatched: db.prepare(
@@ -34,7 +37,6 @@ export class SqliteQueue implements AttemptQueue {
          SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n
          RETURNING item_id, node_id`,
       ),
-      setScope: db.prepare('UPDATE items SET nodes_total = ?, status = ?, description = ? WHERE id IN (SELECT value FROM json_each(?))'),
       lease: db.prepare(
         `UPDATE node_attempts SET lease_owner = ?, lease_until = ?
           WHERE (item_id, node_id) IN (
@@ -58,19 +60,6 @@ export class SqliteQueue implements AttemptQueue {
       ),
       failed: db.prepare(
         "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
-      ),
-      // [item, applied, failed, description] per item: its counts move once per batch.
-      addCounts: db.prepare(
-        `UPDATE items SET nodes_applied = nodes_applied + r.applied, nodes_failed = nodes_failed + r.failed,
-                description = CASE WHEN items.description = '' THEN coalesce(r.first_error, '') ELSE items.description END
-           FROM (SELECT value ->> 0 AS id, value ->> 1 AS applied, value ->> 2 AS failed, value ->> 3 AS first_error FROM json_each(?)) r
-          WHERE items.id = r.id
-          RETURNING items.id, items.nodes_total, items.nodes_applied, items.nodes_failed, items.status`,
-      ),
-      countsOf: db.prepare('SELECT nodes_total, nodes_applied, nodes_failed, status FROM items WHERE id = ?'),
-      // [item, status] pairs: one statement for a batch's status changes.
-      setStatuses: db.prepare(
-        `UPDATE items SET status = r.status FROM (SELECT value ->> 0 AS id, value ->> 1 AS status FROM json_each(?)) r WHERE items.id = r.id`,
       ),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
@@ -113,8 +102,7 @@ export class SqliteQueue implements AttemptQueue {
           for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token, 0));
         }
         if (nodes.length > 0 && take < items.length) this.s.insertAttempts.run(now, JSON.stringify(items.slice(take).map((i) => i.id)), nodeIds);
-        const status = deriveStatus({ total: nodes.length, applied: 0, failed: 0 });
-        this.s.setScope.run(nodes.length, status, nodes.length === 0 ? 'Internal Error' : '', ids);
+        this.progress.dispatched(ids, nodes.length);
       }
       return { dispatched: rows.length, claimed };
     })();
@@ -187,36 +175,7 @@ export class SqliteQueue implements AttemptQueue {
           c[3] ??= r.description;
         }
       }
-      if (counts.size === 0) return;
-      const rows = this.s.addCounts.all(JSON.stringify([...counts.values()])) as (CountsRow & { id: number })[];
-      this.setStatuses(rows);
+      this.progress.counted([...counts.values()]);
     })();
   }
-
-  /** Re-derive the status column of items whose node counts changed. */
-  recount(itemIds: number[]): void {
-    const rows: (CountsRow & { id: number })[] = [];
-    for (const id of itemIds) {
-      const c = this.s.countsOf.get(id) as CountsRow | undefined;
-      if (c) rows.push({ id, ...c });
-    }
-    this.setStatuses(rows);
-  }
-
-  /** Write status only where it changes: it is indexed, and the per-hour counts follow each change. */
-  private setStatuses(rows: (CountsRow & { id: number })[]): void {
-    const changed: [number, string][] = [];
-    for (const c of rows) {
-      const status = deriveStatus({ total: c.nodes_total, applied: c.nodes_applied, failed: c.nodes_failed });
-      if (status !== c.status) changed.push([c.id, status]);
-    }
-    if (changed.length > 0) this.s.setStatuses.run(JSON.stringify(changed));
-  }
-}
-
-interface CountsRow {
-  nodes_total: number | null;
-  nodes_applied: number;
-  nodes_failed: number;
-  status: string;
 }

@@ -11,6 +11,7 @@ import { SqliteIdentity } from './identity.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteOps } from './ops.js';
 import { SqliteOutbox } from './outbox.js';
+import { SqliteProgress } from './progress.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteTasks } from './tasks.js';
 import { WalSync } from './wal-sync.js';
@@ -60,13 +61,15 @@ export class SqliteStore implements Store {
     workDb.pragma('synchronous = NORMAL');
     workDb.pragma('busy_timeout = 5000');
     workDb.pragma('cache_size = -65536');
-    const queue = new SqliteQueue(workDb);
+    // Progress is written by the queue and the fleet on the engine's connection (progress.ts).
+    const progress = new SqliteProgress(workDb);
+    const queue = new SqliteQueue(workDb, progress);
     const audit = new SqliteAudit(db, workDb);
     const outbox = new SqliteOutbox(db, workDb);
     const guards = (this.sqliteGuards = new SqliteGuards(file));
     this.identity = busyAware(new SqliteIdentity(db));
     this.domains = busyAware(new SqliteDomains(db));
-    this.fleet = busyAware(new SqliteFleet(workDb, (ids) => queue.recount(ids)));
+    this.fleet = busyAware(new SqliteFleet(workDb, progress));
     this.tasks = busyAware(new SqliteTasks(db, this.walSync));
     this.queue = busyAware<AttemptQueue>(queue);
     this.outbox = busyAware<Outbox>(outbox);

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import { deriveStatus } from '../../domain/progress.js';
 import { pathHash } from '../path-hash.js';
 import { leaseToken } from '../lease-token.js';
 import type { ClaimedAttempt, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
 import { ItemReads } from './item-reads.js';
+import { SqliteProgress } from './progress.js';
 import { SubmitDispatch } from './submit-dispatch.js';
 import type { WalSync } from './wal-sync.js';
 
@@ -14,6 +14,7 @@ import type { WalSync } from './wal-sync.js';
 export class SqliteTasks extends ItemReads implements TaskStore {
   private readonly stmt;
   private readonly dispatch: SubmitDispatch;
+  private readonly progress: SqliteProgress;
   /** The two settings submit switches between, prepared once (db.pragma() compiles each time). */
   private readonly syncNormal: Database.Statement;
   private readonly syncFull: Database.Statement;
@@ -21,6 +22,7 @@ export class SqliteTasks extends ItemReads implements TaskStore {
   /** `walSync`: the group commit (wal-sync.ts); absent when the file is not in WAL mode (`:memory:`). */
   constructor(db: Database.Database, private readonly walSync: WalSync | undefined) {
     super(db);
+    this.progress = new SqliteProgress(db);
     this.dispatch = new SubmitDispatch(db);
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.syncFull = db.prepare('PRAGMA synchronous = FULL');
@@ -35,15 +37,6 @@ export class SqliteTasks extends ItemReads implements TaskStore {
       insertTask: db.prepare(
         `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertItem: db.prepare(
-        `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: null, applied: 0, failed: 0 })}')`,
-      ),
-      // An item dispatched at submit (submit-dispatch.ts): its node count is known, no node has confirmed it yet.
-      insertDispatched: db.prepare(
-        `INSERT INTO items (task_id, account_id, product, domain, object_type, object_path, path_hash, created_at, nodes_total, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: 1, applied: 0, failed: 0 })}')`,
       ),
     };
   }
@@ -108,13 +101,13 @@ export class SqliteTasks extends ItemReads implements TaskStore {
           const ids: number[] = [];
           for (let i = 0; i < take; i++) {
             const p = t.paths[i];
-            ids.push(Number(this.stmt.insertDispatched.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt, scope.nodes.length).lastInsertRowid));
+            ids.push(this.progress.insertDispatched(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt, scope.nodes.length));
           }
           leased.push(...this.dispatch.lease(batch, t, id, ids, scope, lease!, token));
         }
         for (let i = take; i < t.paths.length; i++) {
           const p = t.paths[i];
-          this.stmt.insertItem.run(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
+          this.progress.insertItem(id, batch.accountId, batch.product, t.domain, t.objectType, p, pathHash(p), batch.createdAt);
         }
         if (scope) room -= take * scope.nodes.length;
         // Items left for dispatch keep their turn: no later task of the batch goes ahead of them.
