@@ -5,7 +5,7 @@ import { handleRpc, type ApiDeps } from '../api/dispatch.js';
 import { observeCall, registerOps } from './ops-routes.js';
 import { registerConsole } from './console/index.js';
 
-/** pop-core puts every parameter in the GET query: 1,000 URLs of up to 1,024 characters (protocol.md §4.7). */
+/** pop-core puts every parameter in the GET query: 1,000 URLs of up to 1,024 characters (docs/protocol.md §4). */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 

@@ -13,7 +13,7 @@ export interface WireRequest {
   sourceIp: string;
 }
 
-/** Parameters decoded from the URL query and the form body (protocol.md §0.2–3). */
+/** Parameters decoded from the URL query and the form body (docs/protocol.md §2–3). */
 export interface ParsedParams {
   path: string;
   query: Map<string, string>;

@@ -34,7 +34,7 @@ export interface TestServer {
 
 /**
  * A real refreshd API server on 127.0.0.1 with a fresh SQLite file in a temp dir and the root
- * key pair fixed to the one used in research/captures. Rate limits are off unless asked for.
+ * key pair fixed to the one the signature fixtures were captured with (test/fixtures). Rate limits are off unless asked for.
  * No worker runs unless `worker: true` (then tasks execute on the store's nodes), so API tests
  * see tasks exactly as accepted: Pending at 0%.
  */

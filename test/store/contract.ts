@@ -8,8 +8,9 @@ import { queueContract } from './queue-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
 /**
- * The Store contract: what every adapter must do, run against each of them (SQLite now,
- * PostgreSQL with the scale issue). `open` gives a fresh, empty, migrated store.
+ * The Store contract: what every adapter must do, run against each of them (sqlite.test.ts and
+ * postgres.test.ts), one describe block per role plus the cross-role suites (TotalCount, progress,
+ * queue, webhooks). `open` gives a fresh, empty, migrated store.
  */
 export function storeContract(name: string, open: () => Promise<Store>): void {
   webhookContract(name, open);

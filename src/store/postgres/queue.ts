@@ -14,7 +14,7 @@ export interface DispatchLease {
 }
 
 /**
- * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by
+ * The execution queue on PostgreSQL (docs/design.md, "Submits and the worker": queue state is data), shared by
  * workers in many processes. Dispatch and claim take rows with FOR UPDATE SKIP LOCKED, so two
  * workers never take the same item or attempt and never wait on each other; outcomes count only
  * while the attempt is still leased under the caller's token, as in the SQLite queue.

@@ -149,7 +149,7 @@ function toItem(r: unknown): ItemRow {
 
 /**
  * `EXISTS` an item of the task row aliased `t` that is still Pending or Refreshing: what keeps a
- * task unfinished, for the webhook finish scan (webhooks.ts) and WaitForTasks (queue.ts). It
+ * task unfinished, for the webhook finish scan (outbox.ts) and WaitForTasks (countOpenTasks above). It
  * seeks items_account_type on the task's own (account, product, type, status, created_at) and
  * item id range — a task's items share those — with `+` keeping the planner off items_task, so a
  * 1,000-item task one item short of done costs a few seeks instead of reading its 1,000 rows

@@ -27,7 +27,7 @@ export class SqliteOutbox implements Outbox {
       scanned: w.prepare('SELECT count(*) AS n, max(id) AS last FROM (SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?)'),
       // Conditional (finished_at IS NULL): a task another connection finished first is left
       // alone. A task needs at least one item (retention may have taken them) and none Pending or
-      // Refreshing (the probe of tasks.ts openItemOf).
+      // Refreshing (the probe of item-reads.ts openItemOf).
       finish: w.prepare(
         `UPDATE tasks SET finished_at = ?
           WHERE id IN (SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?)

@@ -7,7 +7,7 @@ import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
 import type { SqliteProgress } from './progress.js';
 
 /**
- * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
+ * The execution queue on SQLite (docs/design.md, "Submits and the worker": queue state is data). Items are
  * dispatched into one attempt row per node in scope; workers lease due attempts, and outcomes
  * are recorded only while the lease is still theirs, so a reaped attempt is never counted twice.
  */
