@@ -12,7 +12,7 @@ import { startPgCluster } from './pg-cluster.js';
 const cluster = await startPgCluster();
 after(() => cluster.stop());
 
-storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), { listenForWork: true });
 submitDispatchContract('postgres', async () => {
   const url = await cluster.createDatabase();
   return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
