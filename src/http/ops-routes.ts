@@ -22,7 +22,7 @@ export function observeCall(action: string | undefined, code: string | undefined
  * - `/metrics`: Prometheus text; queue depth and today's quota use are read from the store at
  *   scrape time, so every process reports the same shared numbers.
  */
-export function registerOps(app: FastifyInstance, store: Store, logger: Logger): void {
+export function registerOps(app: FastifyInstance, store: Pick<Store, 'ops'>, logger: Logger): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {

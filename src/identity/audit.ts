@@ -64,7 +64,7 @@ export class AuditLog implements AuditSink {
   private readonly maxBuffered: number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'audit'>,
     private readonly logger: Logger,
     opts: AuditLogOptions = {},
   ) {

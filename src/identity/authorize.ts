@@ -11,7 +11,7 @@ import { evaluate, parsePolicy, type Decision, type PolicyDocument } from './pol
  * statement allows it (implicit deny). A refusal is `Forbidden.RAM` with an AccessDeniedDetail.
  */
 export async function authorize(
-  store: Store, key: KeyRecord, account: Account, product: ProductSpec, action: ActionSpec, raw: Map<string, string>,
+  store: Pick<Store, 'identity'>, key: KeyRecord, account: Account, product: ProductSpec, action: ActionSpec, raw: Map<string, string>,
 ): Promise<void> {
   if (key.accountId !== account.id) throw denied(key, account, action, { decision: 'ImplicitDeny', resource: '*' });
   if (key.userName === undefined) return;

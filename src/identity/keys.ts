@@ -28,7 +28,7 @@ export function newAccountUid(): string {
 
 /** Create a key for an account's root (userName null) or one of its RAM users; the secret is returned this once. */
 export async function createKey(
-  store: Store, box: SecretBox, accountId: number, userName: string | null, now = Date.now(), pair = newAccessKeyPair(),
+  store: Pick<Store, 'identity'>, box: SecretBox, accountId: number, userName: string | null, now = Date.now(), pair = newAccessKeyPair(),
 ): Promise<{ accessKeyId: string; secret: string }> {
   await store.identity.createAccessKey({
     accessKeyId: pair.accessKeyId, secretCipher: box.seal(pair.secret, pair.accessKeyId), accountId, userName, active: true, createdAt: now,
@@ -46,7 +46,7 @@ export class KeyResolver {
   private readonly opened = new Map<string, string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'identity'>,
     private readonly box: SecretBox,
     private readonly maxCached = 10_000,
   ) {}

@@ -17,7 +17,7 @@ export interface RootBootstrap {
  * `vault` is asked for only when a secret has to be sealed or compared.
  */
 export async function ensureRootAccount(
-  store: Store, env: NodeJS.ProcessEnv, vault: () => Promise<SecretBox>, now = Date.now(),
+  store: Pick<Store, 'identity'>, env: NodeJS.ProcessEnv, vault: () => Promise<SecretBox>, now = Date.now(),
 ): Promise<RootBootstrap> {
   const account = (await store.identity.findAccountByName(ROOT_ACCOUNT)) ?? (await store.identity.createAccount({ uid: newAccountUid(), name: ROOT_ACCOUNT, createdAt: now }));
   const fixedId = env.REFRESHD_ACCESS_KEY_ID;

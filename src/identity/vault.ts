@@ -74,7 +74,7 @@ function createKeyFile(dataDir: string, file: string): Buffer {
  * first process records its check value), and seal any secret still kept in the clear from
  * before sealing existed.
  */
-export async function openVault(store: Store, env: NodeJS.ProcessEnv, dataDir: string): Promise<SecretBox> {
+export async function openVault(store: Pick<Store, 'identity'>, env: NodeJS.ProcessEnv, dataDir: string): Promise<SecretBox> {
   const { key, source } = loadMasterKey(env, dataDir);
   const box = new SecretBox(key);
   const stored = await store.identity.ensureMeta(CHECK_NAME, box.checkValue());

@@ -7,7 +7,7 @@ import type { Store } from '../store/port.js';
  * PushObjectCache's Area means something. Once any node exists this does nothing, so operators
  * who replace the fleet (refreshd node add/remove) are never overridden.
  */
-export async function ensureSimulatedFleet(store: Store, cfg: EngineConfig, now = Date.now()): Promise<number> {
+export async function ensureSimulatedFleet(store: Pick<Store, 'fleet'>, cfg: EngineConfig, now = Date.now()): Promise<number> {
   if (cfg.simulatedNodes <= 0 || (await store.fleet.listNodes()).length > 0) return 0;
   for (let i = 1; i <= cfg.simulatedNodes; i++) {
     // Several processes may start on one shared store at once: a node another one just added is fine.

@@ -44,7 +44,7 @@ export class Notifier {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'identity' | 'outbox' | 'tasks'>,
     /** The master key, asked for only when a delivery has to be signed. */
     private readonly vault: () => Promise<SecretBox>,
     private readonly cfg: WebhookConfig,
