@@ -11,7 +11,7 @@ export type * from '../domain/records.js';
 export type * from './records.js';
 
 /**
- * The store, as the roles its callers use (design.md, "Store"). Two adapters build it —
+ * The store, as the roles its callers use (docs/design.md, "The store"). Two adapters build it —
  * sqlite/ (embedded default) and postgres/ — and test/store/ holds both to one contract per
  * role. A caller takes the role it needs (`Pick<Store, 'identity'>`), never the whole store.
  * Every method is async so that a networked adapter fits the same shape.
