@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { subtractItemCounts } from '../src/store/sqlite/tasks.js';
+import { forgetTasks as subtractItemCounts } from '../src/store/sqlite/progress.js';
 import { assembleFacts, readKeys, sampleIds, timeSweep, type BenchBackend, type Facts } from './facts.js';
 
 const log = (s: string) => process.stdout.write(s + '\n');

@@ -4,7 +4,7 @@
  * backends (bench-sqlite.ts, bench-postgres.ts) read the rows; the assembly is shared here.
  */
 import { readFileSync } from 'node:fs';
-import type { TaskStore } from '../src/store/port.js';
+import type { Store } from '../src/store/port.js';
 import type { Credentials } from './load.js';
 import { rng } from './dataset.js';
 
@@ -104,10 +104,10 @@ export interface BenchBackend {
 }
 
 /** Time a store's own retention sweep when nothing is old enough to delete (ms); closes the store. */
-export async function timeSweep(store: TaskStore, oldest: number): Promise<number> {
+export async function timeSweep(store: Store, oldest: number): Promise<number> {
   try {
     const t0 = performance.now();
-    await store.sweep(oldest - 1, Date.now());
+    await store.ops.sweep(oldest - 1, Date.now());
     return performance.now() - t0;
   } finally {
     await store.close();

@@ -20,7 +20,7 @@ import { Agent, request } from 'undici';
 import { EdgeHttpClient } from '../src/edges/http-client.js';
 import { LEGACY_PLAIN } from '../src/identity/secret-box.js';
 import { SimulatedDriver } from '../src/edges/simulated.js';
-import type { TaskStore } from '../src/store/port.js';
+import type { Store } from '../src/store/port.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { startPgCluster } from '../test/store/pg-cluster.js';
@@ -75,21 +75,21 @@ async function main() {
   // The fleet and domains go straight into the store before the server starts.
   const pg = args.store === 'postgres' ? await startPgCluster() : undefined;
   const storeUrl = pg ? await pg.createDatabase() : undefined;
-  const store: TaskStore = storeUrl ? await PostgresStore.open(storeUrl) : new SqliteStore(join(dir, 'refreshd.db'));
+  const store: Store = storeUrl ? await PostgresStore.open(storeUrl) : new SqliteStore(join(dir, 'refreshd.db'));
   const now = Date.now();
-  const acct = await store.createAccount({ uid: '1000000000000099', name: 'root', createdAt: now });
+  const acct = await store.identity.createAccount({ uid: '1000000000000099', name: 'root', createdAt: now });
   // A `plain:` secret is sealed under the data dir's master key when the server opens the store.
-  await store.createAccessKey({ accessKeyId: CRED.accessKeyId, secretCipher: `${LEGACY_PLAIN}${CRED.secret}`, accountId: acct.id, userName: null, active: true, createdAt: now });
+  await store.identity.createAccessKey({ accessKeyId: CRED.accessKeyId, secretCipher: `${LEGACY_PLAIN}${CRED.secret}`, accountId: acct.id, userName: null, active: true, createdAt: now });
   for (const [i, v] of varnishes.entries()) {
     // --zero-fleet: refreshd's own cost, with nodes that answer at once (the bare side still uses Varnish).
-    if (args['zero-fleet']) await store.addNode({ name: `varnish-${i + 1}`, driver: 'simulated', address: `zero/${i}`, group: 'varnish', area: 'domestic', enabled: true, options: { latencyMs: [0, 0] }, createdAt: now });
-    else await store.addNode({ name: `varnish-${i + 1}`, driver: 'varnish', address: v.address, group: 'varnish', area: 'domestic', enabled: true, options: {}, createdAt: now });
+    if (args['zero-fleet']) await store.fleet.addNode({ name: `varnish-${i + 1}`, driver: 'simulated', address: `zero/${i}`, group: 'varnish', area: 'domestic', enabled: true, options: { latencyMs: [0, 0] }, createdAt: now });
+    else await store.fleet.addNode({ name: `varnish-${i + 1}`, driver: 'varnish', address: v.address, group: 'varnish', area: 'domestic', enabled: true, options: {}, createdAt: now });
   }
   for (let i = 1; i <= simNodes; i++) {
-    await store.addNode({ name: `sim-${i}`, driver: 'simulated', address: `sim/${i}`, group: 'sim', area: 'domestic', enabled: true, options: { latencyMs: SIM_LATENCY, concurrency: PER_NODE }, createdAt: now });
+    await store.fleet.addNode({ name: `sim-${i}`, driver: 'simulated', address: `sim/${i}`, group: 'sim', area: 'domestic', enabled: true, options: { latencyMs: SIM_LATENCY, concurrency: PER_NODE }, createdAt: now });
   }
-  await store.addDomain({ name: 'v.example.com', accountId: acct.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'varnish', createdAt: now });
-  await store.addDomain({ name: 'sim.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'sim', createdAt: now });
+  await store.domains.addDomain({ name: 'v.example.com', accountId: acct.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'varnish', createdAt: now });
+  await store.domains.addDomain({ name: 'sim.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'sim', createdAt: now });
   await store.close();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     quotas: { cdn: { url: 1e9 } }, perMinutePerDomain: 1e9,

@@ -9,6 +9,7 @@
  */
 import { newAccessKeyPair, newAccountUid } from '../src/identity/keys.js';
 import { LEGACY_PLAIN } from '../src/identity/secret-box.js';
+import { REBUILD_ITEM_COUNTS } from '../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { ACCOUNT_AGE_MS, BenchData, type DataOptions } from './dataset.js';
 
@@ -104,7 +105,7 @@ export function fillStore(opts: FillOptions): FillResult {
   }
   // Items were written directly, not through submit: derive the per-hour counts from them.
   log('  counting items per hour ...');
-  store.rebuildItemCounts();
+  db.transaction(() => db.exec(REBUILD_ITEM_COUNTS))();
   log('  checkpointing WAL ...');
   db.pragma('wal_checkpoint(TRUNCATE)');
   const ms = performance.now() - started;

@@ -96,7 +96,7 @@ async function sweep(sql: Sql, url: string, before: number): Promise<{ ms: numbe
   let items: number;
   try {
     const t0 = performance.now();
-    ({ items } = await store.sweep(before, Date.now()));
+    ({ items } = await store.ops.sweep(before, Date.now()));
     ms = performance.now() - t0;
   } finally {
     await store.close(); // its backends exit and so flush their statistics

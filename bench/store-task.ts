@@ -34,13 +34,13 @@ const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'refreshd-store-task-'));
 const store = new SqliteStore(join(dir, 'refreshd.db'));
 const now0 = Date.now();
-const account = (await store.createAccount({ uid: '1000000000000001', name: 'bench', createdAt: now0 })).id;
-await store.addDomain({ name: 'example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'bench', createdAt: now0 });
+const account = (await store.identity.createAccount({ uid: '1000000000000001', name: 'bench', createdAt: now0 })).id;
+await store.domains.addDomain({ name: 'example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'bench', createdAt: now0 });
 for (let i = 0; i < Number(args.nodes); i++) {
-  await store.addNode({ name: `n${i}`, driver: 'varnish', address: `127.0.0.1:${6100 + i}`, group: 'bench', area: 'domestic', enabled: true, options: {}, createdAt: now0 });
+  await store.fleet.addNode({ name: `n${i}`, driver: 'varnish', address: `127.0.0.1:${6100 + i}`, group: 'bench', area: 'domestic', enabled: true, options: {}, createdAt: now0 });
 }
 let taken: ClaimedAttempt[] = [];
-if (!args['no-taker']) store.attachTaker({ owner: 'bench', leaseMs: 30_000, room: () => 4096, take: (c) => taken.push(...c) });
+const lease = args['no-taker'] ? undefined : { owner: 'bench', leaseMs: 30_000, room: 4096 };
 
 const wall = new Map<string, number>();
 const cpu = new Map<string, number>();
@@ -61,25 +61,29 @@ for (let n = 0; n < WARM + TASKS; n++) {
   counting = n >= WARM;
   const now = Date.now();
   const paths = Array.from({ length: URLS }, (_, i) => `http://example.com/t${n}/${i}.jpg`);
-  taken = [];
-  const out = await phase('submit', () => store.submit({
-    accountId: account, product: 'cdn', createdAt: now, consume: [],
-    tasks: [{ domain: 'example.com', objectType: 'file', force: true, area: null, l2Preload: false, withHeader: null, paths }],
-  }));
+  const out = await phase('submit', async () => {
+    const o = await store.tasks.submit({
+      accountId: account, product: 'cdn', createdAt: now, consume: [], lease,
+      tasks: [{ domain: 'example.com', objectType: 'file', force: true, area: null, l2Preload: false, withHeader: null, paths }],
+    });
+    if (o.ok) await o.durable();
+    return o;
+  });
   if (!out.ok) throw new Error('submit refused');
+  taken = out.leased;
   // What the worker's loop does when the items were not taken at submit: 16 first, then the rest.
   if (taken.length === 0) {
-    const first = await phase('dispatch', () => store.dispatchAndClaim('bench', now, 30_000, 16, 4096));
-    const rest = await phase('dispatch', () => store.dispatchAndClaim('bench', now, 30_000, 100, 4096));
+    const first = await phase('dispatch', () => store.queue.dispatchAndClaim('bench', now, 30_000, 16, 4096));
+    const rest = await phase('dispatch', () => store.queue.dispatchAndClaim('bench', now, 30_000, 100, 4096));
     taken = [...first.claimed, ...rest.claimed];
   }
   const results: AttemptResult[] = taken.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' }));
   for (let i = 0; i < results.length; i += BATCH) {
-    await phase('record', () => store.recordOutcomes(now, results.slice(i, i + BATCH)));
-    await phase('count', () => store.countOpenTasks(account, 'cdn', out.taskIds, now - DAY));
+    await phase('record', () => store.queue.recordOutcomes(now, results.slice(i, i + BATCH)));
+    await phase('count', () => store.tasks.countOpenTasks(account, 'cdn', out.taskIds, now - DAY));
   }
-  await phase('finish', () => store.finishTasks(now, 100));
-  await phase('rows', () => store.itemsOfTasks(account, 'cdn', out.taskIds, now - DAY));
+  await phase('finish', () => store.outbox.finishTasks(now, 100));
+  await phase('rows', () => store.tasks.itemsOfTasks(account, 'cdn', out.taskIds, now - DAY));
 }
 
 console.log(`SQLite store, per task of ${URLS} URLs on ${args.nodes} nodes (${TASKS} tasks, ${args['no-taker'] ? 'dispatched by the worker' : 'taken at submit'}):`);

@@ -10,11 +10,12 @@ import { KeyResolver } from './identity/keys.js';
 import { ensureRootAccount, type RootBootstrap } from './identity/root-account.js';
 import type { SecretBox } from './identity/secret-box.js';
 import { openVault } from './identity/vault.js';
-import type { TaskStore } from './store/port.js';
+import type { Store } from './store/port.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { secureDataDir } from './store/sqlite/data-dir.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Executor } from './worker/executor.js';
+import { HandOff } from './worker/hand-off.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
 import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
@@ -23,7 +24,7 @@ import { Worker } from './worker/worker.js';
  * Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory
  * (made private to this user first; what had to be tightened is logged as a warning).
  */
-export async function openStore(config: Config, logger?: Logger): Promise<TaskStore> {
+export async function openStore(config: Config, logger?: Logger): Promise<Store> {
   if (config.store) return PostgresStore.open(config.store);
   // Admin commands pass no logger: their stdout is their answer (JSON with --json), so stderr.
   const log = logger ?? makeLogger(undefined, process.stderr);
@@ -46,7 +47,7 @@ export interface Running {
   url: string;
   /** Where /metrics is served when it has its own listener (config `metricsListen`). */
   metricsUrl?: string;
-  store: TaskStore;
+  store: Store;
   root: RootBootstrap;
   /** Write the audit records still buffered in memory (identity/audit.ts). */
   flushAudit(): Promise<void>;
@@ -54,6 +55,8 @@ export interface Running {
 }
 
 export interface Workers {
+  /** Gives the submits of this process to these workers (worker/hand-off.ts). */
+  handOff: HandOff;
   stop(): Promise<void>;
 }
 
@@ -65,17 +68,19 @@ export interface Workers {
  * retried and say why.
  */
 export async function startWorkers(
-  config: Config, store: TaskStore, logger: Logger, count = 1, vault?: () => Promise<SecretBox>, env = process.env,
+  config: Config, store: Store, logger: Logger, count = 1, vault?: () => Promise<SecretBox>, env = process.env,
 ): Promise<Workers> {
   await ensureSimulatedFleet(store, config.engine);
   // The drivers and their HTTP client live in the executor's thread (worker/executor.ts).
   const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs, attemptTimeoutMs: config.engine.attemptTimeoutMs }, logger);
   executor.warm();
-  const workers = Array.from({ length: count }, () => new Worker(store, executor, config.engine, logger));
+  const handOff = new HandOff();
+  const workers = Array.from({ length: count }, () => new Worker(store, executor, config.engine, logger, handOff));
   for (const w of workers) w.start();
   const notifier = new Notifier(store, vault ?? openOnce(() => openVault(store, env, config.dataDir)), config.webhooks, logger);
   notifier.start();
   return {
+    handOff,
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
       await notifier.stop();
@@ -97,12 +102,12 @@ function openOnce<T>(open: () => Promise<T>): () => Promise<T> {
  * Start the API server (and its housekeeping, and by default a worker) on an open store.
  * The master key (REFRESHD_MASTER_KEY in `env`, or `<dataDir>/master.key`) opens AccessKey secrets.
  */
-export async function startServer(config: Config, store: TaskStore, logger: Logger, env = process.env, withWorker = true): Promise<Running> {
+export async function startServer(config: Config, store: Store, logger: Logger, env = process.env, withWorker = true): Promise<Running> {
   const vault = await openVault(store, env, config.dataDir);
   const root = await ensureRootAccount(store, env, async () => vault);
   const workers = withWorker ? await startWorkers(config, store, logger, 1, async () => vault) : undefined;
   const audit = new AuditLog(store, logger);
-  const app = buildServer({ store, config, logger, keys: new KeyResolver(store, vault), audit }, { metrics: !config.metricsListen });
+  const app = buildServer({ store, config, logger, keys: new KeyResolver(store, vault), audit, handOff: workers?.handOff }, { metrics: !config.metricsListen });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const metrics = config.metricsListen ? await startMetricsServer(config.metricsListen, store, logger) : undefined;
   const address = app.server.address();
@@ -111,7 +116,7 @@ export async function startServer(config: Config, store: TaskStore, logger: Logg
   const sweep = () => {
     const now = Date.now();
     sweeping = store
-      .sweep(now - config.retentionDays * DAY_MS, now, now - config.auditRetentionDays * DAY_MS)
+      .ops.sweep(now - config.retentionDays * DAY_MS, now, now - config.auditRetentionDays * DAY_MS)
       .catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
   };
   // Once at start (a server restarted more often than the interval would never sweep), then every 10 minutes.
@@ -141,7 +146,7 @@ function httpUrl(host: string, port: number): string {
 }
 
 /** /metrics on its own address, e.g. a management network the API's callers cannot reach. */
-async function startMetricsServer(listen: { host: string; port: number }, store: TaskStore, logger: Logger): Promise<FastifyInstance> {
+async function startMetricsServer(listen: { host: string; port: number }, store: Store, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
   registerMetrics(app, store, logger);
   await app.listen({ host: listen.host, port: listen.port });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { DIRECT, type SubmitHandOff } from '../domain/submit.js';
 import { auditAction, auditParams, type AuditSink } from '../identity/audit.js';
 import { authorize } from '../identity/authorize.js';
 import type { KeyResolver } from '../identity/keys.js';
@@ -10,19 +11,22 @@ import { errorBody, parseFormat, renderError, renderSuccess, type WireFormat } f
 import { ApiError, missing } from '../spec/errors.js';
 import { productForVersion, PRODUCTS } from '../spec/index.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
-import type { TaskStore } from '../store/port.js';
+import { StoreBusy } from '../store/errors.js';
+import type { Store } from '../store/port.js';
 import { HANDLERS } from './handlers.js';
 import { HeldCalls } from './held-calls.js';
 import { validateParams } from './validate.js';
 
 export interface ApiDeps {
-  store: TaskStore;
+  store: Store;
   config: Config;
   logger: Logger;
   /** AccessKeys with their secrets opened (identity/keys.ts). */
   keys: KeyResolver;
   /** Where every call's audit record goes (identity/audit.ts). */
   audit?: AuditSink;
+  /** How submits reach the store: through the workers of this process when there are any (worker/hand-off.ts). */
+  handOff?: SubmitHandOff;
   now?: () => number;
   /** Long-polls held per AccessKey; buildServer makes one per server. */
   held?: HeldCalls;
@@ -97,7 +101,7 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
       call.namedKeyId = id;
       return (call.namedKey = await deps.keys.find(id));
     },
-    useNonce: (id, nonce, exp) => deps.store.useNonce(id, nonce, exp),
+    useNonce: (id, nonce, exp) => deps.store.guards.useNonce(id, nonce, exp),
     now,
     skewMs: deps.config.signatureSkewMs,
   }));
@@ -114,7 +118,7 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
   if (!action) throw new ApiError('InvalidAction.NotFound');
   call.action = action;
 
-  const account = await deps.store.getAccount(auth.key.accountId);
+  const account = await deps.store.identity.getAccount(auth.key.accountId);
   if (!account) throw new ApiError('InvalidAccessKeyId.NotFound');
   const service = account.services[product.product];
   if (service === 'none') throw new ApiError('OperationDenied', { vars: { Product: product.serviceName } });
@@ -124,12 +128,12 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
   const at = now();
   if (deps.config.rateLimits) {
     const principal = `${auth.key.accountId}/${auth.key.userName ?? ''}`;
-    const waitMs = await deps.store.takeRate(`${principal}/${product.product}:${action.name}`, action.rateLimit.perSecond, at);
+    const waitMs = await deps.store.guards.takeRate(`${principal}/${product.product}:${action.name}`, action.rateLimit.perSecond, at);
     if (waitMs > 0) throw new ApiError(action.rateLimit.error, { headers: { 'x-acs-retry-after': String(waitMs) } });
   }
   const typed = validateParams(action, params.all);
   const result = await HANDLERS[action.name]({
-    store: deps.store, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
+    store: deps.store, handOff: deps.handOff ?? DIRECT, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
     held: (deps.held ??= new HeldCalls(deps.config.waitForTasksPerKey)),
   });
   const rendered = renderSuccess(action.name, { RequestId: call.requestId, ...result }, call.format);
@@ -160,8 +164,7 @@ function failure(err: unknown, call: CallState, logger: Logger): RpcAnswer {
  * Everything else is logged with the RequestId and answered InternalError, without internals.
  */
 function internal(err: unknown, requestId: string, logger: Logger): ApiError {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  if (err instanceof StoreBusy) {
     logger.warn({ err, requestId }, 'store busy');
     return new ApiError('ServiceUnavailable');
   }

@@ -24,14 +24,14 @@ export function registerAccountCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: StoreCliOptions & { json?: boolean }) => {
       await withStore(opts, async (s) => {
-        const [accounts, keys, domains] = await Promise.all([s.store.listAccounts(), s.store.listAccessKeys(), s.store.listDomains()]);
+        const [accounts, keys, domains] = await Promise.all([s.store.identity.listAccounts(), s.store.identity.listAccessKeys(), s.store.domains.listDomains()]);
         const rows = await Promise.all(
           accounts.map(async (a) => ({
             name: a.name,
             uid: a.uid,
             services: a.services,
             keys: keys.filter((k) => k.accountId === a.id).length,
-            users: (await s.store.listUsers(a.id)).length,
+            users: (await s.store.identity.listUsers(a.id)).length,
             domains: domains.filter((d) => d.accountId === a.id).length,
           })),
         );

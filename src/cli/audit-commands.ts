@@ -31,14 +31,14 @@ export function registerAuditCommands(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new Error('--limit is a whole number from 1 to 100000');
       await withStore(opts, async (s) => {
         const account = opts.account === undefined ? undefined : await accountNamed(s.store, opts.account);
-        const entries = await s.store.queryAudit({
+        const entries = await s.store.audit.queryAudit({
           accountId: account?.id,
           action: opts.action,
           since: opts.since === undefined ? undefined : parseSince(opts.since),
           until: opts.until === undefined ? undefined : parseSince(opts.until),
           limit,
         });
-        const names = new Map((await s.store.listAccounts()).map((a) => [a.id, a.name]));
+        const names = new Map((await s.store.identity.listAccounts()).map((a) => [a.id, a.name]));
         const rows = entries.map((e) => view(e, names));
         if (opts.json) printJson(rows);
         else printRows(rows.map((r) => [r.time, r.account ?? '-', r.user ?? '-', r.accessKeyId ?? '-', r.sourceIp, r.action ?? '-', r.status, r.code ?? 'OK', r.requestId]));

@@ -23,8 +23,8 @@ export function registerDomainCommands(program: Command): void {
       await withStore(opts, async (s) => {
         const account = await s.account(opts.account);
         // Domain names are global: one registration, by one account.
-        if (await s.store.findDomain(lower)) throw new Error(`domain ${lower} is already registered`);
-        await s.store.addDomain({ name: lower, accountId: account.id, product: opts.product as Product, origin: opts.origin ?? null, online: true, nodeGroup: opts.group, createdAt: Date.now() });
+        if (await s.store.domains.findDomain(lower)) throw new Error(`domain ${lower} is already registered`);
+        await s.store.domains.addDomain({ name: lower, accountId: account.id, product: opts.product as Product, origin: opts.origin ?? null, online: true, nodeGroup: opts.group, createdAt: Date.now() });
         process.stdout.write(`added ${opts.product} domain ${lower} to account ${account.name}${opts.origin ? ` (origin ${opts.origin})` : ''}\n`);
       });
     });
@@ -36,8 +36,8 @@ export function registerDomainCommands(program: Command): void {
     .action(async (opts: StoreCliOptions & { json?: boolean; account?: string }) => {
       await withStore(opts, async (s) => {
         const account = opts.account === undefined ? undefined : await s.account(opts.account);
-        const domains = await s.store.listDomains(account?.id);
-        const names = new Map((await s.store.listAccounts()).map((a) => [a.id, a.name]));
+        const domains = await s.store.domains.listDomains(account?.id);
+        const names = new Map((await s.store.identity.listAccounts()).map((a) => [a.id, a.name]));
         if (opts.json) printJson(domains);
         else for (const d of domains) process.stdout.write(`${d.name}\t${d.product}\t${d.online ? 'online' : 'offline'}\tgroup=${d.nodeGroup}\t${d.origin ?? '-'}\taccount=${names.get(d.accountId) ?? d.accountId}\n`);
       });
@@ -48,7 +48,7 @@ export function registerDomainCommands(program: Command): void {
       .description(`take a domain ${online ? 'online' : 'offline'} (offline domains refuse new tasks)`)
       .action(async (name: string, opts: StoreCliOptions) => {
         await withStore(opts, async (s) => {
-          if (!(await s.store.setDomainOnline(name.toLowerCase(), online))) throw new Error(`no domain ${name}`);
+          if (!(await s.store.domains.setDomainOnline(name.toLowerCase(), online))) throw new Error(`no domain ${name}`);
           process.stdout.write(`${name} is ${online ? 'online' : 'offline'}\n`);
         });
       });

@@ -34,7 +34,7 @@ export function registerKeyCommands(program: Command): void {
       await withStore(opts, async (s) => {
         const account = await s.account(opts.account);
         if (opts.user !== undefined) await userNamed(s.store, account, opts.user);
-        const keys = (await s.store.listAccessKeys(account.id)).filter((k) => opts.user === undefined || k.userName === opts.user);
+        const keys = (await s.store.identity.listAccessKeys(account.id)).filter((k) => opts.user === undefined || k.userName === opts.user);
         const rows = keys.map((k) => ({
           accessKeyId: k.accessKeyId, account: account.name, user: k.userName, status: k.active ? 'Active' : 'Inactive', createdAt: new Date(k.createdAt).toISOString(),
         }));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openStore } from '../app.js';
-import type { TaskStore } from '../store/port.js';
+import type { Store } from '../store/port.js';
 import { DRIVER_NAMES } from '../edges/registry.js';
 import { configFrom, storeOptions } from './options.js';
 
@@ -21,7 +21,7 @@ export function registerNodeCommands(program: Command): void {
       if (opts.driver !== 'simulated' && !/^[\w.-]+:\d{1,5}$|^\[[\d:a-f]+\]:\d{1,5}$/i.test(opts.address)) throw new Error('--address wants host:port');
       const store = await openStore(configFrom(opts));
       try {
-        const added = await store.addNode({
+        const added = await store.fleet.addNode({
           name, driver: opts.driver, address: opts.address, group: opts.group, area: opts.area,
           enabled: true, options: parseOptions(opts.option), createdAt: Date.now(),
         });
@@ -40,7 +40,7 @@ export function registerNodeCommands(program: Command): void {
     .action(async (opts: { data?: string; config?: string; json?: boolean }) => {
       const store = await openStore(configFrom(opts));
       try {
-        const nodes = await store.listNodes();
+        const nodes = await store.fleet.listNodes();
         if (opts.json) process.stdout.write(JSON.stringify(nodes, null, 2) + '\n');
         else for (const n of nodes) process.stdout.write(`${n.name}\t${n.driver}\t${n.address}\tgroup=${n.group}\t${n.area}\t${n.enabled ? 'enabled' : 'disabled'}\n`);
       } finally {
@@ -48,7 +48,7 @@ export function registerNodeCommands(program: Command): void {
       }
     });
 
-  const change = (verb: string, describe: string, run: (store: TaskStore, name: string) => Promise<boolean>) =>
+  const change = (verb: string, describe: string, run: (store: Store, name: string) => Promise<boolean>) =>
     storeOptions(node.command(`${verb} <name>`))
       .description(describe)
       .action(async (name: string, opts: { data?: string; config?: string }) => {
@@ -60,9 +60,9 @@ export function registerNodeCommands(program: Command): void {
           await store.close();
         }
       });
-  change('remove', 'remove a node; its unfinished attempts leave their tasks’ scope', (s, n) => s.removeNode(n));
-  change('disable', 'stop sending new work to a node (its pending attempts wait)', (s, n) => s.setNodeEnabled(n, false));
-  change('enable', 'send work to a node again', (s, n) => s.setNodeEnabled(n, true));
+  change('remove', 'remove a node; its unfinished attempts leave their tasks’ scope', (s, n) => s.fleet.removeNode(n));
+  change('disable', 'stop sending new work to a node (its pending attempts wait)', (s, n) => s.fleet.setNodeEnabled(n, false));
+  change('enable', 'send work to a node again', (s, n) => s.fleet.setNodeEnabled(n, true));
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -50,7 +50,7 @@ export function registerPolicyCommands(program: Command): void {
       await withStore(opts, async (s) => {
         const account = await s.account(opts.account);
         if (opts.user !== undefined) await userNamed(s.store, account, opts.user);
-        const [policies, attachments] = await Promise.all([s.store.listPolicies(account.id), s.store.listAttachments(account.id)]);
+        const [policies, attachments] = await Promise.all([s.store.identity.listPolicies(account.id), s.store.identity.listAttachments(account.id)]);
         const rows = policies
           .map((p) => ({
             name: p.name,

@@ -4,7 +4,7 @@ import { accountNamed } from '../identity/admin.js';
 import { ensureRootAccount, ROOT_ACCOUNT } from '../identity/root-account.js';
 import type { SecretBox } from '../identity/secret-box.js';
 import { openVault } from '../identity/vault.js';
-import type { Account, TaskStore } from '../store/port.js';
+import type { Account, Store } from '../store/port.js';
 import { configFrom } from './options.js';
 
 export interface StoreCliOptions {
@@ -15,7 +15,7 @@ export interface StoreCliOptions {
 
 /** What an admin command works with: the store a server uses, and its master key on demand. */
 export interface Session {
-  store: TaskStore;
+  store: Store;
   config: Config;
   /** The master key (opened once, only by commands that seal or compare a secret). */
   vault(): Promise<SecretBox>;

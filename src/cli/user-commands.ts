@@ -29,7 +29,7 @@ export function registerUserCommands(program: Command): void {
       await withStore(opts, async (s) => {
         const account = await s.account(opts.account);
         const [users, attachments, keys] = await Promise.all([
-          s.store.listUsers(account.id), s.store.listAttachments(account.id), s.store.listAccessKeys(account.id),
+          s.store.identity.listUsers(account.id), s.store.identity.listAttachments(account.id), s.store.identity.listAccessKeys(account.id),
         ]);
         const rows = users.map((u) => ({
           name: u.name,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Product } from '../spec/types.js';
 
-/** Daily quotas per account, per product (Alibaba's documented defaults; protocol.md §8.1–8.7). */
+/** Daily quotas per account, per product (Alibaba's documented defaults; docs/protocol.md §7). */
 export interface QuotaLimits {
   url: number;
   dir: number;

@@ -2,7 +2,7 @@ import { parseUtcTimestamp } from '../protocol/encoding.js';
 import { formatUtc } from '../protocol/encoding.js';
 import { ApiError } from '../spec/errors.js';
 import type { Product } from '../spec/types.js';
-import type { ItemQuery, ItemRow, TaskStore } from '../store/port.js';
+import type { ItemQuery, ItemRow } from './records.js';
 import type { SubmitType } from './object-path.js';
 import { deriveStatus, formatProcess, type ItemStatus } from './progress.js';
 import { DAY_MS } from './quota.js';
@@ -37,8 +37,17 @@ const TASK_ID = /^[0-9]{1,19}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_DOMAINS = 500;
 
+/** What describing tasks needs of the store (the domain's port; the store's tasks role fits it). */
+export interface TaskReads {
+  tasks: {
+    queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }>;
+    itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]>;
+    countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number>;
+  };
+}
+
 /** DescribeRefreshTasks / DescribeVodRefreshTasks: filter rules of seeds 002 and 004. */
-export async function describeTasks(store: TaskStore, f: DescribeFilter, windowDays: number, now: number) {
+export async function describeTasks(store: TaskReads, f: DescribeFilter, windowDays: number, now: number) {
   if (f.taskId !== undefined && !TASK_ID.test(f.taskId)) throw new ApiError('InvalidTaskId.Malformed');
   if ((f.domainName !== undefined || f.status !== undefined) && f.objectType === undefined) {
     throw new ApiError('MissingParameter.ObjectType');
@@ -56,7 +65,7 @@ export async function describeTasks(store: TaskStore, f: DescribeFilter, windowD
     status: f.status as ItemStatus | undefined, domains,
     offset: (f.pageNumber - 1) * f.pageSize, limit: f.pageSize,
   };
-  const { total, rows } = await store.queryItems(q);
+  const { total, rows } = await store.tasks.queryItems(q);
   return { total, rows: rows.map(toWire) };
 }
 
@@ -92,13 +101,13 @@ export function parseTaskIds(taskIdList: string): string[] {
 }
 
 /** DescribeRefreshTaskById: up to 10 comma-separated ids, rows of the last 3 days. */
-export async function describeTaskIds(store: TaskStore, accountId: number, product: Product, taskIdList: string, windowDays: number, now: number) {
+export async function describeTaskIds(store: TaskReads, accountId: number, product: Product, taskIdList: string, windowDays: number, now: number) {
   return rowsOfTasks(store, accountId, product, parseTaskIds(taskIdList), windowDays, now);
 }
 
 /** The wire rows of tasks already parsed by parseTaskIds, of the last `windowDays`. */
-export async function rowsOfTasks(store: TaskStore, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number) {
-  const rows = await store.itemsOfTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
+export async function rowsOfTasks(store: TaskReads, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number) {
+  const rows = await store.tasks.itemsOfTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
   return rows.map(toWire);
 }
 
@@ -107,8 +116,8 @@ export async function rowsOfTasks(store: TaskStore, accountId: number, product: 
  * (WaitForTasks asks after every batch of outcomes). A probe per task, not a count of its rows:
  * counting re-read every row of a 1,000-item task each time (docs/benchmarks.md, fan-out).
  */
-export async function countUnfinished(store: TaskStore, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number): Promise<number> {
-  return store.countOpenTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
+export async function countUnfinished(store: TaskReads, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number): Promise<number> {
+  return store.tasks.countOpenTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
 }
 
 export function toWire(r: ItemRow): TaskRowWire {

@@ -1,5 +1,5 @@
 /**
- * Item state is derived from per-node attempt counts, never kept on its own (DESIGN.md, core model).
+ * Item state is derived from per-node attempt counts, never kept on its own (docs/design.md, core model).
  * The store keeps the counts in step with the attempt rows in the same transaction, and keeps a
  * `status` column only so that the Status filter can use an index; both come from this function.
  */

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import { ApiError, missing } from '../spec/errors.js';
 import type { Product } from '../spec/types.js';
-import type { Consumption, NewTask, TaskStore } from '../store/port.js';
+import type { Consumption, Domain, LeaseRequest, NewTask, SubmitBatch, SubmitOutcome } from './records.js';
 import { parseObjectPath, splitObjectPaths, type SubmitType } from './object-path.js';
 import { dayBucket, endOfDay, kindsFor, minuteBucket, utcDay } from './quota.js';
 
@@ -17,7 +17,7 @@ export interface Submission {
   withHeader: string | null;
 }
 
-/** Per-call ceilings (protocol.md §8.1, §8.2) and how the limit reads in the error message. */
+/** Per-call ceilings (docs/protocol.md §7.1, §7.2) and how the limit reads in the error message. */
 const PER_CALL: Record<SubmitType, { max: number; label: string }> = {
   file: { max: 1000, label: '1000 URLs' },
   ignoreparams: { max: 1000, label: '1000 URLs' },
@@ -27,12 +27,36 @@ const PER_CALL: Record<SubmitType, { max: number; label: string }> = {
 };
 const MAX_DOMAINS_PER_CALL = 10;
 
+/** What a submission needs of the store (the domain's port; the store's tasks and domains roles fit it). */
+export interface SubmitStore {
+  tasks: { submit(batch: SubmitBatch): Promise<SubmitOutcome> };
+  domains: { findDomain(name: string): Promise<Domain | undefined> };
+}
+
+/**
+ * How a submit reaches the store: directly, or through a hand-off that lets a worker of this
+ * process lease the new items at submit and take them after the commit (worker/hand-off.ts).
+ * Resolves once the submit is durable.
+ */
+export interface SubmitHandOff {
+  submit(write: (lease?: LeaseRequest) => Promise<SubmitOutcome>): Promise<SubmitOutcome>;
+}
+
+/** No worker in this process: write, wait until durable. */
+export const DIRECT: SubmitHandOff = {
+  async submit(write) {
+    const outcome = await write();
+    if (outcome.ok) await outcome.durable();
+    return outcome;
+  },
+};
+
 /**
  * Accept a submission: split and check the paths, group them by domain (one task per domain),
  * check ownership, then let the store check quotas and write everything in one transaction.
  * Returns the task ids in the order their domains first appear.
  */
-export async function submit(store: TaskStore, config: Config, s: Submission, now: number): Promise<string[]> {
+export async function submit(store: SubmitStore, config: Config, s: Submission, now: number, handOff: SubmitHandOff = DIRECT): Promise<string[]> {
   const paths = splitObjectPaths(s.objectPath);
   if (paths.length === 0) throw missing('ObjectPath');
   const limit = PER_CALL[s.type];
@@ -55,14 +79,15 @@ export async function submit(store: TaskStore, config: Config, s: Submission, no
   const tasks: NewTask[] = [...byDomain].map(([domain, list]) => ({
     domain, objectType: s.type, force: s.force, area: s.area, l2Preload: s.l2Preload, withHeader: s.withHeader, paths: list,
   }));
-  const outcome = await store.submit({
+  const batch: SubmitBatch = {
     accountId: s.accountId,
     product: s.product,
     createdAt: now,
     consume: consumption(config, s, byDomain, now),
     preloadQueueLimit: s.type === 'preload' ? config.preloadQueue : undefined,
     tasks,
-  });
+  };
+  const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
   if (outcome.ok) return outcome.taskIds;
   if ('queueFull' in outcome) throw new ApiError('PreloadQueueFull');
   if (outcome.exceeded.startsWith('minute:')) throw new ApiError('QuotaPerMinuteExceeded.Refresh');
@@ -70,8 +95,8 @@ export async function submit(store: TaskStore, config: Config, s: Submission, no
   throw new ApiError('QuotaExceeded.Refresh');
 }
 
-async function checkDomain(store: TaskStore, s: Submission, domain: string): Promise<void> {
-  const found = (await store.findDomain(domain)) ?? (await findWildcard(store, domain));
+async function checkDomain(store: SubmitStore, s: Submission, domain: string): Promise<void> {
+  const found = (await store.domains.findDomain(domain)) ?? (await findWildcard(store, domain));
   if (!found || found.accountId !== s.accountId || found.product !== s.product) {
     throw new ApiError('InvalidDomain.NotFound', { vars: { Domain: domain } });
   }
@@ -79,9 +104,9 @@ async function checkDomain(store: TaskStore, s: Submission, domain: string): Pro
 }
 
 /** `img.example.com` is served by a registered wildcard domain `*.example.com`. */
-async function findWildcard(store: TaskStore, domain: string) {
+async function findWildcard(store: SubmitStore, domain: string) {
   for (let dot = domain.indexOf('.'); dot >= 0; dot = domain.indexOf('.', dot + 1)) {
-    const found = await store.findDomain('*' + domain.slice(dot));
+    const found = await store.domains.findDomain('*' + domain.slice(dot));
     if (found) return found;
   }
   return undefined;

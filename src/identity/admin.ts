@@ -1,5 +1,5 @@
 import type { Product } from '../spec/types.js';
-import type { AccessKey, Account, Policy, RamUser, TaskStore } from '../store/port.js';
+import type { AccessKey, Account, Policy, RamUser, Store } from '../store/port.js';
 import { createKey, newAccountUid } from './keys.js';
 import { parsePolicy, PolicyError } from './policy.js';
 import type { SecretBox } from './secret-box.js';
@@ -21,75 +21,75 @@ export interface NewKey {
   secret: string;
 }
 
-export async function addAccount(store: TaskStore, box: SecretBox, name: string, now = Date.now()): Promise<{ account: Account; key: NewKey }> {
+export async function addAccount(store: Pick<Store, 'identity'>, box: SecretBox, name: string, now = Date.now()): Promise<{ account: Account; key: NewKey }> {
   if (!ACCOUNT_NAME.test(name)) throw new IdentityError(`"${name}" is not an account name (letters, digits, . _ @ -, at most 64)`);
-  if (await store.findAccountByName(name)) throw new IdentityError(`account ${name} already exists`);
-  const account = await store.createAccount({ uid: await freshUid(store), name, createdAt: now });
+  if (await store.identity.findAccountByName(name)) throw new IdentityError(`account ${name} already exists`);
+  const account = await store.identity.createAccount({ uid: await freshUid(store), name, createdAt: now });
   return { account, key: await createKey(store, box, account.id, null, now) };
 }
 
-async function freshUid(store: TaskStore): Promise<string> {
-  const taken = new Set((await store.listAccounts()).map((a) => a.uid));
+async function freshUid(store: Pick<Store, 'identity'>): Promise<string> {
+  const taken = new Set((await store.identity.listAccounts()).map((a) => a.uid));
   for (;;) {
     const uid = newAccountUid();
     if (!taken.has(uid)) return uid;
   }
 }
 
-export async function accountNamed(store: TaskStore, name: string): Promise<Account> {
-  const account = await store.findAccountByName(name);
+export async function accountNamed(store: Pick<Store, 'identity'>, name: string): Promise<Account> {
+  const account = await store.identity.findAccountByName(name);
   if (!account) throw new IdentityError(`no account ${name}`);
   return account;
 }
 
 /** Suspend or resume an account's services (every product unless one is named). */
-export async function setAccountServices(store: TaskStore, name: string, state: 'active' | 'suspended', products: Product[] = ['cdn', 'vod']): Promise<Account> {
+export async function setAccountServices(store: Pick<Store, 'identity'>, name: string, state: 'active' | 'suspended', products: Product[] = ['cdn', 'vod']): Promise<Account> {
   const account = await accountNamed(store, name);
-  for (const p of products) await store.setServiceState(account.id, p, state);
-  return (await store.getAccount(account.id))!;
+  for (const p of products) await store.identity.setServiceState(account.id, p, state);
+  return (await store.identity.getAccount(account.id))!;
 }
 
-export async function addUser(store: TaskStore, account: Account, name: string, displayName = '', now = Date.now()): Promise<RamUser> {
+export async function addUser(store: Pick<Store, 'identity'>, account: Account, name: string, displayName = '', now = Date.now()): Promise<RamUser> {
   if (!USER_NAME.test(name)) throw new IdentityError(`"${name}" is not a user name (letters, digits, . _ @ -, at most 64)`);
   const user = { accountId: account.id, name, displayName, createdAt: now };
-  if (!(await store.createUser(user))) throw new IdentityError(`user ${name} already exists in account ${account.name}`);
+  if (!(await store.identity.createUser(user))) throw new IdentityError(`user ${name} already exists in account ${account.name}`);
   return user;
 }
 
-export async function userNamed(store: TaskStore, account: Account, name: string): Promise<RamUser> {
-  const user = await store.findUser(account.id, name);
+export async function userNamed(store: Pick<Store, 'identity'>, account: Account, name: string): Promise<RamUser> {
+  const user = await store.identity.findUser(account.id, name);
   if (!user) throw new IdentityError(`no user ${name} in account ${account.name}`);
   return user;
 }
 
-export async function removeUser(store: TaskStore, account: Account, name: string): Promise<void> {
-  if (!(await store.removeUser(account.id, name))) throw new IdentityError(`no user ${name} in account ${account.name}`);
+export async function removeUser(store: Pick<Store, 'identity'>, account: Account, name: string): Promise<void> {
+  if (!(await store.identity.removeUser(account.id, name))) throw new IdentityError(`no user ${name} in account ${account.name}`);
 }
 
 /** A new key for the account's root, or for one of its RAM users. */
-export async function addKey(store: TaskStore, box: SecretBox, account: Account, userName?: string, now = Date.now()): Promise<NewKey> {
+export async function addKey(store: Pick<Store, 'identity'>, box: SecretBox, account: Account, userName?: string, now = Date.now()): Promise<NewKey> {
   if (userName !== undefined) await userNamed(store, account, userName);
   return createKey(store, box, account.id, userName ?? null, now);
 }
 
 /** A key of this account (with `account` given) or of any account. */
-export async function keyOf(store: TaskStore, accessKeyId: string, account?: Account): Promise<AccessKey> {
-  const key = await store.findAccessKey(accessKeyId);
+export async function keyOf(store: Pick<Store, 'identity'>, accessKeyId: string, account?: Account): Promise<AccessKey> {
+  const key = await store.identity.findAccessKey(accessKeyId);
   if (!key || (account && key.accountId !== account.id)) throw new IdentityError(`no AccessKey ${accessKeyId}${account ? ` in account ${account.name}` : ''}`);
   return key;
 }
 
-export async function setKeyActive(store: TaskStore, accessKeyId: string, active: boolean, account?: Account): Promise<void> {
+export async function setKeyActive(store: Pick<Store, 'identity'>, accessKeyId: string, active: boolean, account?: Account): Promise<void> {
   await keyOf(store, accessKeyId, account);
-  await store.setAccessKeyActive(accessKeyId, active);
+  await store.identity.setAccessKeyActive(accessKeyId, active);
 }
 
-export async function deleteKey(store: TaskStore, accessKeyId: string, account?: Account): Promise<void> {
+export async function deleteKey(store: Pick<Store, 'identity'>, accessKeyId: string, account?: Account): Promise<void> {
   await keyOf(store, accessKeyId, account);
-  await store.deleteAccessKey(accessKeyId);
+  await store.identity.deleteAccessKey(accessKeyId);
 }
 
-export async function addPolicy(store: TaskStore, account: Account, name: string, document: string, description = '', now = Date.now()): Promise<Policy> {
+export async function addPolicy(store: Pick<Store, 'identity'>, account: Account, name: string, document: string, description = '', now = Date.now()): Promise<Policy> {
   if (!POLICY_NAME.test(name)) throw new IdentityError(`"${name}" is not a policy name (letters, digits and -, at most 128)`);
   try {
     parsePolicy(document);
@@ -98,30 +98,30 @@ export async function addPolicy(store: TaskStore, account: Account, name: string
     throw err;
   }
   const policy = { accountId: account.id, name, description, document, createdAt: now };
-  if (!(await store.createPolicy(policy))) throw new IdentityError(`policy ${name} already exists in account ${account.name}`);
+  if (!(await store.identity.createPolicy(policy))) throw new IdentityError(`policy ${name} already exists in account ${account.name}`);
   return policy;
 }
 
-export async function policyNamed(store: TaskStore, account: Account, name: string): Promise<Policy> {
-  const policy = await store.findPolicy(account.id, name);
+export async function policyNamed(store: Pick<Store, 'identity'>, account: Account, name: string): Promise<Policy> {
+  const policy = await store.identity.findPolicy(account.id, name);
   if (!policy) throw new IdentityError(`no policy ${name} in account ${account.name}`);
   return policy;
 }
 
 /** As in RAM, a policy still attached to a user cannot be deleted; detach it first. */
-export async function deletePolicy(store: TaskStore, account: Account, name: string): Promise<void> {
+export async function deletePolicy(store: Pick<Store, 'identity'>, account: Account, name: string): Promise<void> {
   await policyNamed(store, account, name);
-  const users = (await store.listAttachments(account.id)).filter((a) => a.policyName === name).map((a) => a.userName);
+  const users = (await store.identity.listAttachments(account.id)).filter((a) => a.policyName === name).map((a) => a.userName);
   if (users.length > 0) throw new IdentityError(`policy ${name} is attached to ${users.join(', ')}; detach it first`);
-  await store.deletePolicy(account.id, name);
+  await store.identity.deletePolicy(account.id, name);
 }
 
-export async function attachPolicy(store: TaskStore, account: Account, policyName: string, userName: string, now = Date.now()): Promise<void> {
+export async function attachPolicy(store: Pick<Store, 'identity'>, account: Account, policyName: string, userName: string, now = Date.now()): Promise<void> {
   await policyNamed(store, account, policyName);
   await userNamed(store, account, userName);
-  if (!(await store.attachPolicy(account.id, userName, policyName, now))) throw new IdentityError(`policy ${policyName} is already attached to ${userName}`);
+  if (!(await store.identity.attachPolicy(account.id, userName, policyName, now))) throw new IdentityError(`policy ${policyName} is already attached to ${userName}`);
 }
 
-export async function detachPolicy(store: TaskStore, account: Account, policyName: string, userName: string): Promise<void> {
-  if (!(await store.detachPolicy(account.id, userName, policyName))) throw new IdentityError(`policy ${policyName} is not attached to ${userName}`);
+export async function detachPolicy(store: Pick<Store, 'identity'>, account: Account, policyName: string, userName: string): Promise<void> {
+  if (!(await store.identity.detachPolicy(account.id, userName, policyName))) throw new IdentityError(`policy ${policyName} is not attached to ${userName}`);
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditRecord, TaskStore } from '../store/port.js';
+import type { AuditRecord, Store } from '../store/port.js';
 
 /** Parameters never written to the audit log, whatever their value. */
 const DROPPED = new Set(['signature', 'securitytoken']);
@@ -64,7 +64,7 @@ export class AuditLog implements AuditSink {
   private readonly maxBuffered: number;
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: Pick<Store, 'audit'>,
     private readonly logger: Logger,
     opts: AuditLogOptions = {},
   ) {
@@ -99,7 +99,7 @@ export class AuditLog implements AuditSink {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.maxBatch);
       try {
-        await this.store.appendAudit(batch);
+        await this.store.audit.appendAudit(batch);
       } catch (err) {
         // Kept for the next flush (SQLITE_BUSY while an admin command holds the lock, a
         // PostgreSQL failover); the error is logged without the records.

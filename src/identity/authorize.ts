@@ -1,7 +1,7 @@
 import type { KeyRecord } from '../protocol/authenticate.js';
 import { ApiError } from '../spec/errors.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
-import type { Account, TaskStore } from '../store/port.js';
+import type { Account, Store } from '../store/port.js';
 import { evaluate, parsePolicy, type Decision, type PolicyDocument } from './policy.js';
 
 /**
@@ -11,11 +11,11 @@ import { evaluate, parsePolicy, type Decision, type PolicyDocument } from './pol
  * statement allows it (implicit deny). A refusal is `Forbidden.RAM` with an AccessDeniedDetail.
  */
 export async function authorize(
-  store: TaskStore, key: KeyRecord, account: Account, product: ProductSpec, action: ActionSpec, raw: Map<string, string>,
+  store: Pick<Store, 'identity'>, key: KeyRecord, account: Account, product: ProductSpec, action: ActionSpec, raw: Map<string, string>,
 ): Promise<void> {
   if (key.accountId !== account.id) throw denied(key, account, action, { decision: 'ImplicitDeny', resource: '*' });
   if (key.userName === undefined) return;
-  const policies = await store.policiesOfUser(account.id, key.userName);
+  const policies = await store.identity.policiesOfUser(account.id, key.userName);
   const parsed = policies.map((p) => ({ name: p.name, doc: parsedPolicy(p.document) }));
   const decision = evaluate(parsed, action.ramAction, ramResources(product, action, account, raw));
   if (decision.decision !== 'Allow') throw denied(key, account, action, decision);

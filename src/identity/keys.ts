@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { KeyRecord } from '../protocol/authenticate.js';
-import type { TaskStore } from '../store/port.js';
+import type { Store } from '../store/port.js';
 import type { SecretBox } from './secret-box.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -28,9 +28,9 @@ export function newAccountUid(): string {
 
 /** Create a key for an account's root (userName null) or one of its RAM users; the secret is returned this once. */
 export async function createKey(
-  store: TaskStore, box: SecretBox, accountId: number, userName: string | null, now = Date.now(), pair = newAccessKeyPair(),
+  store: Pick<Store, 'identity'>, box: SecretBox, accountId: number, userName: string | null, now = Date.now(), pair = newAccessKeyPair(),
 ): Promise<{ accessKeyId: string; secret: string }> {
-  await store.createAccessKey({
+  await store.identity.createAccessKey({
     accessKeyId: pair.accessKeyId, secretCipher: box.seal(pair.secret, pair.accessKeyId), accountId, userName, active: true, createdAt: now,
   });
   return pair;
@@ -46,13 +46,13 @@ export class KeyResolver {
   private readonly opened = new Map<string, string>();
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: Pick<Store, 'identity'>,
     private readonly box: SecretBox,
     private readonly maxCached = 10_000,
   ) {}
 
   async find(accessKeyId: string): Promise<KeyRecord | undefined> {
-    const k = await this.store.findAccessKey(accessKeyId);
+    const k = await this.store.identity.findAccessKey(accessKeyId);
     if (!k) return undefined;
     const cacheKey = `${k.accessKeyId}\n${k.secretCipher}`;
     let secret = this.opened.get(cacheKey);

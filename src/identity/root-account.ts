@@ -1,4 +1,4 @@
-import type { Account, TaskStore } from '../store/port.js';
+import type { Account, Store } from '../store/port.js';
 import { createKey, newAccountUid } from './keys.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -17,14 +17,14 @@ export interface RootBootstrap {
  * `vault` is asked for only when a secret has to be sealed or compared.
  */
 export async function ensureRootAccount(
-  store: TaskStore, env: NodeJS.ProcessEnv, vault: () => Promise<SecretBox>, now = Date.now(),
+  store: Pick<Store, 'identity'>, env: NodeJS.ProcessEnv, vault: () => Promise<SecretBox>, now = Date.now(),
 ): Promise<RootBootstrap> {
-  const account = (await store.findAccountByName(ROOT_ACCOUNT)) ?? (await store.createAccount({ uid: newAccountUid(), name: ROOT_ACCOUNT, createdAt: now }));
+  const account = (await store.identity.findAccountByName(ROOT_ACCOUNT)) ?? (await store.identity.createAccount({ uid: newAccountUid(), name: ROOT_ACCOUNT, createdAt: now }));
   const fixedId = env.REFRESHD_ACCESS_KEY_ID;
   const fixedSecret = env.REFRESHD_ACCESS_KEY_SECRET;
   if (fixedId || fixedSecret) {
     if (!fixedId || !fixedSecret) throw new Error('set both REFRESHD_ACCESS_KEY_ID and REFRESHD_ACCESS_KEY_SECRET, or neither');
-    const existing = await store.findAccessKey(fixedId);
+    const existing = await store.identity.findAccessKey(fixedId);
     const box = await vault();
     if (existing && (existing.accountId !== account.id || existing.userName !== null || box.open(existing.secretCipher, fixedId) !== fixedSecret)) {
       throw new Error(`AccessKey ${fixedId} already exists with another secret or owner`);
@@ -32,7 +32,7 @@ export async function ensureRootAccount(
     if (!existing) await createKey(store, box, account.id, null, now, { accessKeyId: fixedId, secret: fixedSecret });
     return { account };
   }
-  const keys = await store.listAccessKeys(account.id);
+  const keys = await store.identity.listAccessKeys(account.id);
   if (keys.some((k) => k.userName === null)) return { account };
   return { account, created: await createKey(store, await vault(), account.id, null, now) };
 }

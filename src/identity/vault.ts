@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskStore } from '../store/port.js';
+import type { Store } from '../store/port.js';
 import { LEGACY_PLAIN, SecretBox } from './secret-box.js';
 
 export const MASTER_KEY_ENV = 'REFRESHD_MASTER_KEY';
@@ -74,19 +74,19 @@ function createKeyFile(dataDir: string, file: string): Buffer {
  * first process records its check value), and seal any secret still kept in the clear from
  * before sealing existed.
  */
-export async function openVault(store: TaskStore, env: NodeJS.ProcessEnv, dataDir: string): Promise<SecretBox> {
+export async function openVault(store: Pick<Store, 'identity'>, env: NodeJS.ProcessEnv, dataDir: string): Promise<SecretBox> {
   const { key, source } = loadMasterKey(env, dataDir);
   const box = new SecretBox(key);
-  const stored = await store.ensureMeta(CHECK_NAME, box.checkValue());
+  const stored = await store.identity.ensureMeta(CHECK_NAME, box.checkValue());
   if (stored !== box.checkValue()) {
     throw new Error(
       `the store's AccessKey secrets are sealed with a different master key than ${source}; ` +
         `set ${MASTER_KEY_ENV} to the key used before (or use that data dir's ${MASTER_KEY_FILE})`,
     );
   }
-  for (const k of await store.listAccessKeys()) {
+  for (const k of await store.identity.listAccessKeys()) {
     if (k.secretCipher.startsWith(LEGACY_PLAIN)) {
-      await store.replaceSecretCipher(k.accessKeyId, k.secretCipher, box.seal(box.open(k.secretCipher, k.accessKeyId), k.accessKeyId));
+      await store.identity.replaceSecretCipher(k.accessKeyId, k.secretCipher, box.seal(box.open(k.secretCipher, k.accessKeyId), k.accessKeyId));
     }
   }
   return box;

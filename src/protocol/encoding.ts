@@ -1,5 +1,5 @@
 /**
- * Wire encoding shared by both signature schemes (research/protocol.md §3, §4.6, §5.1).
+ * Wire encoding shared by both signature schemes (docs/protocol.md §3, §5.1).
  * Parameters are decoded by hand, never via URLSearchParams' canonical form: the clients encode
  * `*()!'` differently, and a signature must be checked against the decoded values re-encoded.
  */

@@ -2,9 +2,11 @@ import { XMLBuilder } from 'fast-xml-parser';
 import type { ApiError } from '../spec/errors.js';
 
 /**
- * Rendering of answers (protocol.md §6.5, §8.8). JSON is the default for every client we know of;
- * XML only on an explicit `Format=XML`. Lists are arrays in the result objects, so XML repeats the
- * element: `Tasks: {CDNTask: [...]}` → `<Tasks><CDNTask/>…</Tasks>`, bare `Tasks: [...]` → `<Tasks/>…`.
+ * Rendering of answers (docs/protocol.md §6). JSON for ACS3 requests and for `Format=JSON`, which
+ * every client we know of sends; XML for `Format=XML`, and for a V1 request without `Format`
+ * (Alibaba's RPC default; api/dispatch.ts chooses). Lists are arrays in the result objects, so XML
+ * repeats the element: `Tasks: {CDNTask: [...]}` → `<Tasks><CDNTask/><CDNTask/></Tasks>`, a bare
+ * `Tasks: [...]` → `<Tasks/><Tasks/>`.
  */
 export type WireFormat = 'JSON' | 'XML';
 

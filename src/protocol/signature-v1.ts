@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { canonicalQuery, percentEncode } from './encoding.js';
 
 /**
- * Legacy RPC signature, SignatureVersion 1.0 / HMAC-SHA1 (protocol.md §5.1): what pop-core and the
+ * Legacy RPC signature, SignatureVersion 1.0 / HMAC-SHA1 (docs/protocol.md §5.1): what pop-core and the
  * cdn SDK with `signatureAlgorithm:'v2'` send. Every parameter but `Signature` is signed, from the
  * query and the form body alike.
  */

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { canonicalQuery } from './encoding.js';
 
 /**
- * ACS3 signatures (protocol.md §5.2, §5.3): `ACS3-HMAC-SHA256`, the cdn SDK's default, and
+ * ACS3 signatures (docs/protocol.md §5.2, §5.3): `ACS3-HMAC-SHA256`, the cdn SDK's default, and
  * `ACS3-HMAC-SM3`. Form-body parameters are not in the canonical query: only the body's hash,
  * carried in x-acs-content-sha256, is signed.
  */

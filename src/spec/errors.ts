@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every code refreshd answers with, its HTTP status and message, verbatim
- * from Alibaba Cloud's documentation (seeds 002/004 and research/protocol.md §8). docs/errors.md
+ * from Alibaba Cloud's documentation (seeds 002/004 and docs/protocol.md §7). docs/errors.md
  * is generated from this table (scripts/gen-docs.ts) and test/spec/docs.test.ts keeps the two in step.
  *
  * Messages may carry `{Name}` placeholders, filled from ApiError's `vars` (parameter names).

@@ -19,7 +19,7 @@ export type ParamSpec = { doc: string; required?: boolean } & (
 
 export type Product = 'cdn' | 'vod';
 
-/** How a describe action lists its rows (DESIGN.md: `Tasks.CDNTask` vs bare `Tasks` vs `Tasks.Task`). */
+/** How a describe action lists its rows (docs/protocol.md §6: `Tasks.CDNTask` vs bare `Tasks` vs `Tasks.Task`). */
 export type TaskListShape = { element: 'CDNTask' | 'Task' } | { element: null };
 
 export interface ActionSpec {

@@ -2,7 +2,7 @@ import { area, describeFilters, force, l2Preload, objectPathSubmit, refreshObjec
 import { describeTaskNodes, waitForTasks } from './extensions.js';
 import type { ProductSpec } from './types.js';
 
-/** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; protocol.md §8.7). */
+/** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; docs/protocol.md §7.4). */
 export const VOD: ProductSpec = {
   product: 'vod',
   version: '2017-03-21',

@@ -1,266 +1,37 @@
-import type { ItemStatus, NodeCounts } from '../domain/progress.js';
-import type { SubmitType } from '../domain/object-path.js';
+import type {
+  AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome,
+} from '../domain/records.js';
 import type { Product } from '../spec/types.js';
-import type { AttemptResult, CacheNode, ClaimedAttempt, LocalTaker, NodeAttemptRow } from './queue-records.js';
+import type {
+  AccessKey, Account, AuditEntry, AuditQuery, AuditRecord, ClaimedDelivery, DeliveryResult, FinishScan, Policy, QueueStats, RamUser,
+  ServiceState, StoreHealth, Webhook, WebhookDelivery,
+} from './records.js';
 
-// The fleet and queue records live in queue-records.ts; every adapter and caller imports them from here.
-export type { AttemptResult, CacheNode, ClaimedAttempt, LocalTaker, NodeAttemptRow } from './queue-records.js';
+export type * from '../domain/records.js';
+export type * from './records.js';
 
 /**
- * The TaskStore port (DESIGN.md convention 4). Two adapters implement it — sqlite/ (embedded
- * default) and postgres/ (issue 5) — and test/store/contract.ts holds both to one behaviour.
+ * The store, as the roles its callers use (docs/design.md, "The store"). Two adapters build it —
+ * sqlite/ (embedded default) and postgres/ — and test/store/ holds both to one contract per
+ * role. A caller takes the role it needs (`Pick<Store, 'identity'>`), never the whole store.
  * Every method is async so that a networked adapter fits the same shape.
  */
-
-export interface Account {
-  id: number;
-  /** The public numeric account id used in RAM resources (`acs:cdn:*:<uid>:domain/...`). */
-  uid: string;
-  name: string;
-  /** Per product: 'active' | 'suspended' | 'none' (service not opened). */
-  services: Record<Product, ServiceState>;
-  createdAt: number;
-}
-export type ServiceState = 'active' | 'suspended' | 'none';
-
-export interface AccessKey {
-  accessKeyId: string;
-  /**
-   * The secret sealed by identity/secret-box.ts (AES-256-GCM under the master key). The store
-   * never sees a secret in the clear; `plain:` marks a row migrated from before sealing, which
-   * identity/vault.ts seals the first time a vault is opened on the store.
-   */
-  secretCipher: string;
-  accountId: number;
-  /** The RAM user the key belongs to; null for the account's root keys. */
-  userName: string | null;
-  active: boolean;
-  createdAt: number;
-}
-
-/** A RAM user: a principal inside one account, with its own keys and attached policies. */
-export interface RamUser {
-  accountId: number;
-  name: string;
-  displayName: string;
-  createdAt: number;
-}
-
-/** A custom policy of one account: a RAM-style JSON document (identity/policy.ts). */
-export interface Policy {
-  accountId: number;
-  name: string;
-  description: string;
-  document: string;
-  createdAt: number;
-}
-
-/** One API call as the audit log keeps it. Secrets, Signature and SecurityToken never get here. */
-export interface AuditRecord {
-  at: number;
-  requestId: string;
-  /** The account of the AccessKey the call named, when it exists (even if the signature failed). */
-  accountId: number | null;
-  userName: string | null;
-  accessKeyId: string | null;
-  sourceIp: string;
-  product: Product | null;
-  action: string | null;
-  /** JSON object of the request parameters, scrubbed (identity/audit.ts). */
-  params: string;
-  status: number;
-  /** The catalogue error code; null for a successful call. */
-  code: string | null;
-}
-
-export interface AuditEntry extends AuditRecord {
-  id: number;
-}
-
-export interface AuditQuery {
-  accountId?: number;
-  action?: string;
-  /** Inclusive lower bound on `at`, epoch ms. */
-  since?: number;
-  /** Exclusive upper bound on `at`, epoch ms. */
-  until?: number;
-  limit: number;
-}
-
-export interface Domain {
-  name: string;
-  accountId: number;
-  product: Product;
-  origin: string | null;
-  online: boolean;
-  /** The node group whose cache nodes serve this domain. */
-  nodeGroup: string;
-  createdAt: number;
-}
-
-/** One task to create: one submission for one domain, with its paths as items. */
-export interface NewTask {
-  domain: string;
-  objectType: SubmitType;
-  force: boolean;
-  area: string | null;
-  l2Preload: boolean;
-  withHeader: string | null;
-  paths: string[];
-}
-
-/** A usage counter with a ceiling: `used + amount` must stay ≤ `limit` or nothing is written. */
-export interface Consumption {
-  /** e.g. `day:2026-11-23:cdn:url` (per account) or `minute:29446080:example.com` (per domain). */
-  bucket: string;
-  amount: number;
-  limit: number;
-  /** Counter row expiry (epoch ms), for the sweeper. */
-  expiresAt: number;
-}
-
-export interface SubmitBatch {
-  accountId: number;
-  product: Product;
-  createdAt: number;
-  consume: Consumption[];
-  /** When set, the account's unfinished preload rows plus the new ones must stay ≤ this. */
-  preloadQueueLimit?: number;
-  tasks: NewTask[];
-}
-
-export type SubmitOutcome =
-  | { ok: true; taskIds: string[] }
-  | { ok: false; exceeded: string }
-  | { ok: false; queueFull: true };
-
-export interface ItemRow {
-  /** The item's own id: one path of one task (a task holds each path once). */
-  itemId: number;
-  taskId: string;
-  objectPath: string;
-  objectType: SubmitType;
-  domain: string;
-  createdAt: number;
-  counts: NodeCounts;
-  description: string;
-}
-
-export interface ItemQuery {
-  accountId: number;
-  product: Product;
-  /** Inclusive window, epoch ms. */
-  from: number;
-  to: number;
-  taskId?: string;
-  objectPath?: string;
-  objectType?: SubmitType | 'block' | 'unblock';
-  status?: ItemStatus;
-  domains?: string[];
-  offset: number;
-  limit: number;
-}
-
-/** An account's webhook: where its TaskFinished events go, and how they are signed. */
-export interface Webhook {
-  accountId: number;
-  /** http(s) URL the notifier POSTs to. */
-  url: string;
-  /** The signing secret sealed by identity/secret-box.ts with `webhook:<accountId>` as AAD. */
-  secretCipher: string;
-  createdAt: number;
-}
-
-/** A task `finishTasks` marked finished in this call. */
-export interface FinishedTask {
-  taskId: string;
-  accountId: number;
-}
-
-export interface FinishScan {
-  finished: FinishedTask[];
-  /**
-   * Set when the scan stopped at `limit` unfinished tasks: pass it as `after` next time so the
-   * tasks behind a long-running one get looked at too. Unset: the scan reached the end.
-   */
-  next?: string;
-}
-
-export type DeliveryState = 'pending' | 'delivered' | 'failed';
-
-/** One event for one task to one account's webhook, as `refreshd webhook deliveries` lists it. */
-export interface WebhookDelivery {
-  id: number;
-  accountId: number;
-  taskId: string;
-  product: Product;
-  event: string;
-  createdAt: number;
-  /** Attempts recorded so far (a POST whose outcome was never recorded does not count). */
-  attempts: number;
-  nextRunAt: number;
-  state: DeliveryState;
-  lastError: string | null;
-  deliveredAt: number | null;
-}
-
-/** A delivery handed to a notifier under a lease, with what it needs to send it. */
-export interface ClaimedDelivery {
-  id: number;
-  /** The lease token: an outcome counts only while the delivery is still leased under it. */
-  lease: string;
-  accountId: number;
-  taskId: string;
-  product: Product;
-  event: string;
-  /** Attempts recorded before this one. */
-  attempts: number;
-  /** The task's creation and finish times; null when retention has deleted the task. */
-  taskCreatedAt: number | null;
-  finishedAt: number | null;
-  /** The account's webhook as it is now; null when it was removed after the event was queued. */
-  webhook: { url: string; secretCipher: string } | null;
-}
-
-/** What came of one delivery attempt; the notifier's retry policy has already decided. */
-export type DeliveryResult =
-  | { state: 'delivered' }
-  | { state: 'retry'; error: string; nextRunAt: number }
-  | { state: 'failed'; error: string };
-
-/** What `/readyz` and `/metrics` read from the store. */
-export interface StoreHealth {
-  /** Migrations applied in the store, and how many this build knows. */
-  schemaVersion: number;
-  expectedVersion: number;
-}
-
-export interface QueueStats {
-  /** Items accepted but not yet given their per-node attempts. */
-  undispatched: number;
-  /** Attempts waiting for a worker (including retries not yet due). */
-  pending: number;
-  /** Attempts a worker holds right now. */
-  leased: number;
-}
-
-export interface StoreCapabilities {
-  /** Several processes may serve the API on one store (PostgreSQL); SQLite is one writer process. */
-  sharedAcrossProcesses: boolean;
-}
-
-export interface TaskStore {
+export interface Store {
+  readonly identity: IdentityStore;
+  readonly domains: DomainStore;
+  readonly fleet: FleetStore;
+  readonly tasks: TaskStore;
+  readonly queue: AttemptQueue;
+  readonly outbox: Outbox;
+  readonly audit: AuditStore;
+  readonly guards: Guards;
+  readonly ops: StoreOps;
   readonly capabilities: StoreCapabilities;
   close(): Promise<void>;
+}
 
-  // operations
-  /** Reads the schema version; throws when the store cannot be reached. */
-  health(): Promise<StoreHealth>;
-  queueStats(): Promise<QueueStats>;
-  /** Paths submitted on `day` (yyyy-mm-dd) over all accounts, per product and quota kind. */
-  usageTotals(day: string): Promise<{ product: Product; kind: string; used: number }[]>;
-
-  // identity: accounts, AccessKeys, RAM users, policies
+/** Accounts, AccessKeys, RAM users and policies. */
+export interface IdentityStore {
   createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account>;
   getAccount(id: number): Promise<Account | undefined>;
   findAccountByName(name: string): Promise<Account | undefined>;
@@ -295,6 +66,10 @@ export interface TaskStore {
   listAttachments(accountId: number): Promise<{ userName: string; policyName: string }[]>;
   /** Store `value` under `name` unless a value is there already; returns the stored value. */
   ensureMeta(name: string, value: string): Promise<string>;
+}
+
+/** The request guards: signature nonces and per-second rate windows. */
+export interface Guards {
   /** Records a signature nonce; false when this key already used it and it has not expired. */
   useNonce(accessKeyId: string, nonce: string, expiresAt: number): Promise<boolean>;
   /**
@@ -302,37 +77,33 @@ export interface TaskStore {
    * ms until the next second. Shared by every API process on a shared store.
    */
   takeRate(key: string, perSecond: number, now: number): Promise<number>;
+}
 
-  // domains
+export interface DomainStore {
   addDomain(domain: Domain): Promise<void>;
   findDomain(name: string): Promise<Domain | undefined>;
   listDomains(accountId?: number): Promise<Domain[]>;
   setDomainOnline(name: string, online: boolean): Promise<boolean>;
+}
 
-  // fleet
+export interface FleetStore {
   addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode>;
   listNodes(): Promise<CacheNode[]>;
   setNodeEnabled(name: string, enabled: boolean): Promise<boolean>;
   /** Remove a node: its unfinished attempts leave the items' scope (their progress is recounted). */
   removeNode(name: string): Promise<boolean>;
+}
 
-  // execution queue (worker side)
-  /** Give up to `limit` undispatched items their per-node attempts; returns how many. */
-  dispatchPending(now: number, limit: number): Promise<number>;
+/** Tasks and their items as the API writes and reads them. */
+export interface TaskStore {
   /**
-   * dispatchPending that also leases the new attempts of whole items, up to `max` attempts, to
-   * `owner` in the same transaction, as claimAttempts would next; returns how many items were
-   * dispatched and the attempts leased. A worker with room saves the claim's round.
+   * Atomically: check every consumption and the preload queue, then insert tasks and items
+   * (with `batch.lease`, dispatching and leasing the first items that fit). Never calls a worker:
+   * what it leased comes back in the outcome.
    */
-  dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }>;
-  /** Free attempts whose lease ran out (their worker died or hung); returns how many. */
-  reapLeases(now: number): Promise<number>;
-  /** Lease due, unleased attempts to `owner`. */
-  claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]>;
-  /** Extend the leases of attempts still running under these tokens (the worker's heartbeat). */
-  renewLeases(leases: string[], until: number): Promise<void>;
-  /** Record outcomes of attempts still held under their lease; item counts and status follow in the same transaction. */
-  recordOutcomes(now: number, results: AttemptResult[]): Promise<void>;
+  submit(batch: SubmitBatch): Promise<SubmitOutcome>;
+  queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }>;
+  itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]>;
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]>;
   /** The node attempts of these items (the account's, created since `from`), by item then node: one page of DescribeRefreshTaskNodes. */
   attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): Promise<NodeAttemptRow[]>;
@@ -342,23 +113,30 @@ export interface TaskStore {
    * batch of outcomes (WaitForTasks).
    */
   countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number>;
-  /** Called after new work is committed (same process for SQLite; LISTEN/NOTIFY for PostgreSQL). */
-  onWork(listener: () => void): () => void;
-  /**
-   * Let a worker of this process take new items at submit (LocalTaker): those that fit in its
-   * room, oldest first and never ahead of older undispatched items; returns the detach.
-   */
-  attachTaker(taker: LocalTaker): () => void;
-
-  // tasks
-  /** Atomically: check every consumption and the preload queue, then insert tasks and items. */
-  submit(batch: SubmitBatch): Promise<SubmitOutcome>;
-  queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }>;
-  itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]>;
   /** Current value of usage counters (0 when absent). */
   usage(buckets: string[]): Promise<Record<string, number>>;
+}
 
-  // webhooks (worker/notifier.ts)
+/** The per-node attempts workers lease, run and report on. */
+export interface AttemptQueue {
+  /**
+   * Give up to `limit` undispatched items their per-node attempts and lease the new attempts of
+   * whole items, up to `max`, to `owner` in the same transaction; returns how many items were
+   * dispatched and the attempts leased.
+   */
+  dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }>;
+  /** Lease due, unleased attempts to `owner`. */
+  claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]>;
+  /** Extend the leases of attempts still running under these tokens (the worker's heartbeat). */
+  renewLeases(leases: string[], until: number): Promise<void>;
+  /** Free attempts whose lease ran out (their worker died or hung); returns how many. */
+  reapLeases(now: number): Promise<number>;
+  /** Record outcomes of attempts still held under their lease; item counts and status follow in the same transaction. */
+  recordOutcomes(now: number, results: AttemptResult[]): Promise<void>;
+}
+
+/** Finished tasks and the webhook deliveries they queue (worker/notifier.ts). */
+export interface Outbox {
   /**
    * Look at up to `limit` unfinished tasks (after task id `after`, in id order) and mark those
    * whose items are all Complete or Failed as finished at `now` — a conditional update, so of
@@ -375,16 +153,36 @@ export interface TaskStore {
   recordDelivery(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean>;
   /** One account's deliveries, newest first. */
   listDeliveries(accountId: number, limit: number): Promise<WebhookDelivery[]>;
+}
 
-  // audit
+export interface AuditStore {
   /** Append audit records (the caller batches them; identity/audit.ts). */
   appendAudit(records: AuditRecord[]): Promise<void>;
   /** Newest first. */
   queryAudit(q: AuditQuery): Promise<AuditEntry[]>;
+}
 
+/** What operators and the housekeeping timer use. */
+export interface StoreOps {
+  /** Reads the schema version; throws when the store cannot be reached. */
+  health(): Promise<StoreHealth>;
+  queueStats(): Promise<QueueStats>;
+  /** Paths submitted on `day` (yyyy-mm-dd) over all accounts, per product and quota kind. */
+  usageTotals(day: string): Promise<{ product: Product; kind: string; used: number }[]>;
   /**
-   * Delete items, tasks and webhook deliveries created before `before`, expired counters and nonces, and — when
-   * `auditBefore` is given — audit records older than it (audit outlives the task window).
+   * Delete items, tasks and webhook deliveries created before `before`, expired counters and
+   * nonces, and — when `auditBefore` is given — audit records older than it (audit outlives the
+   * task window).
    */
   sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }>;
+}
+
+/** The backend differences code reads; the contract suite asserts each. */
+export interface StoreCapabilities {
+  /**
+   * Work committed by another process (a submit, freed leases) is announced here — PostgreSQL's
+   * LISTEN/NOTIFY; returns the unsubscribe. Absent on SQLite, where one process serves the API
+   * and the submits of this process reach its worker through the hand-off (worker/hand-off.ts).
+   */
+  listenForWork?(listener: () => void): () => void;
 }

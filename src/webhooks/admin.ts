@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IdentityError } from '../identity/admin.js';
 import type { SecretBox } from '../identity/secret-box.js';
-import type { Account, TaskStore, Webhook, WebhookDelivery } from '../store/port.js';
+import type { Account, Store, Webhook, WebhookDelivery } from '../store/port.js';
 
 /**
  * The operations behind `refreshd webhook set|show|remove|deliveries`. The signing secret is
@@ -40,24 +40,24 @@ export function checkWebhookUrl(text: string): string {
 }
 
 /** Set or replace the account's webhook with a new secret (32 random bytes, hex), returned this once. */
-export async function setWebhook(store: TaskStore, box: SecretBox, account: Account, url: string, now = Date.now()): Promise<{ url: string; secret: string }> {
+export async function setWebhook(store: Pick<Store, 'outbox'>, box: SecretBox, account: Account, url: string, now = Date.now()): Promise<{ url: string; secret: string }> {
   const href = checkWebhookUrl(url);
   const secret = randomBytes(32).toString('hex');
-  await store.setWebhook(account.id, { url: href, secretCipher: box.seal(secret, webhookAad(account.id)) }, now);
+  await store.outbox.setWebhook(account.id, { url: href, secretCipher: box.seal(secret, webhookAad(account.id)) }, now);
   return { url: href, secret };
 }
 
-export async function webhookOf(store: TaskStore, account: Account): Promise<Omit<Webhook, 'secretCipher'>> {
-  const hook = await store.getWebhook(account.id);
+export async function webhookOf(store: Pick<Store, 'outbox'>, account: Account): Promise<Omit<Webhook, 'secretCipher'>> {
+  const hook = await store.outbox.getWebhook(account.id);
   if (!hook) throw new IdentityError(`account ${account.name} has no webhook`);
   return { accountId: hook.accountId, url: hook.url, createdAt: hook.createdAt };
 }
 
 /** Events already queued for a removed webhook are failed, not sent, when their turn comes. */
-export async function removeWebhook(store: TaskStore, account: Account): Promise<void> {
-  if (!(await store.setWebhook(account.id, null, Date.now()))) throw new IdentityError(`account ${account.name} has no webhook`);
+export async function removeWebhook(store: Pick<Store, 'outbox'>, account: Account): Promise<void> {
+  if (!(await store.outbox.setWebhook(account.id, null, Date.now()))) throw new IdentityError(`account ${account.name} has no webhook`);
 }
 
-export async function deliveriesOf(store: TaskStore, account: Account, limit = 100): Promise<WebhookDelivery[]> {
-  return store.listDeliveries(account.id, limit);
+export async function deliveriesOf(store: Pick<Store, 'outbox'>, account: Account, limit = 100): Promise<WebhookDelivery[]> {
+  return store.outbox.listDeliveries(account.id, limit);
 }

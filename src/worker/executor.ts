@@ -86,8 +86,8 @@ export class Executor {
         throw err;
       }
     }
-    // A job that cannot be built from its row (an unparsable path, a WithHeader accepted before
-    // today's rules) never will be: the item fails on this node rather than retrying for ever.
+    // A job that cannot be built (a path or header the API would not have accepted) never will
+    // be: failed for good at once, rather than retried until maxAttempts.
     for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'permanent', error, description: 'Internal Error' }, 0));
   }
 

@@ -4,9 +4,10 @@ import { Agent, request } from 'undici';
 import type { WebhookConfig } from '../config/config.js';
 import type { SecretBox } from '../identity/secret-box.js';
 import { webhookDeliveries } from '../observability/metrics.js';
-import type { ClaimedDelivery, DeliveryResult, TaskStore } from '../store/port.js';
+import type { ClaimedDelivery, DeliveryResult, Store } from '../store/port.js';
 import { openWebhookSecret } from '../webhooks/admin.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook, taskFinishedPayload } from '../webhooks/event.js';
+import { backoff } from './backoff.js';
 import { onProgress } from './progress-events.js';
 
 /**
@@ -43,7 +44,7 @@ export class Notifier {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: Pick<Store, 'identity' | 'outbox' | 'tasks'>,
     /** The master key, asked for only when a delivery has to be signed. */
     private readonly vault: () => Promise<SecretBox>,
     private readonly cfg: WebhookConfig,
@@ -111,11 +112,11 @@ export class Notifier {
 
   /** One round: finish what is done, then send what is due. */
   private async round(): Promise<void> {
-    const scan = await this.store.finishTasks(this.now(), this.cfg.finishBatch, this.cursor);
+    const scan = await this.store.outbox.finishTasks(this.now(), this.cfg.finishBatch, this.cursor);
     this.cursor = scan.next;
     const free = this.cfg.maxInFlight - this.sending.size;
     if (free <= 0 || !this.running) return;
-    const claimed = await this.store.claimDeliveries(this.owner, this.now(), this.cfg.leaseMs, free);
+    const claimed = await this.store.outbox.claimDeliveries(this.owner, this.now(), this.cfg.leaseMs, free);
     this.saturated = claimed.length === free;
     for (const d of claimed) this.launch(d);
   }
@@ -132,7 +133,7 @@ export class Notifier {
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
     const result = await this.attempt(d);
-    const counted = await this.store.recordDelivery(this.now(), d.id, d.lease, result);
+    const counted = await this.store.outbox.recordDelivery(this.now(), d.id, d.lease, result);
     if (!counted) return; // the lease ran out and another process has it now
     webhookDeliveries.inc({ outcome: result.state });
     const where = { deliveryId: d.id, taskId: d.taskId, accountId: d.accountId, attempt: d.attempts + 1 };
@@ -151,8 +152,8 @@ export class Notifier {
       return this.retryOrFail(d, `cannot open the signing secret: ${(err as Error).message}`);
     }
     const [items, attempts, uid] = await Promise.all([
-      this.store.itemsOfTasks(d.accountId, d.product, [d.taskId], d.taskCreatedAt),
-      this.store.attemptsOfTasks(d.accountId, d.product, [d.taskId], d.taskCreatedAt),
+      this.store.tasks.itemsOfTasks(d.accountId, d.product, [d.taskId], d.taskCreatedAt),
+      this.store.tasks.attemptsOfTasks(d.accountId, d.product, [d.taskId], d.taskCreatedAt),
       this.uidOf(d.accountId),
     ]);
     const body = JSON.stringify(taskFinishedPayload(d, uid, items, attempts));
@@ -193,7 +194,7 @@ export class Notifier {
   private async uidOf(accountId: number): Promise<string> {
     let uid = this.uids.get(accountId);
     if (uid === undefined) {
-      uid = (await this.store.getAccount(accountId))?.uid ?? String(accountId);
+      uid = (await this.store.identity.getAccount(accountId))?.uid ?? String(accountId);
       this.uids.set(accountId, uid);
     }
     return uid;
@@ -201,15 +202,14 @@ export class Notifier {
 }
 
 /**
- * After failed attempt number `attempt`: retry with exponential backoff and ±20 % jitter (so
- * deliveries that failed together do not all come back together), or give up after maxAttempts.
+ * After failed attempt number `attempt`: retry on the backoff schedule (backoff.ts), or give up
+ * after maxAttempts.
  */
 export function decideDelivery(
   attempt: number, error: string, cfg: Pick<WebhookConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs'>, now: number, random = Math.random,
 ): DeliveryResult {
   if (attempt >= cfg.maxAttempts) return { state: 'failed', error: `gave up after ${attempt} attempts: ${error}` };
-  const delay = Math.min(cfg.retryMaxMs, cfg.retryBaseMs * 2 ** (attempt - 1)) * (0.8 + 0.4 * random());
-  return { state: 'retry', error, nextRunAt: now + Math.round(delay) };
+  return { state: 'retry', error, nextRunAt: now + backoff(attempt, cfg.retryBaseMs, cfg.retryMaxMs, random) };
 }
 
 function describeError(err: unknown, timeoutMs: number): string {

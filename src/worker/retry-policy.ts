@@ -1,9 +1,10 @@
 import type { Outcome } from '../edges/driver.js';
-import type { AttemptResult, ClaimedAttempt } from '../store/port.js';
+import type { AttemptResult, ClaimedAttempt } from '../domain/records.js';
+import { backoff } from './backoff.js';
 
 /**
- * What an outcome means for the attempt: applied, retried later with exponential backoff and
- * jitter, or failed for good — retryable failures become permanent after `maxAttempts`, with
+ * What an outcome means for the attempt: applied, retried later on the backoff schedule
+ * (backoff.ts), or failed for good — retryable failures become permanent after `maxAttempts`, with
  * the last error kept so an unreachable node is never hidden.
  */
 export interface RetryPolicy {
@@ -21,6 +22,5 @@ export function decide(c: ClaimedAttempt, outcome: Outcome, policy: RetryPolicy,
   if (attempt >= policy.maxAttempts) {
     return { ...base, state: 'failed', error: `gave up after ${attempt} attempts: ${outcome.error}`, description: 'Internal Error' };
   }
-  const delay = Math.min(MAX_DELAY_MS, policy.baseMs * 2 ** (attempt - 1)) * (0.8 + 0.4 * random());
-  return { ...base, state: 'retry', error: outcome.error, nextRunAt: now + Math.round(delay) };
+  return { ...base, state: 'retry', error: outcome.error, nextRunAt: now + backoff(attempt, policy.baseMs, MAX_DELAY_MS, random) };
 }

@@ -2,27 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/config.js';
-import type { Outcome } from '../edges/driver.js';
 import { seriesOfNode } from '../observability/metrics.js';
-import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js';
-import type { Executor } from './executor.js';
-import { emitProgress } from './progress-events.js';
+import type { ClaimedAttempt } from '../domain/records.js';
+import type { Store } from '../store/port.js';
+import { systemClock, type Clock } from './clock.js';
+import type { OnOutcome } from './executor.js';
+import type { HandOff } from './hand-off.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { OutcomeBatcher } from './outcome-batcher.js';
 import { decide } from './retry-policy.js';
 
-/**
- * How long a worker waits, once outcomes are ready, for more to batch into one write. Each
- * commit writes every page it touched to the WAL, ~2 syscalls a page: ~0.25 ms a commit here,
- * so outcomes travel in tens, not ones. The wait ends early when little is left in flight (the
- * last outcomes of a task are never held back) or when there is room to claim waiting work.
- */
-const FLUSH_GATHER_MS = 10;
-/**
- * Outcomes waiting at which they are recorded without waiting longer: one commit per 64 costs
- * little more than per 300, and a task's last outcomes never queue behind a big batch.
- */
-const FLUSH_AT = 64;
-/** Attempts in flight at or below which outcomes are recorded without waiting. */
-const TAIL = 16;
 /**
  * Items turned into per-node attempts per round. Dispatch runs on the event loop that feeds the
  * executor: 100 items on 200 nodes is 20,000 rows, ~12 ms (500 items blocked it ~60 ms).
@@ -48,29 +37,33 @@ export class Worker {
   readonly owner = `w${process.pid.toString(36)}.${randomBytes(3).toString('base64url')}`;
   private running = false;
   private inFlight = 0;
-  private results: AttemptResult[] = [];
   private wake: (() => void) | undefined;
-  /** Ends the wait for more outcomes early (see FLUSH_GATHER_MS). */
-  private gathered: (() => void) | undefined;
   private lookForWork = true;
   private poked = false;
   /** When due attempts were last claimed (see run). */
   private lastClaim = 0;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
-  /** Lease token → attempts still running under it, for the heartbeat. */
-  private readonly leases = new Map<string, number>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly leases: LeaseKeeper;
+  private readonly outcomes: OutcomeBatcher;
   /** A busy worker claims again once this much room is free, not after every completion. */
   private readonly claimChunk: number;
 
+  /**
+   * `handOff`: the submits of this process, which lease new items to this worker and wake it
+   * (worker/hand-off.ts). Work committed by other processes wakes it through the store's
+   * listenForWork where the store has one (PostgreSQL), else the poll timer finds it.
+   */
   constructor(
-    private readonly store: TaskStore,
-    private readonly executor: Executor,
+    private readonly store: Pick<Store, 'queue' | 'capabilities'>,
+    private readonly executor: AttemptRunner,
     private readonly cfg: EngineConfig,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly handOff?: HandOff,
+    private readonly clock: Clock = systemClock,
   ) {
+    this.leases = new LeaseKeeper(store.queue, cfg.leaseMs, () => this.more(), logger, clock);
+    this.outcomes = new OutcomeBatcher(store.queue, logger, clock);
     // An eighth: small enough that the executor's per-node queues do not run dry while the room
     // fills (200 nodes × 8 slots kept busy out of 2,048 in flight), large enough to batch claims.
     this.claimChunk = Math.max(1, Math.floor(cfg.maxInFlight / 8));
@@ -80,22 +73,20 @@ export class Worker {
     if (this.running) return;
     this.running = true;
     this.logger.info({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
-    const unsubscribe = this.store.onWork(() => this.more());
-    // New items that fit come already leased to this worker from the submit itself (LocalTaker).
-    const detach = this.store.attachTaker({
+    const unsubscribe = this.store.capabilities.listenForWork?.(() => this.more());
+    // New items that fit come already leased to this worker from the submit itself.
+    const detach = this.handOff?.attach({
       owner: this.owner,
       leaseMs: this.cfg.leaseMs,
       room: () => (this.running ? this.cfg.maxInFlight - this.inFlight : 0),
       take: (claimed) => this.launch(claimed),
+      wake: () => this.more(),
     });
     this.unsubscribe = () => {
-      unsubscribe();
-      detach();
+      unsubscribe?.();
+      detach?.();
     };
-    // Leases are short and renewed while attempts run, so a killed worker's attempts are free
-    // again within one lease period, however long a node's queue is.
-    this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.cfg.leaseMs / 3)));
-    this.heartbeat.unref();
+    this.leases.start();
     this.loop = this.run();
   }
 
@@ -104,7 +95,7 @@ export class Worker {
     if (!this.running) return;
     this.running = false;
     this.unsubscribe?.();
-    clearInterval(this.heartbeat);
+    this.leases.stop();
     this.signal();
     await this.drained(graceMs);
     if (this.inFlight > 0) {
@@ -114,7 +105,7 @@ export class Worker {
       await this.drained(2_000);
     }
     await this.loop;
-    await this.flush();
+    await this.outcomes.flush();
   }
 
   private async drained(ms: number): Promise<void> {
@@ -125,7 +116,7 @@ export class Worker {
   /** New work may be waiting (a submit, a poll tick, freed leases): look for it next round. */
   private more(): void {
     this.lookForWork = true;
-    if (this.room() > 0) this.gathered?.();
+    if (this.room() > 0) this.outcomes.cut();
     this.signal();
   }
 
@@ -149,7 +140,7 @@ export class Worker {
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        await this.flush();
+        await this.outcomes.flush();
         // Due retries are looked for at least every poll period even while completions keep
         // waking the loop before its poll timer fires (new items that the submits hand over
         // directly wake nobody).
@@ -162,25 +153,25 @@ export class Worker {
           // attempts nobody holds (retries, attempts that did not fit, a dead worker's) are
           // claimed once the new items are drained, and at least every poll period under a
           // steady stream of submits, so they never starve.
-          const fresh = await this.store.dispatchAndClaim(this.owner, this.now(), this.cfg.leaseMs, batch, free);
+          const fresh = await this.store.queue.dispatchAndClaim(this.owner, this.clock.now(), this.cfg.leaseMs, batch, free);
           this.launch(fresh.claimed);
           // Room now, not before the dispatch: a submit may have handed this worker attempts meanwhile.
           const left = Math.max(0, this.cfg.maxInFlight - this.inFlight);
           const drained = fresh.dispatched < batch;
           let claimed: ClaimedAttempt[] = [];
           if (left > 0 && (drained || this.claimDue())) {
-            this.lastClaim = this.now();
-            claimed = await this.store.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
+            this.lastClaim = this.clock.now();
+            claimed = await this.store.queue.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
             this.launch(claimed);
           }
           // More new items, or a full claim: more is likely waiting.
           if (!drained || (left > 0 && claimed.length === left)) this.lookForWork = true;
         }
-        if (this.results.length === 0 && !(this.lookForWork && this.room() > 0)) {
+        if (this.outcomes.size === 0 && !(this.lookForWork && this.room() > 0)) {
           await this.idle(this.cfg.pollMs);
         }
         // Completions arrive in small batches; gather those of the next moment into one transaction.
-        if (this.inFlight > TAIL && this.results.length > 0) await this.gather(FLUSH_GATHER_MS);
+        if (this.outcomes.worthGathering(this.inFlight)) await this.outcomes.gather();
       } catch (err) {
         this.logger.error({ err }, 'worker loop failed; retrying');
         await this.idle(this.cfg.pollMs);
@@ -190,28 +181,16 @@ export class Worker {
 
   /** A poll period has passed since due attempts were last claimed. */
   private claimDue(): boolean {
-    return this.now() - this.lastClaim >= this.cfg.pollMs;
+    return this.clock.now() - this.lastClaim >= this.cfg.pollMs;
   }
 
   /** Sleep until signalled (a completion, a submit) or until the poll tick, which looks for due retries. */
   private idle(ms: number): Promise<void> {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = ms > 0 ? setTimeout(() => this.more(), ms) : undefined;
+      const timer = ms > 0 ? this.clock.setTimeout(() => this.more(), ms) : undefined;
       this.wake = () => {
-        if (timer) clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  /** Wait `ms` for more outcomes, or less: `done` ends it once little is in flight or a claim is due. */
-  private gather(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.gathered?.(), ms);
-      this.gathered = () => {
-        this.gathered = undefined;
-        clearTimeout(timer);
+        if (timer) this.clock.clearTimeout(timer);
         resolve();
       };
     });
@@ -224,19 +203,16 @@ export class Worker {
     // synchronously from run()).
     this.executor.run(claimed, this.done);
     this.inFlight += claimed.length;
-    // One lease token per claim.
-    for (const c of claimed) this.leases.set(c.lease, (this.leases.get(c.lease) ?? 0) + 1);
+    this.leases.hold(claimed);
   }
 
-  private readonly done = (c: ClaimedAttempt, outcome: Outcome, ms: number): void => {
+  private readonly done: OnOutcome = (c, outcome, ms) => {
     const series = seriesOfNode(c.node.name, c.node.driver);
     series.duration.observe(ms / 1000);
     series.outcomes[outcome.kind].inc();
-    this.results.push(decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.now()));
+    this.outcomes.add(decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.clock.now()));
     this.inFlight--;
-    const left = (this.leases.get(c.lease) ?? 1) - 1;
-    if (left > 0) this.leases.set(c.lease, left);
-    else this.leases.delete(c.lease);
+    this.leases.release(c.lease);
     this.poke();
   };
 
@@ -253,31 +229,16 @@ export class Worker {
       this.poked = false;
       // The last few of a task: record what is here now, so the final batch (on the path to the
       // task's Complete) is small.
-      if (this.inFlight <= TAIL || this.results.length >= FLUSH_AT || (this.lookForWork && this.room() > 0)) this.gathered?.();
+      this.outcomes.arrived(this.inFlight, this.lookForWork && this.room() > 0);
       this.signal();
     });
   }
+}
 
-  private async renew(): Promise<void> {
-    try {
-      await this.store.renewLeases([...this.leases.keys()], this.now() + this.cfg.leaseMs);
-      // Any worker frees leases that ran out (a dead worker's), so its attempts run again.
-      if ((await this.store.reapLeases(this.now())) > 0) this.more();
-    } catch (err) {
-      this.logger.error({ err }, 'could not renew leases');
-    }
-  }
-
-  private async flush(): Promise<void> {
-    if (this.results.length === 0) return;
-    const batch = this.results;
-    this.results = [];
-    try {
-      await this.store.recordOutcomes(this.now(), batch);
-      emitProgress();
-    } catch (err) {
-      // Not recorded: the leases run out and the attempts are taken up again; purges are idempotent.
-      this.logger.error({ err, count: batch.length }, 'could not record outcomes');
-    }
-  }
+/** What runs claimed attempts on the nodes (worker/executor.ts). */
+export interface AttemptRunner {
+  /** `done` is called once per attempt, never before run() returns; if run() throws, for none of them. */
+  run(attempts: ClaimedAttempt[], done: OnOutcome): void;
+  /** Cut short what is running (it comes back as retryable). */
+  abort(): void;
 }

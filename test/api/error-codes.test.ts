@@ -23,9 +23,9 @@ before(async () => {
   main = await startTestServer();
   await main.addDomain('example.com');
   await main.addDomain('offline.example.com');
-  await main.store.setDomainOnline('offline.example.com', false);
+  await main.store.domains.setDomainOnline('offline.example.com', false);
   await main.addKey('LTAIdisabledkey', 's', { active: false });
-  await main.store.createUser({ accountId: main.accountId, name: 'alice', displayName: '', createdAt: 0 });
+  await main.store.identity.createUser({ accountId: main.accountId, name: 'alice', displayName: '', createdAt: 0 });
   await main.addKey('LTAIramuserkey', 'ram-secret', { userName: 'alice' }); // no policy attached: implicit deny
   // Tight limits, rate limiting on: for the quota and throttling codes.
   strict = await startTestServer({
@@ -65,12 +65,12 @@ const cases: Case[] = [
   ['Throttling', () => burst(45, () => rpc(strict.url, 'DescribeRefreshQuota', {}))],
   ['TooManyRequests', () => burst(15, () => rpc(strict.url, 'DescribeRefreshTasks', {}))],
   ['OperationDenied', async () => {
-    await main.store.setServiceState(main.accountId, 'vod', 'none');
-    try { return await rpc(main.url, 'DescribeVodRefreshQuota', {}, VOD); } finally { await main.store.setServiceState(main.accountId, 'vod', 'active'); }
+    await main.store.identity.setServiceState(main.accountId, 'vod', 'none');
+    try { return await rpc(main.url, 'DescribeVodRefreshQuota', {}, VOD); } finally { await main.store.identity.setServiceState(main.accountId, 'vod', 'active'); }
   }],
   ['OperationDenied.Suspended', async () => {
-    await main.store.setServiceState(main.accountId, 'vod', 'suspended');
-    try { return await rpc(main.url, 'DescribeVodRefreshQuota', {}, VOD); } finally { await main.store.setServiceState(main.accountId, 'vod', 'active'); }
+    await main.store.identity.setServiceState(main.accountId, 'vod', 'suspended');
+    try { return await rpc(main.url, 'DescribeVodRefreshQuota', {}, VOD); } finally { await main.store.identity.setServiceState(main.accountId, 'vod', 'active'); }
   }],
   ['InvalidDomain.NotFound', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'http://someone-else.com/a' })],
   ['InvalidDomain.Offline', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'http://offline.example.com/a' })],

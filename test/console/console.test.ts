@@ -29,8 +29,8 @@ before(async () => {
   await server.addDomain('img.example.com');
   await server.addDomain('warm.example.com', 'cdn', origin.url);
   // A one-node group slow enough that the list is sure to see a task still running.
-  await server.store.addNode({ name: 'slow-1', driver: 'simulated', address: 'simulated/slow', group: 'slow', area: 'domestic', enabled: true, options: { latencyMs: [3000, 3500], concurrency: 8 }, createdAt: 0 });
-  await server.store.addDomain({ name: 'slow.example.com', accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: 'slow', createdAt: Date.now() });
+  await server.store.fleet.addNode({ name: 'slow-1', driver: 'simulated', address: 'simulated/slow', group: 'slow', area: 'domestic', enabled: true, options: { latencyMs: [3000, 3500], concurrency: 8 }, createdAt: 0 });
+  await server.store.domains.addDomain({ name: 'slow.example.com', accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: 'slow', createdAt: Date.now() });
 });
 after(async () => {
   await browser?.close();

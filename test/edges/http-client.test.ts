@@ -112,7 +112,7 @@ describe('EdgeHttpClient requests', () => {
     // With two connections per origin, two requests undici refused as it took them left its pool
     // unable to send anything to that origin again: every later preload waited for ever.
     const http = new EdgeHttpClient({ connectionsPerNode: 2, timeoutMs: 2_000 });
-    for (const headers of [{ 'Transfer-Encoding': ['chunked'] }, { Host: ['x'] }, { 'Content-Length': ['5'] }, { Connection: 'close' }, { Upgrade: 'h2c' }, { Expect: '100-continue' }, { 'Keep-Alive': '1' }, { TE: 'trailers' }, { 'Proxy-Authorization': 'x' }, { 'X-Ok': 'a\nb' }]) {
+    for (const headers of <Record<string, string | string[]>[]>[{ 'Transfer-Encoding': ['chunked'] }, { Host: ['x'] }, { 'Content-Length': ['5'] }, { Connection: 'close' }, { Upgrade: 'h2c' }, { Expect: '100-continue' }, { 'Keep-Alive': '1' }, { TE: 'trailers' }, { 'Proxy-Authorization': 'x' }, { 'X-Ok': 'a\nb' }]) {
       await assert.rejects(http.send(address, { method: 'GET', path: '/a', headers }), (err: { code?: string }) => err.code === 'UND_ERR_INVALID_ARG', JSON.stringify(headers));
     }
     const started = Date.now();

@@ -20,9 +20,9 @@ before(async () => {
   await server.addDomain('example.com', 'cdn', origin.url);
   await server.addDomain('noorigin.example.com');
   // A group whose only node always fails, and a group with no nodes at all.
-  await server.store.addNode({ name: 'broken-1', driver: 'simulated', address: 'simulated/broken', group: 'broken', area: 'domestic', enabled: true, options: { failureRate: 1 }, createdAt: 0 });
-  await server.store.addDomain({ name: 'broken.example.com', accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: 'broken', createdAt: 0 });
-  await server.store.addDomain({ name: 'empty.example.com', accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: 'nobody', createdAt: 0 });
+  await server.store.fleet.addNode({ name: 'broken-1', driver: 'simulated', address: 'simulated/broken', group: 'broken', area: 'domestic', enabled: true, options: { failureRate: 1 }, createdAt: 0 });
+  await server.store.domains.addDomain({ name: 'broken.example.com', accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: 'broken', createdAt: 0 });
+  await server.store.domains.addDomain({ name: 'empty.example.com', accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: 'nobody', createdAt: 0 });
 });
 after(async () => {
   await server.close();

@@ -16,8 +16,8 @@ before(async () => {
     { worker: true },
   );
   const add = async (name: string, group: string, options: Record<string, unknown>) => {
-    await server.store.addNode({ name, driver: 'simulated', address: `simulated/${name}`, group, area: 'domestic', enabled: true, options, createdAt: 0 });
-    await server.store.addDomain({ name: `${group}.example.com`, accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: group, createdAt: 0 });
+    await server.store.fleet.addNode({ name, driver: 'simulated', address: `simulated/${name}`, group, area: 'domestic', enabled: true, options, createdAt: 0 });
+    await server.store.domains.addDomain({ name: `${group}.example.com`, accountId: server.accountId, product: 'cdn', origin: null, online: true, nodeGroup: group, createdAt: 0 });
   };
   // One attempt at a time, 25 ms each: 120 URLs keep outcomes coming for ~3 s.
   await add('slow-1', 'slow', { latencyMs: [25, 25], concurrency: 1 });

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET } from './server.js';
 
 /**
- * The official, unmodified Alibaba clients, pointed at a test server (protocol.md §3).
+ * The official, unmodified Alibaba clients, pointed at a test server (docs/protocol.md §1).
  * CommonJS packages, loaded through require so their default exports resolve as in user code.
  */
 const require = createRequire(import.meta.url);

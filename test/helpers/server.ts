@@ -36,7 +36,7 @@ export interface TestServer {
 
 /**
  * A real refreshd API server on 127.0.0.1 with a fresh SQLite file in a temp dir and the root
- * key pair fixed to the one used in research/captures. Rate limits are off unless asked for.
+ * key pair fixed to the one the signature fixtures were captured with (test/fixtures). Rate limits are off unless asked for.
  * No worker runs unless `worker: true` (then tasks execute on the store's nodes), so API tests
  * see tasks exactly as accepted: Pending at 0%.
  */
@@ -61,10 +61,10 @@ export async function startTestServer(overrides: ConfigOverrides = {}, opts: { w
     accountId: running.root.account.id,
     vault,
     addDomain: (name, product = 'cdn', origin) =>
-      store.addDomain({ name, accountId: running.root.account.id, product, origin: origin ?? null, online: true, nodeGroup: 'default', createdAt: Date.now() }),
+      store.domains.addDomain({ name, accountId: running.root.account.id, product, origin: origin ?? null, online: true, nodeGroup: 'default', createdAt: Date.now() }),
     addKey: async (accessKeyId, secret, o = {}) => {
       await createKey(store, vault, o.accountId ?? running.root.account.id, o.userName ?? null, Date.now(), { accessKeyId, secret });
-      if (o.active === false) await store.setAccessKeyActive(accessKeyId, false);
+      if (o.active === false) await store.identity.setAccessKeyActive(accessKeyId, false);
     },
     flushAudit: () => running.flushAudit(),
     close: async () => {

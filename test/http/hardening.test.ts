@@ -122,7 +122,7 @@ describe('WaitForTasks held per AccessKey', () => {
 
 describe('duplicate paths and DescribeRefreshTaskNodes', () => {
   it('the same URL 1,000 times is one item, charged once, and its nodes answer at once', async () => {
-    await server.store.addNode({ name: 'edge-a', driver: 'simulated', address: 'sim', group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: 0 });
+    await server.store.fleet.addNode({ name: 'edge-a', driver: 'simulated', address: 'sim', group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: 0 });
     const before = (await rpc(server.url, 'DescribeRefreshQuota', {})).json.UrlRemain;
     const res = await rpc(server.url, 'RefreshObjectCaches', { ObjectPath: Array(1000).fill('http://example.com/same.js').join('\n') }, { method: 'POST' });
     assert.equal(res.status, 200);

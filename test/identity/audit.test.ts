@@ -30,7 +30,7 @@ before(async () => {
   server = await startTestServer({}, { logger: makeLogger('trace', sink) });
   await server.addDomain('example.com');
   await server.addDomain('v.example.com', 'vod');
-  const account = (await server.store.getAccount(server.accountId))!;
+  const account = (await server.store.identity.getAccount(server.accountId))!;
   await addUser(server.store, account, 'ops');
   await addPolicy(server.store, account, 'ops', JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'cdn:Describe*', Resource: '*' }] }));
   await attachPolicy(server.store, account, 'ops', 'ops');
@@ -74,7 +74,7 @@ describe('the audit log', () => {
     await call(rpc(server.url, 'DescribeRefreshQuota', {}, { secret: 'wrong' }), { ...root, action: 'DescribeRefreshQuota', status: 400, code: 'SignatureDoesNotMatch' });
     await call(rpc(server.url, 'DescribeRefreshQuota', {}, { accessKeyId: 'LTAIunknownKey' }), { accessKeyId: 'LTAIunknownKey', accountId: null, userName: null, action: 'DescribeRefreshQuota', status: 404, code: 'InvalidAccessKeyId.NotFound' });
     await call(rpc(server.url, 'NoSuchAction', {}), { ...root, action: 'NoSuchAction', status: 404, code: 'InvalidAction.NotFound' });
-    const other = (await server.store.findAccountByName('tenant-2'))!;
+    const other = (await server.store.identity.findAccountByName('tenant-2'))!;
     await call(rpc(server.url, 'DescribeRefreshTasks', {}, { accessKeyId: creds.other.id, secret: creds.other.secret }), { accessKeyId: creds.other.id, accountId: other.id, userName: null, action: 'DescribeRefreshTasks', status: 200, code: null });
     // Through the official SDK (ACS3, action in a header) and pop-core.
     const sdk = await cdnClient(server.hostPort, 'v3').describeRefreshQuota(new Cdn.DescribeRefreshQuotaRequest({}));
@@ -83,7 +83,7 @@ describe('the audit log', () => {
     made.push({ requestId: pop.RequestId, ...root, action: 'DescribeRefreshTaskById', status: 200, code: null });
 
     await server.flushAudit();
-    const entries = await server.store.queryAudit({ limit: 1000 });
+    const entries = await server.store.audit.queryAudit({ limit: 1000 });
     assert.equal(entries.length, made.length, 'one record per call, no more');
     for (const e of made) {
       const found = entries.filter((x) => x.requestId === e.requestId);
@@ -110,7 +110,7 @@ describe('the audit log', () => {
     );
     assert.equal(res.status, 200);
     await server.flushAudit();
-    const [entry] = (await server.store.queryAudit({ limit: 1000 })).filter((e) => e.requestId === res.headers.get('x-acs-request-id'));
+    const [entry] = (await server.store.audit.queryAudit({ limit: 1000 })).filter((e) => e.requestId === res.headers.get('x-acs-request-id'));
     assert.deepEqual(Object.keys(JSON.parse(entry.params)).filter((k) => /token|secret|password|signature$/i.test(k)), []);
     assert.equal(JSON.parse(entry.params).Note, 'oops *** pasted');
     assert.doesNotMatch(entry.params, /sts-token-value|hunter2/);
@@ -122,7 +122,7 @@ describe('the audit log', () => {
     assert.equal(res.status, 200);
     made.push({ requestId: res.headers.get('x-acs-request-id')!, accessKeyId: ACCESS_KEY_ID, accountId: server.accountId, userName: null, action: 'RefreshObjectCaches', status: 200, code: null });
     await server.flushAudit();
-    const [entry] = (await server.store.queryAudit({ action: 'RefreshObjectCaches', limit: 1 }));
+    const [entry] = (await server.store.audit.queryAudit({ action: 'RefreshObjectCaches', limit: 1 }));
     assert.ok(entry.params.length < 20_000, `${entry.params.length} characters`);
     assert.match(JSON.parse(entry.params).ObjectPath, new RegExp(`…\\[${paths.length} chars\\]$`));
   });
@@ -166,7 +166,7 @@ describe('secrets', () => {
 
     assert.match(logs, /unexpected error while handling a request/, 'the internal error was logged');
     assert.match(logs, /"msg":"rpc"/, 'the calls were logged');
-    const audit = JSON.stringify(await server.store.queryAudit({ limit: 10_000 }));
+    const audit = JSON.stringify(await server.store.audit.queryAudit({ limit: 10_000 }));
     const files = readdirSync(server.dataDir).filter((f) => f.startsWith('refreshd.db')).map((f) => readFileSync(join(server.dataDir, f)));
     const cliOut = ['account list', 'key list', 'user list --json', 'policy list --json', 'audit --json --limit 10000']
       .map((c) => spawnSync(process.execPath, [BIN, ...c.split(' '), '--data', server.dataDir], { encoding: 'utf8' }))
@@ -197,13 +197,13 @@ describe('audit retention', () => {
         at: Date.now() - daysAgo * DAY, requestId: `R-${daysAgo}`, accountId: null, userName: null, accessKeyId: null,
         sourceIp: '127.0.0.1', product: null, action: null, params: '{}', status: 404, code: 'InvalidAction.NotFound',
       });
-      await store.appendAudit([rec(45), rec(25), rec(5), rec(1)]);
+      await store.audit.appendAudit([rec(45), rec(25), rec(5), rec(1)]);
       const running = await startServer(loadConfig({ dataDir, listen: { host: '127.0.0.1', port: 0 }, auditRetentionDays: 20 }), store, makeLogger('silent'), {}, false);
       try {
         const deadline = Date.now() + 5000;
         let left: string[] = [];
         while (Date.now() < deadline) {
-          left = (await store.queryAudit({ limit: 10 })).map((e) => e.requestId);
+          left = (await store.audit.queryAudit({ limit: 10 })).map((e) => e.requestId);
           if (left.length === 2) break;
           await new Promise((r) => setTimeout(r, 20));
         }

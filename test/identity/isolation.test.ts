@@ -68,7 +68,7 @@ async function world(names: { cdn: string[]; vod: string; wildcard: string }): P
   await server.addDomain(A.vod, 'vod');
   const { account, key } = await addAccount(server.store, server.vault, `other-${names.vod}`);
   const add = (name: string, product: 'cdn' | 'vod') =>
-    server.store.addDomain({ name, accountId: account.id, product, origin: null, online: true, nodeGroup: 'default', createdAt: Date.now() });
+    server.store.domains.addDomain({ name, accountId: account.id, product, origin: null, online: true, nodeGroup: 'default', createdAt: Date.now() });
   for (const d of names.cdn) await add(d, 'cdn');
   await add(names.wildcard, 'cdn');
   await add(names.vod, 'vod');

@@ -21,7 +21,7 @@ after(() => server.close());
 
 describe('AccessKey status, through the official clients', () => {
   it('a disabled key answers InvalidAccessKeyId.Inactive until enabled again; a deleted one NotFound', async () => {
-    const account = (await server.store.getAccount(server.accountId))!;
+    const account = (await server.store.identity.getAccount(server.accountId))!;
     const key = await addKey(server.store, server.vault, account);
     const creds = { id: key.accessKeyId, secret: key.secret };
     const quota = () => cdnClient(server.hostPort, 'v3', creds).describeRefreshQuota(new Cdn.DescribeRefreshQuotaRequest({}));
@@ -36,7 +36,7 @@ describe('AccessKey status, through the official clients', () => {
   });
 
   it("removing a RAM user removes its keys; another account's key cannot be managed as this account's", async () => {
-    const account = (await server.store.getAccount(server.accountId))!;
+    const account = (await server.store.identity.getAccount(server.accountId))!;
     await addUser(server.store, account, 'temp');
     const key = await addKey(server.store, server.vault, account, 'temp');
     assert.equal((await rpc(server.url, 'DescribeRefreshQuota', {}, { accessKeyId: key.accessKeyId, secret: key.secret })).json.Code, 'Forbidden.RAM');
@@ -45,15 +45,15 @@ describe('AccessKey status, through the official clients', () => {
     const other = await addAccount(server.store, server.vault, 'someone-else');
     await assert.rejects(setKeyActive(server.store, other.key.accessKeyId, false, account), /no AccessKey/);
     await assert.rejects(deleteKey(server.store, other.key.accessKeyId, account), /no AccessKey/);
-    assert.equal((await server.store.findAccessKey(other.key.accessKeyId))?.active, true);
+    assert.equal((await server.store.identity.findAccessKey(other.key.accessKeyId))?.active, true);
   });
 });
 
 describe('secrets at rest', () => {
   it('are sealed (AES-256-GCM) in the store: no secret appears in the database files', async () => {
-    const account = (await server.store.getAccount(server.accountId))!;
+    const account = (await server.store.identity.getAccount(server.accountId))!;
     const secrets = [(await addKey(server.store, server.vault, account)).secret, 'TestSecretKey0123456789abcdef'];
-    for (const k of await server.store.listAccessKeys()) assert.match(k.secretCipher, /^gcm1:[A-Za-z0-9+/]+=*$/);
+    for (const k of await server.store.identity.listAccessKeys()) assert.match(k.secretCipher, /^gcm1:[A-Za-z0-9+/]+=*$/);
     for (const file of readdirSync(server.dataDir).filter((f) => f.startsWith('refreshd.db'))) {
       const bytes = readFileSync(join(server.dataDir, file));
       for (const s of secrets) assert.equal(bytes.indexOf(s), -1, `${s} found in ${file}`);
@@ -117,7 +117,7 @@ describe('the master key', () => {
       await assert.rejects(openVault(store, { REFRESHD_MASTER_KEY: 'ab'.repeat(32) }, dir), /sealed with a different master key than REFRESHD_MASTER_KEY/);
       const sameKey = readFileSync(join(dir, 'master.key'), 'utf8').trim();
       const again = await openVault(store, { REFRESHD_MASTER_KEY: sameKey }, freshDir());
-      const root = (await store.listAccessKeys())[0];
+      const root = (await store.identity.listAccessKeys())[0];
       assert.equal(again.open(root.secretCipher, root.accessKeyId), created.secret);
     } finally {
       await store.close();
@@ -128,11 +128,11 @@ describe('the master key', () => {
     const dir = freshDir();
     const store = new SqliteStore(join(dir, 'refreshd.db'));
     try {
-      const account = await store.createAccount({ uid: '1000000000000077', name: 'old', createdAt: 0 });
+      const account = await store.identity.createAccount({ uid: '1000000000000077', name: 'old', createdAt: 0 });
       // What migration 3 leaves of a key written before secrets were sealed.
-      await store.createAccessKey({ accessKeyId: 'LTAIfromBefore', secretCipher: 'plain:old-secret', accountId: account.id, userName: null, active: true, createdAt: 0 });
+      await store.identity.createAccessKey({ accessKeyId: 'LTAIfromBefore', secretCipher: 'plain:old-secret', accountId: account.id, userName: null, active: true, createdAt: 0 });
       const box = await openVault(store, {}, dir);
-      const sealed = (await store.findAccessKey('LTAIfromBefore'))!.secretCipher;
+      const sealed = (await store.identity.findAccessKey('LTAIfromBefore'))!.secretCipher;
       assert.match(sealed, /^gcm1:/);
       assert.equal(box.open(sealed, 'LTAIfromBefore'), 'old-secret');
     } finally {
@@ -147,7 +147,7 @@ describe('the master key', () => {
       const box = await openVault(store, {}, dir);
       const env = { REFRESHD_ACCESS_KEY_ID: 'LTAIbootstrap', REFRESHD_ACCESS_KEY_SECRET: 'boot-secret' };
       assert.equal((await ensureRootAccount(store, env, async () => box)).created, undefined);
-      assert.match((await store.findAccessKey('LTAIbootstrap'))!.secretCipher, /^gcm1:/);
+      assert.match((await store.identity.findAccessKey('LTAIbootstrap'))!.secretCipher, /^gcm1:/);
       await ensureRootAccount(store, env, async () => box);
       await assert.rejects(ensureRootAccount(store, { ...env, REFRESHD_ACCESS_KEY_SECRET: 'other' }, async () => box), /another secret or owner/);
     } finally {

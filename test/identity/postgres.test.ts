@@ -51,7 +51,7 @@ describe('identity on PostgreSQL, across two API processes', () => {
     const two = await apiProcess(env);
     const box = await openVault(one.store, env, dataDirs[0]);
     const { account, key } = await addAccount(one.store, box, 'pg-tenant');
-    await one.store.addDomain({ name: 'pg.example.com', accountId: account.id, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: Date.now() });
+    await one.store.domains.addDomain({ name: 'pg.example.com', accountId: account.id, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: Date.now() });
     await addUser(one.store, account, 'reader');
     await addPolicy(one.store, account, 'read', JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'cdn:Describe*', Resource: '*' }, { Effect: 'Deny', Action: 'cdn:DescribeRefreshQuota', Resource: '*' }] }));
     await attachPolicy(one.store, account, 'read', 'reader');
@@ -71,7 +71,7 @@ describe('identity on PostgreSQL, across two API processes', () => {
     assert.equal((await as(one.running, reader, 'DescribeRefreshTasks')).json.Code, 'InvalidAccessKeyId.Inactive', 'disabled through the other process: in force at once');
 
     await Promise.all([one.running.flushAudit(), two.running.flushAudit()]);
-    const audit = await one.store.queryAudit({ accountId: account.id, limit: 100 });
+    const audit = await one.store.audit.queryAudit({ accountId: account.id, limit: 100 });
     assert.deepEqual(audit.map((e) => [e.userName, e.action, e.code]).reverse(), [
       [null, 'RefreshObjectCaches', null],
       ['reader', 'DescribeRefreshTaskById', null],

@@ -25,7 +25,7 @@ const domainArn = (d: string) => `acs:cdn:*:${account.uid}:domain/${d}`;
 async function user(name: string, ...policies: [string, string][]) {
   await addUser(server.store, account, name);
   for (const [policyName, document] of policies) {
-    if (!(await server.store.findPolicy(account.id, policyName))) await addPolicy(server.store, account, policyName, document);
+    if (!(await server.store.identity.findPolicy(account.id, policyName))) await addPolicy(server.store, account, policyName, document);
     await attachPolicy(server.store, account, policyName, name);
   }
   const key = await addKey(server.store, server.vault, account, name);
@@ -38,7 +38,7 @@ const as = (name: string, action: string, params: Record<string, string | number
 
 before(async () => {
   server = await startTestServer();
-  account = (await server.store.getAccount(server.accountId))!;
+  account = (await server.store.identity.getAccount(server.accountId))!;
   for (const d of ['a.example.com', 'b.example.com']) await server.addDomain(d);
   await server.addDomain('v.example.com', 'vod');
   await user('nobody');
@@ -48,7 +48,7 @@ before(async () => {
   await user('scoped', ['a-only', policyDoc(statement('Allow', 'cdn:DescribeRefreshTasks', domainArn('a.example.com')))]);
   await user('anydomain', ['any-domain', policyDoc(statement('Allow', 'cdn:DescribeRefreshTasks', domainArn('*')), statement('Deny', '*', domainArn('b.*')))]);
   await user('elsewhere', ['other-account', policyDoc(statement('Allow', '*', 'acs:cdn:*:9999999999999999:domain/*'))]);
-  creds.root = { id: (await server.store.listAccessKeys(account.id)).find((k) => k.userName === null)!.accessKeyId, secret: 'TestSecretKey0123456789abcdef' };
+  creds.root = { id: (await server.store.identity.listAccessKeys(account.id)).find((k) => k.userName === null)!.accessKeyId, secret: 'TestSecretKey0123456789abcdef' };
 });
 after(() => server.close());
 

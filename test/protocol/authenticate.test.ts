@@ -1,6 +1,6 @@
 /**
  * authenticate() driven directly with real captured requests (test/fixtures, from
- * research/captures), with the clock set to when each was signed. Every rejection case starts from
+ * test/fixtures), with the clock set to when each was signed. Every rejection case starts from
  * a request a real client sent and changes exactly one thing, so each error is attributable.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Real client traffic from research/captures, trimmed into test/fixtures/signature-*.json by
+ * Real client traffic (docs/protocol.md §5.4), trimmed into test/fixtures/signature-*.json by
  * test/fixtures/trim-captures.mjs. Helpers here turn a capture back into the WireRequest the
  * server would have built, and say which signature scheme it carries.
  */

@@ -1,5 +1,5 @@
 /**
- * The wire encoding both signature schemes rest on (protocol.md §4.6, §5.1). A signature is
+ * The wire encoding both signature schemes rest on (docs/protocol.md §3, §5.1). A signature is
  * computed over decoded values re-encoded one canonical way, so decoding must accept every
  * client's spelling and percentEncode must produce exactly Alibaba's.
  */

@@ -1,5 +1,5 @@
 /**
- * Negative controls for the known-answer tests (protocol.md §5.4): a verifier that matches every
+ * Negative controls for the known-answer tests (docs/protocol.md §5.4): a verifier that matches every
  * capture is only worth something if it also refuses them once anything signed is changed.
  */
 import assert from 'node:assert/strict';

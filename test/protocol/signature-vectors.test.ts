@@ -1,6 +1,6 @@
 /**
  * Known-answer tests: every V1 (HMAC-SHA1) and ACS3 request that real Alibaba Cloud clients sent
- * (research/captures, copied into test/fixtures) must verify with src/protocol's primitives, byte
+ * (captured from the official clients into test/fixtures, docs/protocol.md §5.4) must verify with src/protocol's primitives, byte
  * for byte. The captures cover pop-core GET/POST, the cdn SDK v4/v5 in V3 and `v2` modes, STS,
  * SM3, VOD and the encoding edge cases (Chinese, `+`, `%20` in values, `(*)!~'`, CRLF, empty values).
  */
@@ -15,7 +15,7 @@ import { ALL, EDGE, kindOf, MAIN, recompute, toWire } from './captures.js';
 const SECRET = 'TestSecretKey0123456789abcdef';
 
 describe('fixtures', () => {
-  test('are the research captures, bodies copied byte for byte', () => {
+  test('are the captured requests, bodies copied byte for byte', () => {
     assert.equal(MAIN.accessKeySecret, SECRET);
     assert.equal(EDGE.accessKeySecret, SECRET);
     for (const { c } of ALL) {
@@ -27,7 +27,7 @@ describe('fixtures', () => {
 
   test('hold the expected number of each scheme (fails if they silently shrink)', () => {
     const count = (kind: string) => ALL.filter(({ c }) => kindOf(c) === kind).length;
-    // protocol.md §5.4: 68 V1 + 46 ACS3-HMAC-SHA256 + 1 SM3 + 1 ACS4 in the main set; the edge-case
+    // docs/protocol.md §5.4: 68 V1 + 46 ACS3-HMAC-SHA256 + 1 SM3 + 1 ACS4 in the main set; the edge-case
     // set adds 3 V1 and 3 ACS3-HMAC-SHA256.
     assert.equal(count('V1'), 71);
     assert.equal(count('ACS3-HMAC-SHA256'), 49);
@@ -38,7 +38,7 @@ describe('fixtures', () => {
   });
 });
 
-// ACS4 is deliberately not implemented (protocol.md §5.3: the Node client's key derivation is
+// ACS4 is deliberately not implemented (docs/protocol.md §5.3: the Node client's key derivation is
 // lossy); it is filtered out here and its rejection is tested in authenticate.test.ts.
 const VERIFIABLE = ALL.filter(({ c }) => kindOf(c) !== 'ACS4');
 
@@ -62,7 +62,7 @@ describe('every captured V1 / ACS3 request reproduces its signature', () => {
   });
 });
 
-describe('protocol.md §5.1 worked example (pop-core GET, HMAC-SHA1)', () => {
+describe('docs/protocol.md §5.1 worked example (pop-core GET, HMAC-SHA1)', () => {
   // Written out from §4.4, independent of the fixture files.
   const wire: WireRequest = {
     method: 'GET',
@@ -98,7 +98,7 @@ describe('protocol.md §5.1 worked example (pop-core GET, HMAC-SHA1)', () => {
   });
 });
 
-describe('protocol.md §5.2 worked example (cdn SDK v5 RefreshObjectCaches, ACS3-HMAC-SHA256)', () => {
+describe('docs/protocol.md §5.2 worked example (cdn SDK v5 RefreshObjectCaches, ACS3-HMAC-SHA256)', () => {
   const BODY = 'Force=true&ObjectPath=http%3A%2F%2Fexample.com%2Fa%20b.txt%0Ahttp%3A%2F%2Fexample.com%2Fdir%2F2.txt%3Fx%3D1%26y%3D(*)!~&ObjectType=File';
   const SIGNED = ['content-type', 'host', 'x-acs-action', 'x-acs-content-sha256', 'x-acs-credentials-provider', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version'];
   const headers = {

@@ -5,7 +5,7 @@ import { ERRORS } from '../../src/spec/errors.js';
 import { PRODUCTS } from '../../src/spec/index.js';
 import type { ActionSpec, ParamSpec } from '../../src/spec/types.js';
 
-/** Sanity checks on the declarative action tables (src/spec/*), against the seeds and protocol.md §8. */
+/** Sanity checks on the declarative action tables (src/spec/*), against the seeds and docs/protocol.md §7. */
 const actions = PRODUCTS.flatMap((p) => Object.entries(p.actions).map(([key, a]) => ({ product: p, key, a })));
 const action = (name: string): ActionSpec => {
   const found = actions.find((x) => x.a.name === name);
@@ -47,7 +47,7 @@ describe('error codes in the tables', () => {
   });
 });
 
-describe('rate limits (protocol.md §8, seeds 001, 002, 004)', () => {
+describe('rate limits (docs/protocol.md §7, seeds 001, 002, 004)', () => {
   const documented: Record<string, [number, string]> = {
     DescribeRefreshTasks: [5, 'TooManyRequests'],
     DescribeRefreshTaskById: [30, 'Throttling'],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 
 /**
- * A throwaway PostgreSQL for tests (research/deps.md §2): initdb into a temp dir, start on a free
+ * A throwaway PostgreSQL for tests: initdb into a temp dir, start on a free
  * 127.0.0.1 port with durability off, hand out fresh empty databases, stop and delete it all.
  * With REFRESHD_TEST_PG_URL set, that server is used instead and only the databases made here are
  * dropped. Missing binaries are an error, not a skip: CI installs PostgreSQL.

@@ -1,3 +1,4 @@
+import { dispatchPending } from './harness.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch } from '../../src/store/port.js';
@@ -11,11 +12,11 @@ import { startPgCluster } from './pg-cluster.js';
 const cluster = await startPgCluster();
 after(() => cluster.stop());
 
-storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), { listenForWork: true });
 submitDispatchContract('postgres', async () => {
   const url = await cluster.createDatabase();
   return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
-}, true);
+});
 
 describe('PostgresStore across processes (two pools on one database)', () => {
   let url: string;
@@ -34,10 +35,10 @@ describe('PostgresStore across processes (two pools on one database)', () => {
     const opened = await Promise.all([PostgresStore.open(url), PostgresStore.open(url), PostgresStore.open(url)]);
     [one, two] = opened;
     await opened[2].close();
-    account = (await one.createAccount({ uid: '1000000000000009', name: 'x', createdAt: T0 })).id;
-    await one.addDomain({ name: 'x.example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: T0 });
+    account = (await one.identity.createAccount({ uid: '1000000000000009', name: 'x', createdAt: T0 })).id;
+    await one.domains.addDomain({ name: 'x.example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: T0 });
     for (let i = 0; i < 4; i++) {
-      await one.addNode({ name: `n${i}`, driver: 'simulated', address: `s/${i}`, group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      await one.fleet.addNode({ name: `n${i}`, driver: 'simulated', address: `s/${i}`, group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
     }
   });
   after(async () => {
@@ -52,15 +53,15 @@ describe('PostgresStore across processes (two pools on one database)', () => {
 
   it('a rate limit of 5 per second holds across both', async () => {
     const t = 1_900_000_000_100;
-    const calls = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? one : two).takeRate('shared', 5, t + i));
+    const calls = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? one : two).guards.takeRate('shared', 5, t + i));
     const waits = await Promise.all(calls);
     assert.equal(waits.filter((w) => w === 0).length, 5);
     assert.ok(waits.every((w) => w === 0 || (w > 800 && w <= 900)));
-    assert.equal(await two.takeRate('shared', 5, t + 1000), 0, 'the next second is a new window');
+    assert.equal(await two.guards.takeRate('shared', 5, t + 1000), 0, 'the next second is a new window');
   });
 
   it('a nonce used by one is refused by the other', async () => {
-    const results = await Promise.all([one, two, one, two].map((s) => s.useNonce('LTAIx', 'nonce-1', Date.now() + 60_000)));
+    const results = await Promise.all([one, two, one, two].map((s) => s.guards.useNonce('LTAIx', 'nonce-1', Date.now() + 60_000)));
     assert.equal(results.filter(Boolean).length, 1);
   });
 
@@ -69,11 +70,11 @@ describe('PostgresStore across processes (two pools on one database)', () => {
     const other = { bucket: 'minute:shared', amount: 1, limit: 1000, expiresAt: T0 + 86_400_000 };
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        (i % 2 === 0 ? one : two).submit(batch(T0, [`x.example.com/c${i}`], { consume: i % 3 === 0 ? [bucket, other] : [other, bucket] })),
+        (i % 2 === 0 ? one : two).tasks.submit(batch(T0, [`x.example.com/c${i}`], { consume: i % 3 === 0 ? [bucket, other] : [other, bucket] })),
       ),
     );
     assert.equal(results.filter((r) => r.ok).length, 10);
-    assert.deepEqual(await two.usage(['day:shared', 'minute:shared']), { 'day:shared': 20, 'minute:shared': 10 });
+    assert.deepEqual(await two.tasks.usage(['day:shared', 'minute:shared']), { 'day:shared': 20, 'minute:shared': 10 });
     const ids = results.flatMap((r) => (r.ok ? r.taskIds : []));
     assert.equal(new Set(ids).size, 10, 'task ids are unique across processes');
     assert.ok(ids.every((id) => /^\d{11}$/.test(id) && BigInt(id) >= 17000000001n));
@@ -81,48 +82,48 @@ describe('PostgresStore across processes (two pools on one database)', () => {
 
   it('the preload queue limit holds across both', async () => {
     const pre = (s: PostgresStore, i: number) =>
-      s.submit({ ...batch(T0, [`x.example.com/pre${i}`]), tasks: [{ ...task([`x.example.com/pre${i}`]), objectType: 'preload' }], preloadQueueLimit: 3 });
+      s.tasks.submit({ ...batch(T0, [`x.example.com/pre${i}`]), tasks: [{ ...task([`x.example.com/pre${i}`]), objectType: 'preload' }], preloadQueueLimit: 3 });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pre(i % 2 ? one : two, i)));
     assert.equal(results.filter((r) => r.ok).length, 3);
   });
 
   it('claims from both never hand out the same attempt', async () => {
-    assert.ok((await one.submit(batch(T0 + 10, Array.from({ length: 20 }, (_, i) => `x.example.com/w${i}`)))).ok);
-    const dispatched = await Promise.all([one.dispatchPending(T0 + 20, 1000), two.dispatchPending(T0 + 20, 1000), one.dispatchPending(T0 + 20, 1000)]);
+    assert.ok((await one.tasks.submit(batch(T0 + 10, Array.from({ length: 20 }, (_, i) => `x.example.com/w${i}`)))).ok);
+    const dispatched = await Promise.all([dispatchPending(one, T0 + 20, 1000), dispatchPending(two, T0 + 20, 1000), dispatchPending(one, T0 + 20, 1000)]);
     const items = 10 + 3 + 20;
     assert.equal(dispatched.reduce((a, b) => a + b, 0), items, 'each item dispatched once');
-    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).claimAttempts(`w${i}`, T0 + 30, 60_000, 25)));
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).queue.claimAttempts(`w${i}`, T0 + 30, 60_000, 25)));
     const keys = claims.flat().map((c) => `${c.itemId}/${c.nodeId}`);
     assert.equal(keys.length, items * 4, 'every attempt was claimed');
     assert.equal(new Set(keys).size, keys.length, 'no attempt was claimed twice');
     // Outcomes recorded from both at once; every item ends Complete.
     await Promise.all(claims.map((batch, i) =>
-      (i % 2 ? two : one).recordOutcomes(T0 + 40, batch.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' as const }))),
+      (i % 2 ? two : one).queue.recordOutcomes(T0 + 40, batch.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' as const }))),
     ));
-    const all = await two.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 100 });
+    const all = await two.tasks.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 100 });
     assert.equal(all.total, items);
     assert.ok(all.rows.every((r) => r.counts.total === 4 && r.counts.applied === 4), 'counts summed across processes');
-    assert.equal((await one.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 1, status: 'Complete' })).total, items);
+    assert.equal((await one.tasks.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 1, status: 'Complete' })).total, items);
   });
 
-  it('a submit on one wakes work listeners on the other', async () => {
+  it('a submit on one wakes work listeners on the other (listenForWork), not its own', async () => {
     let woken = 0;
     const wokenHere = new Promise<void>((resolve) => {
-      const off = two.onWork(() => {
+      const off = two.capabilities.listenForWork!(() => {
         woken++;
         off();
         resolve();
       });
     });
     let local = 0;
-    const offLocal = one.onWork(() => local++);
-    assert.ok((await one.submit(batch(T0 + 50, ['x.example.com/wake']))).ok);
+    const offLocal = one.capabilities.listenForWork!(() => local++);
+    assert.ok((await one.tasks.submit(batch(T0 + 50, ['x.example.com/wake']))).ok);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([wokenHere, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no NOTIFY within 5 s')), 5000)))]);
     clearTimeout(timer);
     assert.equal(woken, 1);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(local, 1, 'the submitting process wakes its own listeners once, not again on its own NOTIFY');
+    assert.equal(local, 0, 'its own submits reach its workers through the hand-off, not its own NOTIFY');
     offLocal();
   });
 });
@@ -134,16 +135,16 @@ describe('PostgresStore retention by day partitions', () => {
   const DAY = 86_400_000;
   const D0 = Date.UTC(2026, 0, 10); // items_20260110
   const submit = (createdAt: number, path: string) =>
-    store.submit({ accountId: account, product: 'cdn', createdAt, consume: [], tasks: [{ domain: 'r.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }] });
+    store.tasks.submit({ accountId: account, product: 'cdn', createdAt, consume: [], tasks: [{ domain: 'r.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }] });
   const partitions = async () =>
     (await store.raw`SELECT relname FROM pg_class WHERE relname ~ '^(items|node_attempts)_2026011[0-2]$' AND relkind = 'r' ORDER BY relname`).map((r) => r.relname as string);
 
   before(async () => {
     url = await cluster.createDatabase();
     store = await PostgresStore.open(url);
-    account = (await store.createAccount({ uid: '1000000000000010', name: 'r', createdAt: D0 })).id;
-    await store.addDomain({ name: 'r.example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: D0 });
-    await store.addNode({ name: 'n', driver: 'simulated', address: 's/1', group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: D0 });
+    account = (await store.identity.createAccount({ uid: '1000000000000010', name: 'r', createdAt: D0 })).id;
+    await store.domains.addDomain({ name: 'r.example.com', accountId: account, product: 'cdn', origin: null, online: true, nodeGroup: 'default', createdAt: D0 });
+    await store.fleet.addNode({ name: 'n', driver: 'simulated', address: 's/1', group: 'default', area: 'domestic', enabled: true, options: {}, createdAt: D0 });
   });
   after(() => store?.close());
 
@@ -151,15 +152,15 @@ describe('PostgresStore retention by day partitions', () => {
     for (const [at, path] of [[D0 + 1000, 'old-1'], [D0 + 2000, 'old-2'], [D0 + DAY + 1000, 'mid-early'], [D0 + DAY + 50_000, 'mid-late'], [D0 + 2 * DAY, 'new']] as const) {
       assert.ok((await submit(at, `r.example.com/${path}`)).ok);
     }
-    assert.equal(await store.dispatchPending(D0, 100), 5);
+    assert.equal(await dispatchPending(store, D0, 100), 5);
     assert.deepEqual(await partitions(), [
       'items_20260110', 'items_20260111', 'items_20260112',
       'node_attempts_20260110', 'node_attempts_20260111', 'node_attempts_20260112',
     ]);
-    const { items } = await store.sweep(D0 + DAY + 10_000, D0 + 3 * DAY);
+    const { items } = await store.ops.sweep(D0 + DAY + 10_000, D0 + 3 * DAY);
     assert.equal(items, 3, 'two items of the dropped day, one of the trimmed day');
     assert.deepEqual(await partitions(), ['items_20260111', 'items_20260112', 'node_attempts_20260111', 'node_attempts_20260112']);
-    const left = await store.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 10 });
+    const left = await store.tasks.queryItems({ accountId: account, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 10 });
     assert.deepEqual(left.rows.map((r) => r.objectPath), ['r.example.com/new', 'r.example.com/mid-late']);
     const [{ n }] = await store.raw`SELECT count(*) AS n FROM node_attempts`;
     assert.equal(n, 2, 'attempts went with their items');
@@ -175,9 +176,9 @@ describe('PostgresStore retention by day partitions', () => {
     try {
       const at = D0 + 2 * DAY + 5;
       const sub = (s: PostgresStore, path: string) =>
-        s.submit({ accountId: account, product: 'cdn', createdAt: at, consume: [], tasks: [{ domain: 'r.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }] });
+        s.tasks.submit({ accountId: account, product: 'cdn', createdAt: at, consume: [], tasks: [{ domain: 'r.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }] });
       assert.ok((await sub(other, 'r.example.com/o1')).ok, 'the other process now knows day 12');
-      await store.sweep(D0 + 3 * DAY, D0 + 3 * DAY);
+      await store.ops.sweep(D0 + 3 * DAY, D0 + 3 * DAY);
       assert.ok(!(await partitions()).includes('items_20260112'));
       assert.ok((await sub(other, 'r.example.com/o2')).ok, 'retried after "no partition for row"');
       assert.ok((await partitions()).includes('items_20260112'));
@@ -193,24 +194,24 @@ describe('PostgresStore upgrade to migration 5', () => {
     const url = await cluster.createDatabase();
     let store = await PostgresStore.open(url);
     try {
-      const acct = (await store.createAccount({ uid: '1000000000000082', name: 'up', createdAt: T0 })).id;
-      await store.addDomain({ name: 'u.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
-      for (const n of ['u1', 'u2']) await store.addNode({ name: n, driver: 'simulated', address: `s/${n}`, group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
-      const out = await store.submit({
+      const acct = (await store.identity.createAccount({ uid: '1000000000000082', name: 'up', createdAt: T0 })).id;
+      await store.domains.addDomain({ name: 'u.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+      for (const n of ['u1', 'u2']) await store.fleet.addNode({ name: n, driver: 'simulated', address: `s/${n}`, group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await store.tasks.submit({
         accountId: acct, product: 'cdn', createdAt: T0, consume: [],
         tasks: [{ domain: 'u.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['u.example.com/a', 'u.example.com/b'] }],
       });
       assert.ok(out.ok);
-      const { claimed } = await store.dispatchAndClaim('up', T0, 60_000, 10, 100);
+      const { claimed } = await store.queue.dispatchAndClaim('up', T0, 60_000, 10, 100);
       const a = claimed.find((c) => c.objectPath.endsWith('/a'))!;
-      await store.recordOutcomes(T0 + 1, [{ itemId: a.itemId, nodeId: a.nodeId, lease: a.lease, state: 'applied' }]);
+      await store.queue.recordOutcomes(T0 + 1, [{ itemId: a.itemId, nodeId: a.nodeId, lease: a.lease, state: 'applied' }]);
       // Back to how version 4 stored b.
       await store.raw`UPDATE items SET status = 'Refreshing' WHERE object_path = 'u.example.com/b'`;
       await store.raw`DELETE FROM schema_migrations WHERE version >= 5`;
       await store.close();
       store = await PostgresStore.open(url);
       const status = async (s: 'Pending' | 'Refreshing') =>
-        (await store.queryItems({ accountId: acct, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 10, objectType: 'file', status: s })).rows.map((r) => r.objectPath);
+        (await store.tasks.queryItems({ accountId: acct, product: 'cdn', from: 0, to: Number.MAX_SAFE_INTEGER, offset: 0, limit: 10, objectType: 'file', status: s })).rows.map((r) => r.objectPath);
       assert.deepEqual(await status('Pending'), ['u.example.com/b']);
       assert.deepEqual(await status('Refreshing'), ['u.example.com/a']);
     } finally {

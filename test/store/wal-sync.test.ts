@@ -35,16 +35,16 @@ describe('WalSync (group commit of submits)', () => {
   it('a store submits through it: concurrent submits all land, and survive a reopen', async () => {
     const file = join(dir, 'store.db');
     let store = new SqliteStore(file);
-    const acct = await store.createAccount({ uid: '1000000000000091', name: 'ws', createdAt: 1 });
-    await store.addDomain({ name: 'ws.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'none', createdAt: 1 });
-    const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => store.submit({
+    const acct = await store.identity.createAccount({ uid: '1000000000000091', name: 'ws', createdAt: 1 });
+    await store.domains.addDomain({ name: 'ws.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'none', createdAt: 1 });
+    const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => store.tasks.submit({
       accountId: acct.id, product: 'cdn', createdAt: 1000 + i, consume: [],
       tasks: [{ domain: 'ws.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: [`http://ws.example.com/${i}`] }],
     })));
     const ids = outs.map((o) => (assert.ok(o.ok), o.taskIds[0]));
     await store.close();
     store = new SqliteStore(file);
-    assert.equal((await store.itemsOfTasks(acct.id, 'cdn', ids, 0)).length, 30);
+    assert.equal((await store.tasks.itemsOfTasks(acct.id, 'cdn', ids, 0)).length, 30);
     await store.close();
   });
 });

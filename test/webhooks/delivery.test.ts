@@ -47,7 +47,7 @@ after(async () => {
 async function tenant(name: string, path: string | null, url = receiver.url + path) {
   const { account, key } = await addAccount(server.store, server.vault, name);
   const domain = `${name}.example.com`;
-  await server.store.addDomain({ name: domain, accountId: account.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'default', createdAt: Date.now() });
+  await server.store.domains.addDomain({ name: domain, accountId: account.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'default', createdAt: Date.now() });
   let secret = '';
   if (path !== null) {
     secret = (await setWebhook(server.store, server.vault, account, url)).secret;
@@ -58,7 +58,7 @@ async function tenant(name: string, path: string | null, url = receiver.url + pa
 }
 
 const forTask = (id: string) => (r: { json: any }) => r.json?.TaskId === id;
-const deliveries = (account: Account) => server.store.listDeliveries(account.id, 100);
+const deliveries = (account: Account) => server.store.outbox.listDeliveries(account.id, 100);
 
 describe('webhooks', () => {
   it('a finished task delivers one signed TaskFinished payload with a per-node summary', async () => {

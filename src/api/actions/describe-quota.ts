@@ -24,7 +24,7 @@ export const describeQuota: Handler = async (ctx) => {
   const fields = product === 'cdn' ? CDN_FIELDS : VOD_FIELDS;
   const day = utcDay(ctx.now);
   const buckets = fields.map(([kind]) => dayBucket(ctx.account.id, product, day, kind));
-  const used = await ctx.store.usage(buckets);
+  const used = await ctx.store.tasks.usage(buckets);
   const limits = ctx.config.quotas[product];
   const out: Record<string, string> = {};
   fields.forEach(([kind, quotaField, remainField], i) => {

@@ -17,9 +17,9 @@ export const describeTaskNodes: Handler = async (ctx) => {
   const from = ctx.now - ctx.config.queryWindowDays * DAY_MS;
   const pageNumber = ctx.params.PageNumber as number;
   const pageSize = ctx.params.PageSize as number;
-  const rows = await ctx.store.itemsOfTasks(ctx.account.id, product, parseTaskIds(ctx.params.TaskId as string), from);
+  const rows = await ctx.store.tasks.itemsOfTasks(ctx.account.id, product, parseTaskIds(ctx.params.TaskId as string), from);
   const page = rows.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
-  const attempts = await ctx.store.attemptsOfItems(ctx.account.id, product, page.map((r) => r.itemId), from);
+  const attempts = await ctx.store.tasks.attemptsOfItems(ctx.account.id, product, page.map((r) => r.itemId), from);
   const byItem = new Map<number, NodeAttemptRow[]>();
   for (const a of attempts) {
     const list = byItem.get(a.itemId);

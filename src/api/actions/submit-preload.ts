@@ -16,7 +16,7 @@ export const submitPreload: Handler = async (ctx) => {
     area: (p.Area as string | undefined) ?? null,
     l2Preload: p.L2Preload as boolean,
     withHeader: withHeader ?? null,
-  }, ctx.now);
+  }, ctx.now, ctx.handOff);
   const field = ctx.product.product === 'cdn' ? 'PushTaskId' : 'PreloadTaskId';
   return { [field]: ids.join(',') };
 };

@@ -14,6 +14,6 @@ export const submitRefresh: Handler = async (ctx) => {
     area: null,
     l2Preload: false,
     withHeader: null,
-  }, ctx.now);
+  }, ctx.now, ctx.handOff);
   return { RefreshTaskId: ids.join(',') };
 };

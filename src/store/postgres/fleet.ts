@@ -1,13 +1,13 @@
 import type { JSONValue } from 'postgres';
-import type { CacheNode } from '../port.js';
-import { adjustCounts } from './queue.js';
+import type { CacheNode, FleetStore } from '../port.js';
+import { adjustCounts } from './progress.js';
 import { toNode, type Sql } from './rows.js';
 
 /** The fleet tables of the PostgreSQL store: cache nodes and what removing one means for items. */
-export class PgFleet {
+export class PgFleet implements FleetStore {
   constructor(private readonly sql: Sql) {}
 
-  async add(n: Omit<CacheNode, 'id'>): Promise<CacheNode> {
+  async addNode(n: Omit<CacheNode, 'id'>): Promise<CacheNode> {
     const [row] = await this.sql`
       INSERT INTO nodes (name, driver, address, node_group, area, enabled, options, created_at)
       VALUES (${n.name}, ${n.driver}, ${n.address}, ${n.group}, ${n.area}, ${n.enabled}, ${this.sql.json(n.options as JSONValue)}, ${n.createdAt})
@@ -15,11 +15,11 @@ export class PgFleet {
     return toNode(row);
   }
 
-  async list(): Promise<CacheNode[]> {
+  async listNodes(): Promise<CacheNode[]> {
     return (await this.sql`SELECT * FROM nodes ORDER BY id`).map(toNode);
   }
 
-  async setEnabled(name: string, enabled: boolean): Promise<boolean> {
+  async setNodeEnabled(name: string, enabled: boolean): Promise<boolean> {
     return (await this.sql`UPDATE nodes SET enabled = ${enabled} WHERE name = ${name}`).count > 0;
   }
 
@@ -27,7 +27,7 @@ export class PgFleet {
    * A removed node leaves the scope of every item it had not finished: those attempts go, and
    * the items' node counts and status are recomputed, so tasks still reach a terminal state.
    */
-  async remove(name: string): Promise<boolean> {
+  async removeNode(name: string): Promise<boolean> {
     return this.sql.begin(async (tx) => {
       const [node] = await tx<{ id: number }[]>`SELECT id FROM nodes WHERE name = ${name} FOR UPDATE`;
       if (!node) return false;

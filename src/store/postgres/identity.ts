@@ -1,41 +1,62 @@
 import type { Product } from '../../spec/types.js';
-import type { AccessKey, AuditEntry, AuditQuery, AuditRecord, Policy, RamUser } from '../port.js';
-import type { Sql } from './rows.js';
+import type { AccessKey, Account, IdentityStore, Policy, RamUser, ServiceState } from '../port.js';
+import { toAccount, type Sql } from './rows.js';
 
 /**
- * The identity and audit tables of the PostgreSQL store (migration 2), shared by every API
- * process: AccessKeys with sealed secrets, RAM users, policies and attachments, the audit log
- * and store metadata.
+ * The identity tables of the PostgreSQL store (migration 2), shared by every API process:
+ * accounts, AccessKeys with sealed secrets, RAM users, policies and attachments, store metadata.
  */
-export class PgIdentity {
+export class PgIdentity implements IdentityStore {
   constructor(private readonly sql: Sql) {}
 
-  async createKey(k: AccessKey): Promise<void> {
+  async createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account> {
+    const [row] = await this.sql`INSERT INTO accounts (uid, name, created_at) VALUES (${input.uid}, ${input.name}, ${input.createdAt}) RETURNING *`;
+    return toAccount(row)!;
+  }
+
+  async getAccount(id: number): Promise<Account | undefined> {
+    return toAccount((await this.sql`SELECT * FROM accounts WHERE id = ${id}`)[0]);
+  }
+
+  async findAccountByName(name: string): Promise<Account | undefined> {
+    return toAccount((await this.sql`SELECT * FROM accounts WHERE name = ${name}`)[0]);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.sql`SELECT * FROM accounts ORDER BY id`).map((r) => toAccount(r)!);
+  }
+
+  async setServiceState(accountId: number, product: Product, state: ServiceState): Promise<void> {
+    const column = product === 'cdn' ? 'cdn_service' : 'vod_service';
+    await this.sql`UPDATE accounts SET ${this.sql.unsafe(column)} = ${state} WHERE id = ${accountId}`;
+  }
+
+  async createAccessKey(k: AccessKey): Promise<void> {
     await this.sql`
       INSERT INTO access_keys (access_key_id, secret_cipher, account_id, user_name, active, created_at)
       VALUES (${k.accessKeyId}, ${k.secretCipher}, ${k.accountId}, ${k.userName}, ${k.active}, ${k.createdAt})`;
   }
 
-  async findKey(id: string): Promise<AccessKey | undefined> {
+  async findAccessKey(id: string): Promise<AccessKey | undefined> {
     return toKey((await this.sql`SELECT * FROM access_keys WHERE access_key_id = ${id}`)[0]);
   }
 
-  async listKeys(accountId?: number): Promise<AccessKey[]> {
+  async listAccessKeys(accountId?: number): Promise<AccessKey[]> {
     const rows = accountId === undefined
       ? await this.sql`SELECT * FROM access_keys ORDER BY created_at, access_key_id`
       : await this.sql`SELECT * FROM access_keys WHERE account_id = ${accountId} ORDER BY created_at, access_key_id`;
     return rows.map((r) => toKey(r)!);
   }
 
-  async setKeyActive(id: string, active: boolean): Promise<boolean> {
+  async setAccessKeyActive(id: string, active: boolean): Promise<boolean> {
     return (await this.sql`UPDATE access_keys SET active = ${active} WHERE access_key_id = ${id}`).count > 0;
   }
 
-  async replaceCipher(id: string, expected: string, cipher: string): Promise<boolean> {
+  async replaceSecretCipher(id: string, expected: string, cipher: string): Promise<boolean> {
     return (await this.sql`UPDATE access_keys SET secret_cipher = ${cipher} WHERE access_key_id = ${id} AND secret_cipher = ${expected}`).count > 0;
   }
 
-  async deleteKey(id: string): Promise<boolean> {
+  async deleteAccessKey(id: string): Promise<boolean> {
     return (await this.sql`DELETE FROM access_keys WHERE access_key_id = ${id}`).count > 0;
   }
 
@@ -82,14 +103,14 @@ export class PgIdentity {
     return (await this.sql`DELETE FROM policies WHERE account_id = ${accountId} AND name = ${name}`).count > 0;
   }
 
-  async attach(accountId: number, userName: string, policyName: string, at: number): Promise<boolean> {
+  async attachPolicy(accountId: number, userName: string, policyName: string, at: number): Promise<boolean> {
     const r = await this.sql`
       INSERT INTO policy_attachments (account_id, user_name, policy_name, attached_at) VALUES (${accountId}, ${userName}, ${policyName}, ${at})
       ON CONFLICT DO NOTHING`;
     return r.count > 0;
   }
 
-  async detach(accountId: number, userName: string, policyName: string): Promise<boolean> {
+  async detachPolicy(accountId: number, userName: string, policyName: string): Promise<boolean> {
     const r = await this.sql`DELETE FROM policy_attachments WHERE account_id = ${accountId} AND user_name = ${userName} AND policy_name = ${policyName}`;
     return r.count > 0;
   }
@@ -101,35 +122,10 @@ export class PgIdentity {
     return rows.map((r) => toPolicy(r)!);
   }
 
-  async attachments(accountId: number): Promise<{ userName: string; policyName: string }[]> {
+  async listAttachments(accountId: number): Promise<{ userName: string; policyName: string }[]> {
     const rows = await this.sql<{ user_name: string; policy_name: string }[]>`
       SELECT user_name, policy_name FROM policy_attachments WHERE account_id = ${accountId} ORDER BY user_name, policy_name`;
     return rows.map((r) => ({ userName: r.user_name, policyName: r.policy_name }));
-  }
-
-  /** One multi-row INSERT per batch. */
-  async appendAudit(records: AuditRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const rows = records.map((r) => ({
-      at: r.at, request_id: r.requestId, account_id: r.accountId, user_name: r.userName, access_key_id: r.accessKeyId,
-      source_ip: r.sourceIp, product: r.product, action: r.action, params: r.params, status: r.status, code: r.code,
-    }));
-    await this.sql`INSERT INTO audit_log ${this.sql(rows)}`;
-  }
-
-  async queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
-    const sql = this.sql;
-    const filters = [];
-    if (q.accountId !== undefined) filters.push(sql`AND account_id = ${q.accountId}`);
-    if (q.action !== undefined) filters.push(sql`AND action = ${q.action}`);
-    if (q.since !== undefined) filters.push(sql`AND at >= ${q.since}`);
-    if (q.until !== undefined) filters.push(sql`AND at < ${q.until}`);
-    const rows = await sql`SELECT * FROM audit_log WHERE true ${filters.length > 0 ? filters : sql``} ORDER BY at DESC, id DESC LIMIT ${q.limit}`;
-    return rows.map(toAudit);
-  }
-
-  async sweepAudit(before: number): Promise<number> {
-    return (await this.sql`DELETE FROM audit_log WHERE at < ${before}`).count;
   }
 
   async ensureMeta(name: string, value: string): Promise<string> {
@@ -159,14 +155,5 @@ function toPolicy(x: Row | undefined): Policy | undefined {
   return {
     accountId: x.account_id as number, name: x.name as string, description: x.description as string,
     document: x.document as string, createdAt: x.created_at as number,
-  };
-}
-
-function toAudit(x: Row): AuditEntry {
-  return {
-    id: x.id as number, at: x.at as number, requestId: x.request_id as string, accountId: (x.account_id as number | null) ?? null,
-    userName: (x.user_name as string | null) ?? null, accessKeyId: (x.access_key_id as string | null) ?? null,
-    sourceIp: x.source_ip as string, product: (x.product as Product | null) ?? null, action: (x.action as string | null) ?? null,
-    params: x.params as string, status: x.status as number, code: (x.code as string | null) ?? null,
   };
 }

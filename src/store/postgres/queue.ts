@@ -1,11 +1,9 @@
 import type { SubmitType } from '../../domain/object-path.js';
-import { deriveStatus } from '../../domain/progress.js';
-import type { Product } from '../../spec/types.js';
+import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
-import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { validTaskIds } from '../task-ids.js';
-import type postgres from 'postgres';
-import { openItemOfT, toNode, type Db, type Row, type Sql } from './rows.js';
+import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import { adjustCounts, dispatched } from './progress.js';
+import { toNode, type Db, type Row, type Sql } from './rows.js';
 
 /** Lease new attempts of whole items, up to `max`, to `owner` (see PgQueue.dispatchIn for `onlyLeased`). */
 export interface DispatchLease {
@@ -16,7 +14,7 @@ export interface DispatchLease {
 }
 
 /**
- * The execution queue on PostgreSQL (DESIGN.md convention 5: queue state is data), shared by
+ * The execution queue on PostgreSQL (docs/design.md, "Submits and the worker": queue state is data), shared by
  * workers in many processes. Dispatch and claim take rows with FOR UPDATE SKIP LOCKED, so two
  * workers never take the same item or attempt and never wait on each other; outcomes count only
  * while the attempt is still leased under the caller's token, as in the SQLite queue.
@@ -24,16 +22,16 @@ export interface DispatchLease {
  * Attempts carry their item's created_at (the partition key of both tables), so every join from
  * an attempt to its item names one day partition.
  */
-export class PgQueue {
+export class PgQueue implements AttemptQueue {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * Give up to `limit` undispatched items their per-node attempts. With `lease`, whole items'
-   * attempts, up to `lease.max`, are inserted leased to `lease.owner` and returned (the claim
-   * they would need next); the rest wait for any worker's claim.
+   * Give up to `limit` undispatched items their per-node attempts. Whole items' attempts, up to
+   * `max`, are inserted leased to `owner` and returned (the claim they would need next); the
+   * rest wait for any worker's claim.
    */
-  async dispatch(now: number, limit: number, lease?: DispatchLease): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
-    return this.sql.begin((tx) => this.dispatchIn(tx, now, limit, lease));
+  async dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    return this.sql.begin((tx) => this.dispatchIn(tx, now, limit, { owner, leaseMs, max }));
   }
 
   /**
@@ -66,12 +64,10 @@ export class PgQueue {
          FOR KEY SHARE`).map(toNode);
     const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
     const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
-    const scope = { id: [] as number[], created: [] as number[], total: [] as number[], status: [] as string[], description: [] as string[] };
+    const scope = { id: [] as number[], created: [] as number[], total: [] as number[] };
     let room = lease?.max ?? 0;
     for (const r of rows) {
-      const group = r.grp ?? 'default';
-      // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-      const inScope = nodes.filter((n) => n.group === group && (!r.area || n.area === r.area));
+      const inScope = nodesInScope(nodes, r.grp ?? 'default', r.area);
       // Whole items are leased while they fit in the room; an item is never split.
       const into = inScope.length > 0 && inScope.length <= room ? leased : plain;
       if (into === plain && lease?.onlyLeased) break;
@@ -80,8 +76,6 @@ export class PgQueue {
       scope.id.push(r.id);
       scope.created.push(r.created_at);
       scope.total.push(inScope.length);
-      scope.status.push(deriveStatus({ total: inScope.length, applied: 0, failed: 0 }));
-      scope.description.push(inScope.length === 0 ? 'Internal Error' : '');
     }
     if (plain.item.length > 0) {
       await tx`
@@ -102,15 +96,11 @@ export class PgQueue {
       for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0));
     }
     if (scope.id.length === 0) return { dispatched: 0, claimed };
-    await tx`
-      UPDATE items SET nodes_total = u.total, status = u.status, description = u.description
-        FROM unnest(${scope.id}::bigint[], ${scope.created}::bigint[], ${scope.total}::int[], ${scope.status}::text[], ${scope.description}::text[])
-             AS u(id, created_at, total, status, description)
-       WHERE items.id = u.id AND items.created_at = u.created_at`;
+    await dispatched(tx, scope.id, scope.created, scope.total);
     return { dispatched: scope.id.length, claimed };
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
+  async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
     // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
     // while its first try was still running can only have the later outcome counted.
     const lease = leaseToken(owner);
@@ -140,16 +130,17 @@ export class PgQueue {
     return rows.map((j) => toClaimed({ ...j, id: j.item_id }, toNode({ ...j, id: j.node_id }), lease, j.attempts as number));
   }
 
-  async reap(now: number): Promise<number> {
+  async reapLeases(now: number): Promise<number> {
     const res = await this.sql`UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ${now}`;
     return res.count;
   }
 
-  async renew(leases: string[], until: number): Promise<void> {
+  async renewLeases(leases: string[], until: number): Promise<void> {
+    if (leases.length === 0) return;
     await this.sql`UPDATE node_attempts SET lease_until = ${until} WHERE lease_owner = ANY(${leases}::text[]) AND state = 'pending'`;
   }
 
-  async record(now: number, results: AttemptResult[]): Promise<void> {
+  async recordOutcomes(now: number, results: AttemptResult[]): Promise<void> {
     if (results.length === 0) return;
     const col = <T>(f: (r: AttemptResult) => T) => results.map(f);
     await this.sql.begin(async (tx) => {
@@ -179,87 +170,6 @@ export class PgQueue {
       await adjustCounts(tx, [...byItem].map(([id, c]) => ({ id, ...c, total: 0 })));
     });
   }
-
-  /** The WaitForTasks probe: the webhook finish scan's test (rows.ts openItemOfT), on given tasks. */
-  async openTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
-    const ids = validTaskIds(taskIds);
-    if (ids.length === 0) return 0;
-    const [r] = await this.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM tasks t
-       WHERE t.id = ANY(${ids}::bigint[]) AND t.account_id = ${accountId} AND t.product = ${product} AND t.created_at >= ${from}
-         AND ${openItemOfT(this.sql)}`;
-    return r.n;
-  }
-
-  async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
-    const ids = validTaskIds(taskIds);
-    if (ids.length === 0) return [];
-    return this.attemptsWhere(this.sql`i.task_id = ANY(${ids}::bigint[])`, accountId, product, from);
-  }
-
-  async attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): Promise<NodeAttemptRow[]> {
-    if (itemIds.length === 0) return [];
-    return this.attemptsWhere(this.sql`i.id = ANY(${itemIds}::bigint[])`, accountId, product, from);
-  }
-
-  private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
-    const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
-             n.name, n.driver, n.node_group, a.node_id
-        FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
-        LEFT JOIN nodes n ON n.id = a.node_id
-       WHERE ${which} AND i.account_id = ${accountId} AND i.product = ${product} AND i.created_at >= ${from}
-       ORDER BY i.task_id, i.id, a.node_id`;
-    return rows.map((r) => ({
-      taskId: r.task_id as string, itemId: Number(r.item_id), objectPath: r.object_path as string,
-      node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
-      state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
-    }));
-  }
-}
-
-/** A change to one item's node counts: added to applied/failed/total (total is usually 0). */
-export interface CountChange {
-  id: number;
-  created: number;
-  applied: number;
-  failed: number;
-  total: number;
-  /** Set as the item's description if it has none yet (the first failure's). */
-  description: string | null;
-}
-
-/**
- * Apply count changes and re-derive each item's status column (domain/progress.ts) in the same
- * transaction. Item rows are locked in id order first: two transactions touching the same items
- * then queue up instead of deadlocking.
- */
-export async function adjustCounts(tx: Db, changes: CountChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  const c = [...changes].sort((x, y) => x.id - y.id);
-  const ids = c.map((x) => x.id);
-  const created = c.map((x) => x.created);
-  await tx`
-    SELECT 1 FROM items i JOIN unnest(${ids}::bigint[], ${created}::bigint[]) AS u(id, created_at)
-        ON i.id = u.id AND i.created_at = u.created_at
-     ORDER BY i.id FOR UPDATE OF i`;
-  const rows = await tx<{ id: number; created_at: number; nodes_total: number | null; nodes_applied: number; nodes_failed: number }[]>`
-    UPDATE items i SET nodes_applied = i.nodes_applied + u.applied, nodes_failed = i.nodes_failed + u.failed,
-           nodes_total = i.nodes_total + u.total,
-           description = CASE WHEN i.description = '' AND u.description IS NOT NULL THEN u.description ELSE i.description END
-      FROM unnest(${ids}::bigint[], ${created}::bigint[], ${c.map((x) => x.applied)}::int[], ${c.map((x) => x.failed)}::int[],
-                  ${c.map((x) => x.total)}::int[], ${c.map((x) => x.description)}::text[])
-           AS u(id, created_at, applied, failed, total, description)
-     WHERE i.id = u.id AND i.created_at = u.created_at
-    RETURNING i.id, i.created_at, i.nodes_total, i.nodes_applied, i.nodes_failed`;
-  if (rows.length === 0) return;
-  await tx`
-    UPDATE items i SET status = u.status
-      FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.created_at)}::bigint[],
-                  ${rows.map((r) => deriveStatus({ total: r.nodes_total, applied: r.nodes_applied, failed: r.nodes_failed }))}::text[])
-           AS u(id, created_at, status)
-     WHERE i.id = u.id AND i.created_at = u.created_at AND i.status <> u.status`;
 }
 
 /** A leased attempt with what its driver needs: `j` is an item row with its task's options and its domain's origin. */

@@ -34,7 +34,7 @@ export function sqlState(err: unknown): string | undefined {
 
 /**
  * `EXISTS` an item of the task row aliased `t` still Pending or Refreshing: what keeps a task
- * unfinished, for the webhook finish scan (webhooks.ts) and WaitForTasks (queue.ts). Items are
+ * unfinished, for the webhook finish scan (outbox.ts) and WaitForTasks (tasks.ts countOpenTasks). Items are
  * partitioned by day: `i.created_at = t.created_at` prunes each probe to one day. It seeks
  * items_account_type on the task's own (account, product, type, status, created_at);
  * `task_id + 0` keeps the planner off items_task, which would read every item of a big task each

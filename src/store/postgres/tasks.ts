@@ -1,16 +1,17 @@
-import { deriveStatus } from '../../domain/progress.js';
+import type postgres from 'postgres';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
-import type { ItemQuery, ItemRow, SubmitBatch, SubmitOutcome } from '../port.js';
+import type { ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
 import type { DayPartitions } from './partitions.js';
+import { PENDING } from './progress.js';
+import type { PgQueue } from './queue.js';
 import { validTaskIds } from '../task-ids.js';
-import { ITEM_COLUMNS, sqlState, toItem, type Db, type Sql } from './rows.js';
+import { ITEM_COLUMNS, openItemOfT, sqlState, toItem, type Db, type Sql } from './rows.js';
 
 /** Channel for "new work committed"; the payload names the store instance that sent it. */
 export const WORK_CHANNEL = 'refreshd_work';
 /** Advisory lock class (two-int form: class, account id) serializing preload-limited submits. */
 const PRELOAD_LOCK_CLASS = 0x7266_7301;
-const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
 
 /**
  * Submissions and item queries on PostgreSQL. A submit is one transaction that many API
@@ -18,15 +19,21 @@ const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
  * usage counter rows are upserted and locked in bucket order (no deadlock between submits that
  * share buckets), and the preload queue count runs under a per-account advisory lock.
  */
-export class PgTasks {
+export class PgTasks implements TaskStore {
   constructor(
     private readonly sql: Sql,
     private readonly partitions: DayPartitions,
     private readonly instance: string,
+    private readonly queue: PgQueue,
   ) {}
 
-  /** `andThen` runs in the submit's transaction after its items are written (dispatch at submit). */
-  async submit(batch: SubmitBatch, andThen?: (tx: Db) => Promise<void>): Promise<SubmitOutcome> {
+  /**
+   * One transaction. With `batch.lease`, it also dispatches, oldest first, the undispatched
+   * items that fit in the room, leased to that worker (PgQueue.dispatchIn), and returns them
+   * once committed; items that do not fit wait for any worker's dispatch. The commit is durable
+   * (synchronous_commit), so `durable()` has nothing left to wait for.
+   */
+  async submit(batch: SubmitBatch): Promise<SubmitOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         let days: number[] = [];
@@ -36,9 +43,11 @@ export class PgTasks {
           days = await this.partitions.ensure(tx, [batch.createdAt]);
           await consume(tx, batch);
           const taskIds = await insertTasks(tx, batch);
-          await andThen?.(tx);
+          const items = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
+          const lease = batch.lease && { owner: batch.lease.owner, leaseMs: batch.lease.leaseMs, max: batch.lease.room, onlyLeased: true };
+          const { dispatched, claimed } = lease ? await this.queue.dispatchIn(tx, batch.createdAt, items, lease) : { dispatched: 0, claimed: [] };
           await tx`SELECT pg_notify(${WORK_CHANNEL}, ${this.instance})`; // delivered on commit
-          return { ok: true, taskIds };
+          return { ok: true, taskIds, leased: claimed, waiting: items - dispatched, durable: async () => {} };
         });
         if (outcome.ok) this.partitions.remember(days);
         return outcome;
@@ -129,6 +138,44 @@ export class PgTasks {
        WHERE task_id = ANY(${ids}::bigint[]) AND account_id = ${accountId} AND product = ${product} AND created_at >= ${from}
        ORDER BY items.task_id, id`;
     return rows.map(toItem);
+  }
+
+  /** The WaitForTasks probe: the webhook finish scan's test (rows.ts openItemOfT), on given tasks. */
+  async countOpenTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<number> {
+    const ids = validTaskIds(taskIds);
+    if (ids.length === 0) return 0;
+    const [r] = await this.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM tasks t
+       WHERE t.id = ANY(${ids}::bigint[]) AND t.account_id = ${accountId} AND t.product = ${product} AND t.created_at >= ${from}
+         AND ${openItemOfT(this.sql)}`;
+    return r.n;
+  }
+
+  async attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]> {
+    const ids = validTaskIds(taskIds);
+    if (ids.length === 0) return [];
+    return this.attemptsWhere(this.sql`i.task_id = ANY(${ids}::bigint[])`, accountId, product, from);
+  }
+
+  async attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): Promise<NodeAttemptRow[]> {
+    if (itemIds.length === 0) return [];
+    return this.attemptsWhere(this.sql`i.id = ANY(${itemIds}::bigint[])`, accountId, product, from);
+  }
+
+  private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
+    const rows = await this.sql<Record<string, unknown>[]>`
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
+             n.name, n.driver, n.node_group, a.node_id
+        FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
+        LEFT JOIN nodes n ON n.id = a.node_id
+       WHERE ${which} AND i.account_id = ${accountId} AND i.product = ${product} AND i.created_at >= ${from}
+       ORDER BY i.task_id, i.id, a.node_id`;
+    return rows.map((r) => ({
+      taskId: r.task_id as string, itemId: Number(r.item_id), objectPath: r.object_path as string,
+      node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
+      state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
+      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+    }));
   }
 
   async usage(buckets: string[]): Promise<Record<string, number>> {

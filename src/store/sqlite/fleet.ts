@@ -1,30 +1,34 @@
 import type Database from 'better-sqlite3';
-import type { CacheNode } from '../port.js';
+import type { CacheNode, FleetStore } from '../port.js';
+import type { SqliteProgress } from './progress.js';
 
 /** The fleet tables of the SQLite store: cache nodes and what removing one means for items. */
-export class SqliteFleet {
+export class SqliteFleet implements FleetStore {
   private readonly insert;
   private readonly all;
   private readonly byName;
   private readonly enable;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly progress: SqliteProgress,
+  ) {
     this.insert = db.prepare('INSERT INTO nodes (name, driver, address, node_group, area, enabled, options, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.all = db.prepare('SELECT * FROM nodes ORDER BY id');
     this.byName = db.prepare('SELECT * FROM nodes WHERE name = ?');
     this.enable = db.prepare('UPDATE nodes SET enabled = ? WHERE name = ?');
   }
 
-  add(n: Omit<CacheNode, 'id'>): CacheNode {
+  async addNode(n: Omit<CacheNode, 'id'>): Promise<CacheNode> {
     this.insert.run(n.name, n.driver, n.address, n.group, n.area, n.enabled ? 1 : 0, JSON.stringify(n.options), n.createdAt);
     return toNode(this.byName.get(n.name));
   }
 
-  list(): CacheNode[] {
+  async listNodes(): Promise<CacheNode[]> {
     return this.all.all().map(toNode);
   }
 
-  setEnabled(name: string, enabled: boolean): boolean {
+  async setNodeEnabled(name: string, enabled: boolean): Promise<boolean> {
     return this.enable.run(enabled ? 1 : 0, name).changes > 0;
   }
 
@@ -32,15 +36,13 @@ export class SqliteFleet {
    * A removed node leaves the scope of every item it had not finished: those attempts go, and
    * the items' node counts and status are recomputed, so tasks still reach a terminal state.
    */
-  remove(name: string, recount: (itemIds: number[]) => void): boolean {
+  async removeNode(name: string): Promise<boolean> {
     return this.db.transaction(() => {
       const node = this.byName.get(name) as { id: number } | undefined;
       if (!node) return false;
       const open = this.db.prepare("SELECT item_id FROM node_attempts WHERE node_id = ? AND state = 'pending'").all(node.id) as { item_id: number }[];
       this.db.prepare("DELETE FROM node_attempts WHERE node_id = ? AND state = 'pending'").run(node.id);
-      const dec = this.db.prepare('UPDATE items SET nodes_total = nodes_total - 1 WHERE id = ?');
-      for (const { item_id } of open) dec.run(item_id);
-      recount(open.map((r) => r.item_id));
+      this.progress.nodeRemoved(open.map((r) => r.item_id));
       this.db.prepare('DELETE FROM nodes WHERE id = ?').run(node.id);
       return true;
     })();

@@ -1,30 +1,21 @@
 import type Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
-import type { AccessKey, AuditEntry, AuditQuery, AuditRecord, Policy, RamUser } from '../port.js';
+import type { AccessKey, Account, IdentityStore, Policy, RamUser, ServiceState } from '../port.js';
 
 /**
- * The identity and audit tables of the SQLite store (migration 3): AccessKeys with sealed
- * secrets, RAM users, policies and their attachments, the audit log and store metadata.
- *
- * Identity runs on the API connection (synchronous=FULL: a key change is on disk once made).
- * Audit batches are appended through `auditDb`, the store's synchronous=NORMAL connection: an
- * fsync per batch (~5 ms here, blocking the event loop) cost a quarter of the API's throughput;
- * without it a batch costs ~10 µs a record. WAL keeps it crash-safe, and the next FULL commit
- * syncs it; only a power loss can take the last unsynced batches.
+ * The identity tables of the SQLite store: accounts, AccessKeys with sealed secrets, RAM users,
+ * policies and their attachments, and store metadata. They are written on the API connection
+ * (synchronous=FULL): a key change is on disk once made.
  */
-export class SqliteIdentity {
+export class SqliteIdentity implements IdentityStore {
   private readonly s;
-  private readonly insertAudit;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly auditDb: Database.Database,
-  ) {
-    this.insertAudit = auditDb.prepare(
-      `INSERT INTO audit_log (at, request_id, account_id, user_name, access_key_id, source_ip, product, action, params, status, code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+  constructor(private readonly db: Database.Database) {
     this.s = {
+      insertAccount: db.prepare('INSERT INTO accounts (uid, name, created_at) VALUES (?, ?, ?)'),
+      accountById: db.prepare('SELECT * FROM accounts WHERE id = ?'),
+      accountByName: db.prepare('SELECT * FROM accounts WHERE name = ?'),
+      allAccounts: db.prepare('SELECT * FROM accounts ORDER BY id'),
       insertKey: db.prepare('INSERT INTO access_keys (access_key_id, secret_cipher, account_id, user_name, active, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       keyById: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
       keysOfAccount: db.prepare('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at, access_key_id'),
@@ -48,114 +39,110 @@ export class SqliteIdentity {
           WHERE a.account_id = ? AND a.user_name = ? ORDER BY p.name`,
       ),
       attachments: db.prepare('SELECT user_name, policy_name FROM policy_attachments WHERE account_id = ? ORDER BY user_name, policy_name'),
-      sweepAudit: db.prepare('DELETE FROM audit_log WHERE at < ?'),
       insertMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       metaByName: db.prepare('SELECT value FROM meta WHERE name = ?'),
     };
   }
 
-  createKey(k: AccessKey): void {
+  async createAccount(input: { uid: string; name: string; createdAt: number }): Promise<Account> {
+    const id = Number(this.s.insertAccount.run(input.uid, input.name, input.createdAt).lastInsertRowid);
+    return toAccount(this.s.accountById.get(id))!;
+  }
+
+  async getAccount(id: number): Promise<Account | undefined> {
+    return toAccount(this.s.accountById.get(id));
+  }
+
+  async findAccountByName(name: string): Promise<Account | undefined> {
+    return toAccount(this.s.accountByName.get(name));
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return this.s.allAccounts.all().map((r) => toAccount(r)!);
+  }
+
+  async setServiceState(accountId: number, product: Product, state: ServiceState): Promise<void> {
+    const column = product === 'cdn' ? 'cdn_service' : 'vod_service';
+    this.db.prepare(`UPDATE accounts SET ${column} = ? WHERE id = ?`).run(state, accountId);
+  }
+
+  async createAccessKey(k: AccessKey): Promise<void> {
     this.s.insertKey.run(k.accessKeyId, k.secretCipher, k.accountId, k.userName, k.active ? 1 : 0, k.createdAt);
   }
 
-  findKey(id: string): AccessKey | undefined {
+  async findAccessKey(id: string): Promise<AccessKey | undefined> {
     return toKey(this.s.keyById.get(id));
   }
 
-  listKeys(accountId?: number): AccessKey[] {
+  async listAccessKeys(accountId?: number): Promise<AccessKey[]> {
     return (accountId === undefined ? this.s.allKeys.all() : this.s.keysOfAccount.all(accountId)).map((r) => toKey(r)!);
   }
 
-  setKeyActive(id: string, active: boolean): boolean {
+  async setAccessKeyActive(id: string, active: boolean): Promise<boolean> {
     return this.s.setKeyActive.run(active ? 1 : 0, id).changes > 0;
   }
 
-  replaceCipher(id: string, expected: string, cipher: string): boolean {
+  async replaceSecretCipher(id: string, expected: string, cipher: string): Promise<boolean> {
     return this.s.replaceCipher.run(cipher, id, expected).changes > 0;
   }
 
-  deleteKey(id: string): boolean {
+  async deleteAccessKey(id: string): Promise<boolean> {
     return this.s.deleteKey.run(id).changes > 0;
   }
 
-  createUser(u: RamUser): boolean {
+  async createUser(u: RamUser): Promise<boolean> {
     return this.s.insertUser.run(u.accountId, u.name, u.displayName, u.createdAt).changes > 0;
   }
 
-  findUser(accountId: number, name: string): RamUser | undefined {
+  async findUser(accountId: number, name: string): Promise<RamUser | undefined> {
     return toUser(this.s.userByName.get(accountId, name));
   }
 
-  listUsers(accountId: number): RamUser[] {
+  async listUsers(accountId: number): Promise<RamUser[]> {
     return this.s.usersOfAccount.all(accountId).map((r) => toUser(r)!);
   }
 
   /** Keys first, then the user; its attachments go by ON DELETE CASCADE. */
-  removeUser(accountId: number, name: string): boolean {
+  async removeUser(accountId: number, name: string): Promise<boolean> {
     return this.db.transaction(() => {
       this.s.deleteUserKeys.run(accountId, name);
       return this.s.deleteUser.run(accountId, name).changes > 0;
     }).immediate();
   }
 
-  createPolicy(p: Policy): boolean {
+  async createPolicy(p: Policy): Promise<boolean> {
     return this.s.insertPolicy.run(p.accountId, p.name, p.description, p.document, p.createdAt).changes > 0;
   }
 
-  findPolicy(accountId: number, name: string): Policy | undefined {
+  async findPolicy(accountId: number, name: string): Promise<Policy | undefined> {
     return toPolicy(this.s.policyByName.get(accountId, name));
   }
 
-  listPolicies(accountId: number): Policy[] {
+  async listPolicies(accountId: number): Promise<Policy[]> {
     return this.s.policiesOfAccount.all(accountId).map((r) => toPolicy(r)!);
   }
 
-  deletePolicy(accountId: number, name: string): boolean {
+  async deletePolicy(accountId: number, name: string): Promise<boolean> {
     return this.s.deletePolicy.run(accountId, name).changes > 0;
   }
 
-  attach(accountId: number, userName: string, policyName: string, at: number): boolean {
+  async attachPolicy(accountId: number, userName: string, policyName: string, at: number): Promise<boolean> {
     return this.s.attach.run(accountId, userName, policyName, at).changes > 0;
   }
 
-  detach(accountId: number, userName: string, policyName: string): boolean {
+  async detachPolicy(accountId: number, userName: string, policyName: string): Promise<boolean> {
     return this.s.detach.run(accountId, userName, policyName).changes > 0;
   }
 
-  policiesOfUser(accountId: number, userName: string): Policy[] {
+  async policiesOfUser(accountId: number, userName: string): Promise<Policy[]> {
     return this.s.policiesOfUser.all(accountId, userName).map((r) => toPolicy(r)!);
   }
 
-  attachments(accountId: number): { userName: string; policyName: string }[] {
+  async listAttachments(accountId: number): Promise<{ userName: string; policyName: string }[]> {
     return (this.s.attachments.all(accountId) as { user_name: string; policy_name: string }[]).map((r) => ({ userName: r.user_name, policyName: r.policy_name }));
   }
 
-  /** One transaction per batch, on the NORMAL connection (see above). */
-  appendAudit(records: AuditRecord[]): void {
-    if (records.length === 0) return;
-    this.auditDb.transaction(() => {
-      for (const r of records) {
-        this.insertAudit.run(r.at, r.requestId, r.accountId, r.userName, r.accessKeyId, r.sourceIp, r.product, r.action, r.params, r.status, r.code);
-      }
-    }).immediate();
-  }
-
-  queryAudit(q: AuditQuery): AuditEntry[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.accountId !== undefined) (where.push('account_id = ?'), args.push(q.accountId));
-    if (q.action !== undefined) (where.push('action = ?'), args.push(q.action));
-    if (q.since !== undefined) (where.push('at >= ?'), args.push(q.since));
-    if (q.until !== undefined) (where.push('at < ?'), args.push(q.until));
-    const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, id DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...args, q.limit).map(toAudit);
-  }
-
-  sweepAudit(before: number): number {
-    return this.s.sweepAudit.run(before).changes;
-  }
-
-  ensureMeta(name: string, value: string): string {
+  async ensureMeta(name: string, value: string): Promise<string> {
     this.s.insertMeta.run(name, value);
     return (this.s.metaByName.get(name) as { value: string }).value;
   }
@@ -187,12 +174,11 @@ function toPolicy(r: unknown): Policy | undefined {
   };
 }
 
-function toAudit(r: unknown): AuditEntry {
+function toAccount(r: unknown): Account | undefined {
+  if (!r) return undefined;
   const x = r as Row;
   return {
-    id: x.id as number, at: x.at as number, requestId: x.request_id as string, accountId: (x.account_id as number | null) ?? null,
-    userName: (x.user_name as string | null) ?? null, accessKeyId: (x.access_key_id as string | null) ?? null,
-    sourceIp: x.source_ip as string, product: (x.product as Product | null) ?? null, action: (x.action as string | null) ?? null,
-    params: x.params as string, status: x.status as number, code: (x.code as string | null) ?? null,
+    id: x.id as number, uid: x.uid as string, name: x.name as string, createdAt: x.created_at as number,
+    services: { cdn: x.cdn_service as ServiceState, vod: x.vod_service as ServiceState },
   };
 }

@@ -1,23 +1,23 @@
 import type Database from 'better-sqlite3';
-import { deriveStatus } from '../../domain/progress.js';
-import type { Product } from '../../spec/types.js';
+import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
-import type { AttemptResult, CacheNode, ClaimedAttempt, NodeAttemptRow } from '../port.js';
-import { validTaskIds } from '../task-ids.js';
+import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
 import { toNode } from './fleet.js';
 import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
-import { openItemOf } from './tasks.js';
-
+import type { SqliteProgress } from './progress.js';
 
 /**
- * The execution queue on SQLite (DESIGN.md convention 5: queue state is data). Items are
+ * The execution queue on SQLite (docs/design.md, "Submits and the worker": queue state is data). Items are
  * dispatched into one attempt row per node in scope; workers lease due attempts, and outcomes
  * are recorded only while the lease is still theirs, so a reaped attempt is never counted twice.
  */
-export class SqliteQueue {
+export class SqliteQueue implements AttemptQueue {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly progress: SqliteProgress,
+  ) {
     this.s = {
       // With what a claim of the new attempts needs, so dispatch can lease them at once.
       undispatched: db.prepare(
@@ -37,7 +37,6 @@ export class SqliteQueue {
          SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n
          RETURNING item_id, node_id`,
       ),
-      setScope: db.prepare('UPDATE items SET nodes_total = ?, status = ?, description = ? WHERE id IN (SELECT value FROM json_each(?))'),
       lease: db.prepare(
         `UPDATE node_attempts SET lease_owner = ?, lease_until = ?
           WHERE (item_id, node_id) IN (
@@ -62,41 +61,18 @@ export class SqliteQueue {
       failed: db.prepare(
         "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
       ),
-      // [item, applied, failed, description] per item: its counts move once per batch.
-      addCounts: db.prepare(
-        `UPDATE items SET nodes_applied = nodes_applied + r.applied, nodes_failed = nodes_failed + r.failed,
-                description = CASE WHEN items.description = '' THEN coalesce(r.first_error, '') ELSE items.description END
-           FROM (SELECT value ->> 0 AS id, value ->> 1 AS applied, value ->> 2 AS failed, value ->> 3 AS first_error FROM json_each(?)) r
-          WHERE items.id = r.id
-          RETURNING items.id, items.nodes_total, items.nodes_applied, items.nodes_failed, items.status`,
-      ),
-      countsOf: db.prepare('SELECT nodes_total, nodes_applied, nodes_failed, status FROM items WHERE id = ?'),
-      // [item, status] pairs: one statement for a batch's status changes.
-      setStatuses: db.prepare(
-        `UPDATE items SET status = r.status FROM (SELECT value ->> 0 AS id, value ->> 1 AS status FROM json_each(?)) r WHERE items.id = r.id`,
-      ),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
-      // The WaitForTasks probe: the webhook finish scan's test, on given tasks.
-      openTasks: db.prepare(
-        `SELECT count(*) AS n FROM tasks t
-          WHERE t.id IN (SELECT value FROM json_each(?)) AND t.account_id = ? AND t.product = ? AND t.created_at >= ?
-            AND ${openItemOf('t')}`,
-      ),
     };
   }
 
-  dispatch(now: number, limit: number): number {
-    return this.dispatchAndClaim(now, limit).dispatched;
-  }
-
   /**
-   * Give up to `limit` undispatched items their per-node attempts. With `lease`, whole items'
-   * attempts, up to `lease.max`, are leased to `lease.owner` in the same statement and returned,
-   * which saves the claim that would lease them next; the rest wait for any worker's claim.
+   * Give up to `limit` undispatched items their per-node attempts. Whole items' attempts, up to
+   * `max`, are leased to `owner` in the same statement and returned, which saves the claim that
+   * would lease them next; the rest wait for any worker's claim.
    */
-  dispatchAndClaim(now: number, limit: number, lease?: { owner: string; leaseMs: number; max: number }): { dispatched: number; claimed: ClaimedAttempt[] } {
-    const token = lease && leaseToken(lease.owner);
+  async dispatchAndClaim(owner: string, now: number, leaseMs: number, limit: number, max: number): Promise<{ dispatched: number; claimed: ClaimedAttempt[] }> {
+    const token = leaseToken(owner);
     return this.db.transaction(() => {
       const rows = this.s.undispatched.all(limit) as (JobRow & { area: string | null; grp: string | null })[];
       const groups = new Map<string, CacheNode[]>();
@@ -108,12 +84,11 @@ export class SqliteQueue {
         if (!nodes) groups.set(group, (nodes = this.s.nodesOf.all(group).map(toNode)));
         const key = `${group}\0${r.area ?? ''}`;
         let scope = scopes.get(key);
-        // A preload with an Area warms only that area's nodes; everything else goes to the whole group.
-        if (!scope) scopes.set(key, (scope = { nodes: nodes.filter((n) => !r.area || n.area === r.area), items: [] }));
+        if (!scope) scopes.set(key, (scope = { nodes: nodesInScope(nodes, group, r.area), items: [] }));
         scope.items.push(r);
       }
       const claimed: ClaimedAttempt[] = [];
-      let room = lease?.max ?? 0;
+      let room = max;
       for (const { nodes, items } of scopes.values()) {
         const ids = JSON.stringify(items.map((i) => i.id));
         const nodeIds = JSON.stringify(nodes.map((n) => n.id));
@@ -123,18 +98,17 @@ export class SqliteQueue {
           room -= take * nodes.length;
           const jobs = new Map(items.slice(0, take).map((i) => [i.id, i]));
           const byId = new Map(nodes.map((n) => [n.id, n]));
-          const inserted = this.s.insertLeased.all(now, token, now + lease!.leaseMs, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
-          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token!, 0));
+          const inserted = this.s.insertLeased.all(now, token, now + leaseMs, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
+          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token, 0));
         }
         if (nodes.length > 0 && take < items.length) this.s.insertAttempts.run(now, JSON.stringify(items.slice(take).map((i) => i.id)), nodeIds);
-        const status = deriveStatus({ total: nodes.length, applied: 0, failed: 0 });
-        this.s.setScope.run(nodes.length, status, nodes.length === 0 ? 'Internal Error' : '', ids);
+        this.progress.dispatched(ids, nodes.length);
       }
       return { dispatched: rows.length, claimed };
     })();
   }
 
-  claim(owner: string, now: number, leaseMs: number, limit: number): ClaimedAttempt[] {
+  async claimAttempts(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedAttempt[]> {
     // A token per claim, not per worker: a worker that re-claims an attempt whose lease ran out
     // while its first try was still running can only have the later outcome counted.
     const lease = leaseToken(owner);
@@ -158,7 +132,7 @@ export class SqliteQueue {
     })();
   }
 
-  reap(now: number): number {
+  async reapLeases(now: number): Promise<number> {
     return this.s.reap.run(now).changes;
   }
 
@@ -172,13 +146,14 @@ export class SqliteQueue {
     };
   }
 
-  renew(leases: string[], until: number): void {
+  async renewLeases(leases: string[], until: number): Promise<void> {
+    if (leases.length === 0) return;
     this.db.transaction(() => {
       for (const lease of leases) this.s.renew.run(until, lease);
     })();
   }
 
-  record(now: number, results: AttemptResult[]): void {
+  async recordOutcomes(now: number, results: AttemptResult[]): Promise<void> {
     this.db.transaction(() => {
       // Per item: how many of its nodes applied or failed in this batch, and the first failure's description.
       const counts = new Map<number, [number, number, number, string | null]>();
@@ -200,71 +175,7 @@ export class SqliteQueue {
           c[3] ??= r.description;
         }
       }
-      if (counts.size === 0) return;
-      const rows = this.s.addCounts.all(JSON.stringify([...counts.values()])) as (CountsRow & { id: number })[];
-      this.setStatuses(rows);
+      this.progress.counted([...counts.values()]);
     })();
   }
-
-  /** Re-derive the status column of items whose node counts changed. */
-  recount(itemIds: number[]): void {
-    const rows: (CountsRow & { id: number })[] = [];
-    for (const id of itemIds) {
-      const c = this.s.countsOf.get(id) as CountsRow | undefined;
-      if (c) rows.push({ id, ...c });
-    }
-    this.setStatuses(rows);
-  }
-
-  /** Write status only where it changes: it is indexed, and the per-hour counts follow each change. */
-  private setStatuses(rows: (CountsRow & { id: number })[]): void {
-    const changed: [number, string][] = [];
-    for (const c of rows) {
-      const status = deriveStatus({ total: c.nodes_total, applied: c.nodes_applied, failed: c.nodes_failed });
-      if (status !== c.status) changed.push([c.id, status]);
-    }
-    if (changed.length > 0) this.s.setStatuses.run(JSON.stringify(changed));
-  }
-
-  /** How many of these tasks (the account's, created since `from`) still have an item Pending or Refreshing. */
-  openTasks(accountId: number, product: Product, taskIds: string[], from: number): number {
-    const ids = validTaskIds(taskIds).map(Number);
-    if (ids.length === 0) return 0;
-    return (this.s.openTasks.get(JSON.stringify(ids), accountId, product, from) as { n: number }).n;
-  }
-
-  attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): NodeAttemptRow[] {
-    if (taskIds.length === 0) return [];
-    return this.attemptsWhere(`i.task_id IN (${taskIds.map(() => '?').join(',')})`, taskIds.map(Number), accountId, product, from);
-  }
-
-  attemptsOfItems(accountId: number, product: Product, itemIds: number[], from: number): NodeAttemptRow[] {
-    if (itemIds.length === 0) return [];
-    return this.attemptsWhere(`i.id IN (${itemIds.map(() => '?').join(',')})`, itemIds, accountId, product, from);
-  }
-
-  private attemptsWhere(which: string, ids: number[], accountId: number, product: Product, from: number): NodeAttemptRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
-                n.name, n.driver, n.node_group, a.node_id
-           FROM items i JOIN node_attempts a ON a.item_id = i.id LEFT JOIN nodes n ON n.id = a.node_id
-          WHERE ${which} AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
-          ORDER BY i.task_id, i.id, a.node_id`,
-      )
-      .all(...ids, accountId, product, from) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      taskId: String(r.task_id), itemId: r.item_id as number, objectPath: r.object_path as string,
-      node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
-      state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
-    }));
-  }
-}
-
-interface CountsRow {
-  nodes_total: number | null;
-  nodes_applied: number;
-  nodes_failed: number;
-  status: string;
 }

@@ -56,7 +56,7 @@ export class ApiError extends Error {
   }
 }
 
-// --- the signature (research/protocol.md §5.1) ---
+// --- the signature (docs/protocol.md §5.1) ---
 
 /** Alibaba's percentEncode: encodeURIComponent plus `!'()*`; `~` stays literal. */
 export function percentEncode(s) {

@@ -1,6 +1,6 @@
 import type { Product } from '../../spec/types.js';
 import { leaseToken } from '../lease-token.js';
-import type { ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery } from '../port.js';
+import type { ClaimedDelivery, DeliveryResult, FinishScan, Outbox, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
 import { openItemOfT, type Sql } from './rows.js';
 
@@ -10,10 +10,10 @@ import { openItemOfT, type Sql } from './rows.js';
  * LOCKED: two notifiers never wait on each other, never finish the same task twice and never
  * lease the same delivery twice.
  */
-export class PgWebhooks {
+export class PgOutbox implements Outbox {
   constructor(private readonly sql: Sql) {}
 
-  async finish(now: number, limit: number, after = '0'): Promise<FinishScan> {
+  async finishTasks(now: number, limit: number, after = '0'): Promise<FinishScan> {
     // Scanning takes no locks (tasks_unfinished); only the tasks ready to finish are locked, in
     // id order and skipping any another notifier holds, so finishing never deadlocks or waits.
     // The open-item probe is rows.ts openItemOfT.
@@ -42,7 +42,7 @@ export class PgWebhooks {
     return scanned.length === limit ? { finished, next: ids[ids.length - 1] } : { finished };
   }
 
-  async setHook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): Promise<boolean> {
+  async setWebhook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): Promise<boolean> {
     if (hook === null) return (await this.sql`DELETE FROM webhooks WHERE account_id = ${accountId}`).count > 0;
     await this.sql`
       INSERT INTO webhooks (account_id, url, secret_cipher, created_at) VALUES (${accountId}, ${hook.url}, ${hook.secretCipher}, ${now})
@@ -50,12 +50,12 @@ export class PgWebhooks {
     return true;
   }
 
-  async hook(accountId: number): Promise<Webhook | undefined> {
+  async getWebhook(accountId: number): Promise<Webhook | undefined> {
     const [r] = await this.sql`SELECT * FROM webhooks WHERE account_id = ${accountId}`;
     return r && { accountId: r.account_id as number, url: r.url as string, secretCipher: r.secret_cipher as string, createdAt: r.created_at as number };
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
     // A token per claim, as for node attempts: only the latest holder's outcome counts. The
     // lease's end becomes the next run, so a dead notifier's delivery is due again then.
     const lease = leaseToken(owner);
@@ -81,7 +81,7 @@ export class PgWebhooks {
     }));
   }
 
-  async record(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean> {
+  async recordDelivery(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean> {
     const error = result.state === 'delivered' ? null : result.error;
     const res = await this.sql`
       UPDATE webhook_deliveries SET
@@ -95,7 +95,7 @@ export class PgWebhooks {
     return res.count > 0;
   }
 
-  async list(accountId: number, limit: number): Promise<WebhookDelivery[]> {
+  async listDeliveries(accountId: number, limit: number): Promise<WebhookDelivery[]> {
     const rows = await this.sql`
       SELECT id, account_id, task_id::text AS task_id, product, event, created_at, attempts, next_run_at, state, last_error, delivered_at
         FROM webhook_deliveries WHERE account_id = ${accountId} ORDER BY id DESC LIMIT ${limit}`;

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
 import { leaseToken } from '../lease-token.js';
-import type { ClaimedDelivery, DeliveryResult, FinishScan, FinishedTask, Webhook, WebhookDelivery } from '../port.js';
+import type { ClaimedDelivery, DeliveryResult, FinishScan, FinishedTask, Outbox, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
-import { openItemOf } from './tasks.js';
+import { openItemOf } from './item-reads.js';
 
 /**
  * Finished tasks, webhooks and their deliveries on SQLite (migration 4). Webhooks are admin
@@ -11,7 +11,7 @@ import { openItemOf } from './tasks.js';
  * queue are engine writes and go through the engine's connection (synchronous=NORMAL): a lost
  * "delivered" after a power cut means one more POST, which receivers dedupe by delivery id.
  */
-export class SqliteWebhooks {
+export class SqliteOutbox implements Outbox {
   private readonly s;
 
   constructor(db: Database.Database, private readonly workDb: Database.Database) {
@@ -27,7 +27,7 @@ export class SqliteWebhooks {
       scanned: w.prepare('SELECT count(*) AS n, max(id) AS last FROM (SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?)'),
       // Conditional (finished_at IS NULL): a task another connection finished first is left
       // alone. A task needs at least one item (retention may have taken them) and none Pending or
-      // Refreshing (the probe of tasks.ts openItemOf).
+      // Refreshing (the probe of item-reads.ts openItemOf).
       finish: w.prepare(
         `UPDATE tasks SET finished_at = ?
           WHERE id IN (SELECT id FROM tasks WHERE finished_at IS NULL AND id > ? ORDER BY id LIMIT ?)
@@ -66,7 +66,7 @@ export class SqliteWebhooks {
     };
   }
 
-  finish(now: number, limit: number, after = '0'): FinishScan {
+  async finishTasks(now: number, limit: number, after = '0'): Promise<FinishScan> {
     return this.workDb.transaction((): FinishScan => {
       const { n, last } = this.s.scanned.get(Number(after), limit) as { n: number; last: number | null };
       const done = this.s.finish.all(now, Number(after), limit) as { id: number; account_id: number; product: Product }[];
@@ -79,18 +79,18 @@ export class SqliteWebhooks {
     }).immediate();
   }
 
-  setHook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): boolean {
+  async setWebhook(accountId: number, hook: { url: string; secretCipher: string } | null, now: number): Promise<boolean> {
     if (hook === null) return this.s.removeHook.run(accountId).changes > 0;
     this.s.setHook.run(accountId, hook.url, hook.secretCipher, now);
     return true;
   }
 
-  hook(accountId: number): Webhook | undefined {
+  async getWebhook(accountId: number): Promise<Webhook | undefined> {
     const r = this.s.hookOf.get(accountId) as Record<string, unknown> | undefined;
     return r && { accountId: r.account_id as number, url: r.url as string, secretCipher: r.secret_cipher as string, createdAt: r.created_at as number };
   }
 
-  claim(owner: string, now: number, leaseMs: number, limit: number): ClaimedDelivery[] {
+  async claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
     // A token per claim, as for node attempts: only the latest holder's outcome counts.
     const lease = leaseToken(owner);
     return this.workDb.transaction(() => {
@@ -108,14 +108,14 @@ export class SqliteWebhooks {
     }).immediate();
   }
 
-  record(now: number, id: number, lease: string, result: DeliveryResult): boolean {
+  async recordDelivery(now: number, id: number, lease: string, result: DeliveryResult): Promise<boolean> {
     const s = this.s;
     if (result.state === 'delivered') return s.delivered.run(now, id, lease).changes > 0;
     if (result.state === 'retry') return s.retry.run(result.nextRunAt, result.error, id, lease).changes > 0;
     return s.failed.run(result.error, id, lease).changes > 0;
   }
 
-  list(accountId: number, limit: number): WebhookDelivery[] {
+  async listDeliveries(accountId: number, limit: number): Promise<WebhookDelivery[]> {
     return (this.s.list.all(accountId, limit) as Record<string, unknown>[]).map(toDelivery);
   }
 

@@ -1,0 +1,171 @@
+import type { Product } from '../spec/types.js';
+import type { SubmitType } from './object-path.js';
+import type { ItemStatus, NodeCounts } from './progress.js';
+
+/**
+ * The records of tasks, items, cache nodes and their per-node attempts. The domain owns them;
+ * the store ports (src/store/port.ts) read and write them, so the store imports the domain and
+ * never the other way round.
+ */
+
+export interface Domain {
+  name: string;
+  accountId: number;
+  product: Product;
+  origin: string | null;
+  online: boolean;
+  /** The node group whose cache nodes serve this domain. */
+  nodeGroup: string;
+  createdAt: number;
+}
+
+/** One task to create: one submission for one domain, with its paths as items. */
+export interface NewTask {
+  domain: string;
+  objectType: SubmitType;
+  force: boolean;
+  area: string | null;
+  l2Preload: boolean;
+  withHeader: string | null;
+  paths: string[];
+}
+
+/** A usage counter with a ceiling: `used + amount` must stay ≤ `limit` or nothing is written. */
+export interface Consumption {
+  /** e.g. `day:2026-11-23:cdn:url` (per account) or `minute:29446080:example.com` (per domain). */
+  bucket: string;
+  amount: number;
+  limit: number;
+  /** Counter row expiry (epoch ms), for the sweeper. */
+  expiresAt: number;
+}
+
+/** Room of a worker in the submitting process: new attempts that fit are leased to it in the submit. */
+export interface LeaseRequest {
+  owner: string;
+  leaseMs: number;
+  /** How many attempts it can take now (whole items only). */
+  room: number;
+}
+
+export interface SubmitBatch {
+  accountId: number;
+  product: Product;
+  createdAt: number;
+  consume: Consumption[];
+  /** When set, the account's unfinished preload rows plus the new ones must stay ≤ this. */
+  preloadQueueLimit?: number;
+  tasks: NewTask[];
+  /**
+   * When set, the first new items that fit in `room` are dispatched in the submit's own
+   * transaction, their attempts leased to `owner`, and returned in `leased` — never ahead of
+   * older work still waiting (items not yet dispatched, attempts due without a worker).
+   */
+  lease?: LeaseRequest;
+}
+
+export type SubmitOutcome =
+  | {
+      ok: true;
+      taskIds: string[];
+      /** Attempts leased to `batch.lease.owner`, committed: the caller hands them to that worker. */
+      leased: ClaimedAttempt[];
+      /** Items left for the workers' own dispatch (a reason to wake them). */
+      waiting: number;
+      /**
+       * Resolves once the submit is on disk. A store that commits first and syncs after (SQLite's
+       * group commit) lets the caller start the leased work meanwhile; answer the client only after.
+       */
+      durable(): Promise<void>;
+    }
+  | { ok: false; exceeded: string }
+  | { ok: false; queueFull: true };
+
+export interface ItemRow {
+  /** The item's own id: one path of one task (a task holds each path once). */
+  itemId: number;
+  taskId: string;
+  objectPath: string;
+  objectType: SubmitType;
+  domain: string;
+  createdAt: number;
+  counts: NodeCounts;
+  description: string;
+}
+
+export interface ItemQuery {
+  accountId: number;
+  product: Product;
+  /** Inclusive window, epoch ms. */
+  from: number;
+  to: number;
+  taskId?: string;
+  objectPath?: string;
+  objectType?: SubmitType | 'block' | 'unblock';
+  status?: ItemStatus;
+  domains?: string[];
+  offset: number;
+  limit: number;
+}
+
+/** One cache server of the fleet. */
+export interface CacheNode {
+  id: number;
+  name: string;
+  /** Driver name: simulated, varnish, nginx, ats, squid. */
+  driver: string;
+  address: string;
+  group: string;
+  /** Which PushObjectCache `Area` the node belongs to. */
+  area: 'domestic' | 'overseas';
+  enabled: boolean;
+  options: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** A per-node attempt handed to a worker under a lease, with what the driver needs. */
+export interface ClaimedAttempt {
+  itemId: number;
+  nodeId: number;
+  /** The lease token: an outcome counts only while the attempt is still leased under it. */
+  lease: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  taskId: string;
+  objectType: SubmitType;
+  objectPath: string;
+  domain: string;
+  force: boolean;
+  withHeader: string | null;
+  origin: string | null;
+  node: CacheNode;
+}
+
+/** What came of one claimed attempt; the worker's retry policy has already decided. */
+export type AttemptResult = { itemId: number; nodeId: number; lease: string } & (
+  | { state: 'applied' }
+  | { state: 'retry'; error: string; nextRunAt: number }
+  | { state: 'failed'; error: string; description: string }
+);
+
+/** One node's state for one item (DescribeRefreshTaskNodes). */
+export interface NodeAttemptRow {
+  taskId: string;
+  itemId: number;
+  objectPath: string;
+  node: string;
+  driver: string;
+  group: string;
+  state: 'pending' | 'applied' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  appliedAt: number | null;
+}
+
+/**
+ * The cache nodes a task reaches: the enabled nodes of its domain's group, and with a preload
+ * `Area` only that area's. The one statement of the scope rule; the SQL dispatches say the same.
+ */
+export function nodesInScope(nodes: CacheNode[], group: string, area: string | null): CacheNode[] {
+  return nodes.filter((n) => n.enabled && n.group === group && (!area || n.area === area));
+}
