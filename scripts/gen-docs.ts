@@ -8,6 +8,7 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type ErrorCode } from '../src/spec/errors.js';
+import { generateConfigDoc } from './gen-config-doc.js';
 import { PRODUCTS } from '../src/spec/index.js';
 import type { ActionSpec, ParamSpec, ProductSpec } from '../src/spec/types.js';
 
@@ -257,7 +258,7 @@ export function generateErrorsDoc(groups: ErrorGroup[] = errorGroups()): string 
 
 /** The generated files, keyed by path relative to the project root. */
 export function generateAll(): Record<string, string> {
-  return { 'docs/api.md': generateApiDoc(), 'docs/errors.md': generateErrorsDoc() };
+  return { 'docs/api.md': generateApiDoc(), 'docs/errors.md': generateErrorsDoc(), 'docs/configuration.md': generateConfigDoc() };
 }
 
 /** One line per stale file: missing, or where the first difference is. */

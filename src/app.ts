@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
@@ -17,12 +17,23 @@ import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
 import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
 
-/** Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory. */
-export async function openStore(config: Config): Promise<TaskStore> {
+/**
+ * Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory.
+ * Only `serve` and `init` pass `create`: any other command run in the wrong directory would
+ * otherwise make a second, empty store (with its own root account and master key) and act on it.
+ * A PostgreSQL URL names a database the operator made, so its schema is always brought up to date.
+ */
+export async function openStore(config: Config, opts: { create?: boolean } = {}): Promise<TaskStore> {
   if (config.store) return PostgresStore.open(config.store);
+  const file = join(config.dataDir, SQLITE_FILE);
+  if (!opts.create && !existsSync(file)) {
+    throw new Error(`no refreshd store in ${resolve(config.dataDir)} — pass --data DIR or set REFRESHD_DATA (\`refreshd init\` or \`refreshd serve\` creates one)`);
+  }
   mkdirSync(config.dataDir, { recursive: true });
-  return new SqliteStore(join(config.dataDir, 'refreshd.db'));
+  return new SqliteStore(file);
 }
+
+export const SQLITE_FILE = 'refreshd.db';
 
 /**
  * JSON lines on stdout (or `destination`, e.g. a buffer in tests). Secrets never reach a log
@@ -37,12 +48,16 @@ export interface Running {
   url: string;
   store: TaskStore;
   root: RootBootstrap;
+  /** Lease owner names of the workers in this process (none with `--no-worker`). */
+  workerOwners: string[];
   /** Write the audit records still buffered in memory (identity/audit.ts). */
   flushAudit(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface Workers {
+  /** The workers' lease owner names (the start-up line ties them to this host and pid). */
+  owners: string[];
   stop(): Promise<void>;
 }
 
@@ -65,6 +80,7 @@ export async function startWorkers(
   const notifier = new Notifier(store, vault ?? openOnce(() => openVault(store, env, config.dataDir)), config.webhooks, logger);
   notifier.start();
   return {
+    owners: workers.map((w) => w.owner),
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
       await notifier.stop();
@@ -110,6 +126,7 @@ export async function startServer(config: Config, store: TaskStore, logger: Logg
     url: `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`,
     store,
     root,
+    workerOwners: workers?.owners ?? [],
     flushAudit: () => audit.flush(),
     stop: async () => {
       clearTimeout(first);

@@ -15,7 +15,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
  */
 export function buildServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's own info lines ("Server listening at") would double the start-up line the CLI writes.
+    loggerInstance: (deps.logger.isLevelEnabled('info') ? deps.logger.child({}, { level: 'warn' }) : deps.logger) as FastifyBaseLogger,
     // One line per RPC call is logged by the handler below, with its RequestId and outcome.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
@@ -31,6 +32,11 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const rpc = async (request: { raw: IncomingMessage; body: unknown; ip: string }, reply: { raw: ServerResponse; hijack(): void }) => {
+    if (isBrowserVisit(request.raw)) {
+      reply.hijack();
+      reply.raw.writeHead(302, { location: '/console/', 'content-type': 'text/plain; charset=utf-8' }).end('The web console is at /console/\n');
+      return;
+    }
     const started = performance.now();
     const answer = await handleRpc(
       {
@@ -69,6 +75,18 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
       : { Code: 'InvalidParameter', Message: `The request is not valid: ${err.code ?? 'bad request'}.` };
   });
   return app;
+}
+
+/**
+ * Someone opened the server's address in a browser: a GET asking for HTML, with neither an
+ * `Action` parameter nor ACS3 headers. API clients never ask for HTML, so they still get
+ * Alibaba's answers (a missing Action is MissingParameter, as before).
+ */
+function isBrowserVisit(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' || !/\btext\/html\b/.test(req.headers.accept ?? '')) return false;
+  if (req.headers['x-acs-action'] || req.headers.authorization) return false;
+  const query = (req.url ?? '/').split('?')[1] ?? '';
+  return !new URLSearchParams(query).has('Action');
 }
 
 /** Node answers an oversized request line with an empty 431, which every client fails to parse. */

@@ -8,6 +8,7 @@ import type { AttemptResult, ClaimedAttempt, TaskStore } from '../store/port.js'
 import type { Executor } from './executor.js';
 import { emitProgress } from './progress-events.js';
 import { decide } from './retry-policy.js';
+import { FailureLog } from './failure-log.js';
 
 /**
  * How long a worker waits, once outcomes are ready, for more to batch into one write. Each
@@ -63,6 +64,8 @@ export class Worker {
   private heartbeat: NodeJS.Timeout | undefined;
   /** A busy worker claims again once this much room is free, not after every completion. */
   private readonly claimChunk: number;
+  /** Failed attempts, logged with their task, item, node and reason (repeats folded). */
+  private readonly failures: FailureLog;
 
   constructor(
     private readonly store: TaskStore,
@@ -74,12 +77,13 @@ export class Worker {
     // An eighth: small enough that the executor's per-node queues do not run dry while the room
     // fills (200 nodes × 8 slots kept busy out of 2,048 in flight), large enough to batch claims.
     this.claimChunk = Math.max(1, Math.floor(cfg.maxInFlight / 8));
+    this.failures = new FailureLog(logger);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.logger.info({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
+    this.logger.debug({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
     const unsubscribe = this.store.onWork(() => this.more());
     // New items that fit come already leased to this worker from the submit itself (LocalTaker).
     const detach = this.store.attachTaker({
@@ -115,6 +119,7 @@ export class Worker {
     }
     await this.loop;
     await this.flush();
+    this.failures.flush();
   }
 
   private async drained(ms: number): Promise<void> {
@@ -232,7 +237,9 @@ export class Worker {
     const series = seriesOfNode(c.node.name, c.node.driver);
     series.duration.observe(ms / 1000);
     series.outcomes[outcome.kind].inc();
-    this.results.push(decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.now()));
+    const result = decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.now());
+    this.failures.note(c, result);
+    this.results.push(result);
     this.inFlight--;
     const left = (this.leases.get(c.lease) ?? 1) - 1;
     if (left > 0) this.leases.set(c.lease, left);
