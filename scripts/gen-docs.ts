@@ -105,7 +105,7 @@ function paramTable(params: Record<string, ParamSpec>): string {
 }
 
 /** Sample values for the JSON examples, by field name. */
-const SAMPLE: Record<string, string | number> = {
+const SAMPLE: Record<string, string | number | boolean> = {
   RequestId: '04F0F334-1335-436C-A1D7-6C044FE73368',
   RefreshTaskId: '704225667,704225668',
   PushTaskId: '704225669',
@@ -120,6 +120,7 @@ const SAMPLE: Record<string, string | number> = {
   PageNumber: 1,
   PageSize: 20,
   TotalCount: 1,
+  Done: true,
 };
 const sample = (field: string) => SAMPLE[field] ?? (/quota$/i.test(field) ? '10000' : /remain$/i.test(field) ? '9998' : '');
 const fields = (list: string) => list.split(',').map((f) => f.trim());
