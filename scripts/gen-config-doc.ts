@@ -5,7 +5,11 @@
 import { envName, keys, OTHER_ENV, type Key } from '../src/config/schema.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
-const show = (v: unknown) => (v === undefined ? '(unset)' : `\`${typeof v === 'object' && v && 'host' in v ? `${(v as { host: string }).host}:${(v as { port: number }).port}` : JSON.stringify(v)}\``);
+function show(v: unknown): string {
+  if (v === undefined) return '(unset)';
+  const hostPort = v as { host?: string; port?: number };
+  return `\`${hostPort.host !== undefined ? `${hostPort.host}:${hostPort.port}` : JSON.stringify(v)}\``;
+}
 
 function type(k: Key): string {
   switch (k.kind) {
