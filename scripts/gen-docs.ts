@@ -8,6 +8,7 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type ErrorCode } from '../src/spec/errors.js';
+import { generateConfigDoc } from './gen-config-doc.js';
 import { PRODUCTS } from '../src/spec/index.js';
 import type { ActionSpec, ParamSpec, ProductSpec } from '../src/spec/types.js';
 
@@ -104,7 +105,7 @@ function paramTable(params: Record<string, ParamSpec>): string {
 }
 
 /** Sample values for the JSON examples, by field name. */
-const SAMPLE: Record<string, string | number> = {
+const SAMPLE: Record<string, string | number | boolean> = {
   RequestId: '04F0F334-1335-436C-A1D7-6C044FE73368',
   RefreshTaskId: '704225667,704225668',
   PushTaskId: '704225669',
@@ -119,6 +120,7 @@ const SAMPLE: Record<string, string | number> = {
   PageNumber: 1,
   PageSize: 20,
   TotalCount: 1,
+  Done: true,
 };
 const sample = (field: string) => SAMPLE[field] ?? (/quota$/i.test(field) ? '10000' : /remain$/i.test(field) ? '9998' : '');
 const fields = (list: string) => list.split(',').map((f) => f.trim());
@@ -257,7 +259,7 @@ export function generateErrorsDoc(groups: ErrorGroup[] = errorGroups()): string 
 
 /** The generated files, keyed by path relative to the project root. */
 export function generateAll(): Record<string, string> {
-  return { 'docs/api.md': generateApiDoc(), 'docs/errors.md': generateErrorsDoc() };
+  return { 'docs/api.md': generateApiDoc(), 'docs/errors.md': generateErrorsDoc(), 'docs/configuration.md': generateConfigDoc() };
 }
 
 /** One line per stale file: missing, or where the first difference is. */

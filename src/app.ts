@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DAY_MS } from './domain/quota.js';
@@ -21,18 +22,28 @@ import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
 
 /**
- * Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory
- * (made private to this user first; what had to be tightened is logged as a warning).
+
+ * Open the configured store: PostgreSQL for a postgres:// URL, else SQLite in the data directory.
+ * Only `serve` and `init` pass `create`: any other command run in the wrong directory would
+ * otherwise make a second, empty store (with its own root account and master key) and act on it.
+ * A PostgreSQL URL names a database the operator made, so its schema is always brought up to date.
+ * The data directory is made private to this user (what had to be tightened is logged as a
+ * warning; without a logger on stderr, as admin commands' stdout is their answer).
  */
-export async function openStore(config: Config, logger?: Logger): Promise<Store> {
+export async function openStore(config: Config, opts: { create?: boolean; logger?: Logger } = {}): Promise<Store> {
   if (config.store) return PostgresStore.open(config.store);
-  // Admin commands pass no logger: their stdout is their answer (JSON with --json), so stderr.
-  const log = logger ?? makeLogger(undefined, process.stderr);
+  const file = join(config.dataDir, SQLITE_FILE);
+  if (!opts.create && !existsSync(file)) {
+    throw new Error(`no refreshd store in ${resolve(config.dataDir)} — pass --data DIR or set REFRESHD_DATA (\`refreshd init\` or \`refreshd serve\` creates one)`);
+  }
+  const log = opts.logger ?? makeLogger(undefined, process.stderr);
   for (const path of secureDataDir(config.dataDir)) {
     log.warn({ path }, 'others could read this refreshd file or directory; access is now limited to its owner');
   }
-  return new SqliteStore(join(config.dataDir, 'refreshd.db'));
+  return new SqliteStore(file);
 }
+
+export const SQLITE_FILE = 'refreshd.db';
 
 /**
  * JSON lines on stdout (or `destination`, e.g. a buffer in tests). Secrets never reach a log
@@ -49,6 +60,8 @@ export interface Running {
   metricsUrl?: string;
   store: Store;
   root: RootBootstrap;
+  /** Lease owner names of the workers in this process (none with `--no-worker`). */
+  workerOwners: string[];
   /** Write the audit records still buffered in memory (identity/audit.ts). */
   flushAudit(): Promise<void>;
   stop(): Promise<void>;
@@ -57,6 +70,8 @@ export interface Running {
 export interface Workers {
   /** Gives the submits of this process to these workers (worker/hand-off.ts). */
   handOff: HandOff;
+  /** The workers' lease owner names (the start-up line ties them to this host and pid). */
+  owners: string[];
   stop(): Promise<void>;
 }
 
@@ -81,6 +96,7 @@ export async function startWorkers(
   notifier.start();
   return {
     handOff,
+    owners: workers.map((w) => w.owner),
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
       await notifier.stop();
@@ -128,6 +144,7 @@ export async function startServer(config: Config, store: Store, logger: Logger, 
     metricsUrl: metrics ? httpUrl(config.metricsListen!.host, (metrics.server.address() as { port: number }).port) : undefined,
     store,
     root,
+    workerOwners: workers?.owners ?? [],
     flushAudit: () => audit.flush(),
     stop: async () => {
       clearTimeout(first);

@@ -7,19 +7,21 @@ import { waitForTasks } from './wait.js';
  * Day-to-day commands that call the API like any client: refresh, preload, tasks, task, quota.
  * `--json` prints the API's answer for scripts; errors read as sentences with the code beside.
  */
-interface Common { json?: boolean; product: 'cdn' | 'vod' }
+interface Common { json?: boolean; product: 'cdn' | 'vod'; endpoint?: string }
 const product = () => new Option('--product <product>', 'cdn (2018-05-10) or vod (2017-03-21)').choices(['cdn', 'vod']).default('cdn');
-const client = (o: Common) => new RpcClient(loadProfile(), VERSIONS[o.product]);
+const endpoint = () => new Option('--endpoint <endpoint>', 'refreshd to call: host:port or http(s)://host:port (env REFRESHD_ENDPOINT; default 127.0.0.1:7070)');
+const client = (o: Common) => new RpcClient(loadProfile(process.env, undefined, o.endpoint), VERSIONS[o.product]);
 const print = (o: Common, json: unknown, text: () => string) => process.stdout.write(o.json ? JSON.stringify(json, null, 2) + '\n' : text());
 
 export function registerClientCommands(program: Command): void {
   const submitCommand = (name: 'refresh' | 'preload') =>
     program.command(`${name} [paths...]`)
-      .option('--file <file>', 'read paths from a file, one per line')
+      .option('--file <file>', 'read paths from a file, one per line (blank lines and # comments skipped)')
       .option('--wait', 'follow the tasks until every node has confirmed them')
       .option('--timeout <seconds>', 'give up waiting after this long', '600')
       .option('--json', 'print JSON')
-      .addOption(product());
+      .addOption(product())
+      .addOption(endpoint());
 
   submitCommand('refresh')
     .description('purge URLs, directories or a regex')
@@ -55,7 +57,10 @@ export function registerClientCommands(program: Command): void {
     .option('--page-size <n>', 'rows per page', '20')
     .option('--json', 'print JSON')
     .addOption(product())
+    .addOption(endpoint())
     .action(async (o: Common & Record<string, string | undefined>) => {
+      // The API wants ObjectType with either; say which flag that is rather than echo its parameter name.
+      if ((o.status || o.domain) && !o.type) throw new Error(`--${o.status ? 'status' : 'domain'} needs --type (file, directory, regex, ignoreparams or preload)`);
       const res = await client(o).call(o.product === 'cdn' ? 'DescribeRefreshTasks' : 'DescribeVodRefreshTasks', {
         DomainName: o.domain, ObjectType: o.type, Status: o.status, TaskId: o.task, ObjectPath: o.path,
         StartTime: o.since, EndTime: o.until, PageNumber: o.page, PageSize: o.pageSize,
@@ -69,18 +74,21 @@ export function registerClientCommands(program: Command): void {
     .description("one task: every item and every cache node's state, attempts and errors")
     .option('--json', 'print JSON')
     .addOption(product())
+    .addOption(endpoint())
     .action(async (id: string, o: Common) => {
       const res = await client(o).call('DescribeRefreshTaskNodes', { TaskId: id });
+      if (res.Items.length === 0) throw new Error(`no task ${id} in the last 3 days`);
       print(o, res, () => res.Items.map((item: any) =>
         `${item.ObjectPath}  ${item.Status} ${item.Process}${item.Description ? `  (${item.Description})` : ''}\n` +
         table(['  NODE', 'STATE', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.State, String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
-      ).join('\n') || `no task ${id} in the last 3 days\n`);
+      ).join('\n'));
     });
 
   program.command('quota')
     .description("today's quotas and what is left")
     .option('--json', 'print JSON')
     .addOption(product())
+    .addOption(endpoint())
     .action(async (o: Common) => {
       const res = await client(o).call(o.product === 'cdn' ? 'DescribeRefreshQuota' : 'DescribeVodRefreshQuota', {});
       const kinds = Object.keys(res).filter((k) => k.endsWith('Quota')).map((k) => k.slice(0, -'Quota'.length));
@@ -88,8 +96,10 @@ export function registerClientCommands(program: Command): void {
     });
 }
 
-function pathsOf(args: string[], file?: string): string {
-  const paths = [...args, ...(file ? readFileSync(file, 'utf8').split(/\r?\n/) : [])].map((p) => p.trim()).filter(Boolean);
+/** Paths from the arguments and `--file` (one a line; blank lines and `#` comments skipped). */
+export function pathsOf(args: string[], file?: string): string {
+  const fromFile = file ? readFileSync(file, 'utf8').split(/\r?\n/).map((p) => p.trim()).filter((p) => !p.startsWith('#')) : [];
+  const paths = [...args.map((p) => p.trim()), ...fromFile].filter(Boolean);
   if (paths.length === 0) throw new Error('give at least one path, or --file');
   return paths.join('\n');
 }

@@ -1,6 +1,5 @@
-import { Command, Option } from 'commander';
-import { parseListen } from '../config/config.js';
-import { makeLogger, openStore, startServer, startWorkers } from '../app.js';
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { registerClientCommands } from './client-commands.js';
 import { registerAccountCommands } from './account-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
@@ -10,64 +9,16 @@ import { registerNodeCommands } from './node-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerUserCommands } from './user-commands.js';
 import { registerWebhookCommands } from './webhook-commands.js';
-import { configFrom, storeOptions } from './options.js';
+import { registerConfigCommands } from './config-commands.js';
+import { registerServerCommands } from './server-commands.js';
 
 const program = new Command('refreshd')
   .description('CDN refresh and preload control plane, wire-compatible with Alibaba Cloud CDN/VOD')
+  .version(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version, '-V, --version')
   .showHelpAfterError();
 
-storeOptions(program.command('serve'))
-  .description('run the API server on the embedded store')
-  .option('--listen <host:port>', 'address to listen on', process.env.REFRESHD_LISTEN)
-  .option('--metrics-listen <host:port>', 'serve /metrics on this address instead of the API port', process.env.REFRESHD_METRICS_LISTEN)
-  .addOption(new Option('--no-rate-limit', 'turn off per-user API rate limits (load tests)'))
-  .addOption(new Option('--no-worker', 'serve the API only; run `refreshd worker` processes to execute tasks'))
-  .action(async (opts: { data?: string; config?: string; listen?: string; metricsListen?: string; rateLimit: boolean; worker: boolean }) => {
-    const config = configFrom(opts, {
-      listen: opts.listen ? parseListen(opts.listen) : undefined,
-      metricsListen: opts.metricsListen ? parseListen(opts.metricsListen, '--metrics-listen') : undefined,
-      rateLimits: opts.rateLimit ? undefined : false,
-    });
-    const logger = makeLogger();
-    const store = await openStore(config, logger);
-    const running = await startServer(config, store, logger, process.env, opts.worker);
-    if (running.root.created) {
-      const { accessKeyId, secret } = running.root.created;
-      process.stdout.write(
-        `\nrefreshd created the root account. Its AccessKey pair is shown this once:\n` +
-          `  AccessKeyId:     ${accessKeyId}\n  AccessKeySecret: ${secret}\n\n`,
-      );
-    }
-    process.stdout.write(`refreshd listening on ${running.url} (data: ${config.dataDir})\n`);
-    if (running.metricsUrl) process.stdout.write(`refreshd metrics on ${running.metricsUrl}/metrics\n`);
-    const shutdown = async (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      await running.stop();
-      await store.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  });
-
-storeOptions(program.command('worker'))
-  .description('run task workers only (execute refresh/preload on the cache nodes)')
-  .option('--workers <n>', 'workers in this process', '1')
-  .action(async (opts: { data?: string; config?: string; workers: string }) => {
-    const config = configFrom(opts);
-    const logger = makeLogger();
-    const store = await openStore(config);
-    const workers = await startWorkers(config, store, logger, Math.max(1, Number(opts.workers) || 1));
-    process.stdout.write(`refreshd worker running (data: ${config.dataDir})\n`);
-    const shutdown = async () => {
-      await workers.stop();
-      await store.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown());
-    process.once('SIGTERM', () => void shutdown());
-  });
-
+registerServerCommands(program);
+registerConfigCommands(program);
 registerClientCommands(program);
 registerAccountCommands(program);
 registerUserCommands(program);

@@ -18,8 +18,11 @@ export interface Profile {
 
 export const PROFILE_FILE = join(homedir(), '.refreshd', 'config');
 
-/** Env (REFRESHD_ENDPOINT, REFRESHD_ACCESS_KEY_ID, REFRESHD_ACCESS_KEY_SECRET) over ~/.refreshd/config (JSON). */
-export function loadProfile(env = process.env, file = PROFILE_FILE): Profile {
+/**
+ * `--endpoint` over env (REFRESHD_ENDPOINT, REFRESHD_ACCESS_KEY_ID, REFRESHD_ACCESS_KEY_SECRET)
+ * over the profile file (REFRESHD_PROFILE, default ~/.refreshd/config; JSON).
+ */
+export function loadProfile(env = process.env, file = env.REFRESHD_PROFILE || PROFILE_FILE, endpointFlag?: string): Profile {
   let fromFile: Partial<Profile> = {};
   if (existsSync(file)) {
     try {
@@ -29,14 +32,31 @@ export function loadProfile(env = process.env, file = PROFILE_FILE): Profile {
     }
   }
   const profile = {
-    endpoint: env.REFRESHD_ENDPOINT ?? fromFile.endpoint ?? 'http://127.0.0.1:7070',
+    endpoint: endpointFlag ?? (env.REFRESHD_ENDPOINT || undefined) ?? fromFile.endpoint ?? '127.0.0.1:7070',
     accessKeyId: env.REFRESHD_ACCESS_KEY_ID ?? fromFile.accessKeyId,
     accessKeySecret: env.REFRESHD_ACCESS_KEY_SECRET ?? fromFile.accessKeySecret,
   };
   if (!profile.accessKeyId || !profile.accessKeySecret) {
     throw new Error(`no AccessKey: set REFRESHD_ACCESS_KEY_ID and REFRESHD_ACCESS_KEY_SECRET, or write ${file} as {"endpoint", "accessKeyId", "accessKeySecret"}`);
   }
-  return { ...profile, endpoint: profile.endpoint.replace(/\/+$/, '') } as Profile;
+  return { ...profile, endpoint: endpointUrl(profile.endpoint) } as Profile;
+}
+
+/**
+ * One endpoint form everywhere: `host:port` (as Alibaba's SDKs take it) or a URL. A bare
+ * host:port means http://, as the SDK's `protocol: 'http'` does.
+ */
+export function endpointUrl(value: string): string {
+  const v = value.trim();
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `http://${v}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`endpoint "${value}" is neither host:port nor a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`endpoint "${value}": only http:// and https:// are served`);
+  return url.replace(/\/+$/, '');
 }
 
 /** An API error, worded as a sentence with Alibaba's code beside it. */

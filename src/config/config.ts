@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { checkTree, defaultsOf, fromEnv, keyAt, treeOf } from './validate.js';
+import { envName, keys, SCHEMA } from './schema.js';
 import type { Product } from '../spec/types.js';
 
 /** Daily quotas per account, per product (Alibaba's documented defaults; docs/protocol.md §7). */
@@ -88,6 +91,7 @@ export interface Config {
   dataDir: string;
   /** `postgres://…` for PostgreSQL; unset: the embedded SQLite file in dataDir. */
   store?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   quotas: Record<Product, QuotaLimits>;
   /** Refresh URLs one domain may take per minute. */
   perMinutePerDomain: number;
@@ -107,92 +111,73 @@ export interface Config {
   webhooks: WebhookConfig;
 }
 
-export const DEFAULTS: Config = {
-  listen: { host: '127.0.0.1', port: 7070 },
-  http: {
-    // A 1,000-URL RefreshObjectCaches by pop-core's default GET is ~92 KB with typical URLs.
-    maxHeaderBytes: 128 * 1024,
-    // 1,000 paths of 1,024 ASCII characters, every character percent-encoded, plus the rest.
-    maxBodyBytes: 3 * 1024 * 1024 + 64 * 1024,
-    maxParams: 100,
-    headersTimeoutMs: 10_000,
-    requestTimeoutMs: 30_000,
-    keepAliveTimeoutMs: 65_000,
-    maxConnections: 2_000,
-  },
-  waitForTasksPerKey: 20,
-  dataDir: './data',
-  quotas: {
-    cdn: { url: 10_000, dir: 100, regex: 20, ignoreParams: 10_000, preload: 1_000, preloadEdge: 1_000, block: 100 },
-    vod: { url: 2_000, dir: 100, regex: 20, ignoreParams: 2_000, preload: 500, preloadEdge: 500, block: 100 },
-  },
-  perMinutePerDomain: 1_000,
-  preloadQueue: 100_000,
-  rateLimits: true,
-  signatureSkewMs: 15 * 60_000,
-  queryWindowDays: 3,
-  retentionDays: 3,
-  auditRetentionDays: 30,
-  engine: {
-    maxAttempts: 5,
-    retryBaseMs: 1_000,
-    leaseMs: 30_000,
-    maxInFlight: 512,
-    perNodeConcurrency: 8,
-    pollMs: 500,
-    requestTimeoutMs: 10_000,
-    attemptTimeoutMs: 25_000,
-    simulatedNodes: 8,
-    // A few seconds end to end by default, so the emulator shows Pending → Refreshing → Complete.
-    simulatedLatencyMs: [300, 3_000],
-    simulatedFailureRate: 0,
-  },
-  webhooks: {
-    pollMs: 200,
-    timeoutMs: 10_000,
-    maxAttempts: 8,
-    retryBaseMs: 1_000,
-    retryMaxMs: 10 * 60_000,
-    leaseMs: 30_000,
-    maxInFlight: 32,
-    finishBatch: 500,
-  },
-};
+/** What every key is when nothing sets it (schema.ts holds them). */
+export const DEFAULTS: Config = defaultsOf(SCHEMA) as unknown as Config;
 
 export type ConfigOverrides = DeepPartial<Config>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-/** Defaults ← JSON config file ← explicit overrides (CLI flags, env). */
+/** Where a value came from: `default`, `file PATH`, `env NAME`, `flag --x`, or `override` (code). */
+export type Sources = Record<string, string>;
+
+/**
+ * Defaults ← JSON config file ← explicit overrides (tests, embedding code). Everything is checked
+ * against the schema: an unknown key, a wrong type or a value out of range throws, naming the key.
+ */
 export function loadConfig(overrides: ConfigOverrides = {}, file?: string): Config {
-  let fromFile: ConfigOverrides = {};
-  if (file) {
-    try {
-      fromFile = JSON.parse(readFileSync(file, 'utf8')) as ConfigOverrides;
-    } catch (err) {
-      throw new Error(`cannot read config file ${file}: ${(err as Error).message}`);
-    }
+  return resolveConfig({ file, overrides }).config;
+}
+
+/**
+ * The CLI's configuration: defaults ← `--config` file ← REFRESHD_* environment ← flags, each layer
+ * checked against the schema, with the source of every value (for `refreshd config show`).
+ */
+export function resolveConfig(from: { file?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown>; overrides?: ConfigOverrides }): { config: Config; sources: Sources } {
+  const values: Record<string, unknown> = {};
+  const sources: Sources = {};
+  for (const [path, key] of keys()) {
+    values[path] = structuredClone(key.default);
+    sources[path] = 'default';
   }
-  const cfg = merge(merge(structuredClone(DEFAULTS), fromFile), overrides);
+  const apply = (layer: Record<string, unknown>, source: (path: string) => string) => {
+    for (const [path, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      values[path] = v;
+      sources[path] = source(path);
+    }
+  };
+  if (from.file) apply(readConfigFile(from.file), () => `file ${resolve(from.file!)}`);
+  if (from.env) apply(fromEnv(from.env), (path) => `env ${envName(path, keyAt(path))}`);
+  if (from.flags) apply(checkTree(from.flags, 'flag'), (path) => `flag ${keyAt(path).flag}`);
+  if (from.overrides) apply(checkTree(from.overrides, 'override'), () => 'override');
+  const config = treeOf(values) as unknown as Config;
+  // Absolute from here on, so every message and `config show` names the directory really used.
+  config.dataDir = resolve(config.dataDir);
+  crossCheck(config);
+  return { config, sources };
+}
+
+/** A config file: JSON, checked key by key; relative paths in it are relative to the file. */
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read config file ${resolve(file)}: ${(err as Error).message}`);
+  }
+  const flat = checkTree(parsed, `config file ${resolve(file)}`);
+  if (typeof flat.dataDir === 'string') flat.dataDir = resolve(dirname(resolve(file)), flat.dataDir);
+  return flat;
+}
+
+function crossCheck(cfg: Config): void {
   if (cfg.retentionDays < cfg.queryWindowDays) throw new Error('retentionDays must be at least queryWindowDays');
-  if (!(cfg.auditRetentionDays >= 1)) throw new Error('auditRetentionDays must be at least 1');
   const w = cfg.webhooks;
   if (!(w.leaseMs > w.timeoutMs)) throw new Error('webhooks.leaseMs must be longer than webhooks.timeoutMs');
-  if (!(w.maxAttempts >= 1 && w.maxInFlight >= 1 && w.finishBatch >= 1 && w.pollMs > 0)) {
-    throw new Error('webhooks.maxAttempts, maxInFlight, finishBatch and pollMs must be positive');
-  }
   const h = cfg.http;
-  if (!(h.maxHeaderBytes >= 16 * 1024 && h.maxBodyBytes >= 64 * 1024 && h.maxParams >= 32 && h.maxConnections >= 1 && cfg.waitForTasksPerKey >= 1)) {
-    throw new Error('http.maxHeaderBytes (≥ 16384), maxBodyBytes (≥ 65536), maxParams (≥ 32), maxConnections and waitForTasksPerKey (≥ 1) are too small');
-  }
-  if (!(h.headersTimeoutMs > 0 && h.requestTimeoutMs >= h.headersTimeoutMs && h.keepAliveTimeoutMs > 0)) {
-    throw new Error('http.requestTimeoutMs must be at least http.headersTimeoutMs (both positive), and keepAliveTimeoutMs positive');
-  }
+  if (!(h.requestTimeoutMs >= h.headersTimeoutMs)) throw new Error('http.requestTimeoutMs must be at least http.headersTimeoutMs');
   const e = cfg.engine;
-  if (!(e.requestTimeoutMs > 0 && e.attemptTimeoutMs >= e.requestTimeoutMs)) {
-    throw new Error('engine.attemptTimeoutMs must be at least engine.requestTimeoutMs (both positive)');
-  }
-  if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) throw new Error(`--store wants a postgres:// URL, got "${cfg.store}"`);
-  return cfg;
+  if (!(e.attemptTimeoutMs >= e.requestTimeoutMs)) throw new Error('engine.attemptTimeoutMs must be at least engine.requestTimeoutMs');
 }
 
 export function parseListen(value: string, flag = '--listen'): { host: string; port: number } {
@@ -200,14 +185,4 @@ export function parseListen(value: string, flag = '--listen'): { host: string; p
   const port = m ? Number(m[2]) : NaN;
   if (!m || !m[1] || port > 65535) throw new Error(`${flag} wants HOST:PORT, got "${value}"`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
-}
-
-function merge<T>(base: T, over: unknown): T {
-  if (!over || typeof over !== 'object') return base;
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    const cur = (base as Record<string, unknown>)[k];
-    (base as Record<string, unknown>)[k] = cur && typeof cur === 'object' && typeof v === 'object' && !Array.isArray(v) ? merge(cur, v) : v;
-  }
-  return base;
 }

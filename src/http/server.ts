@@ -19,7 +19,8 @@ import { registerConsole } from './console/index.js';
 export function buildServer(deps: ApiDeps, opts: { metrics: boolean } = { metrics: true }): FastifyInstance {
   const limits = deps.config.http;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's own info lines ("Server listening at") would double the start-up line the CLI writes.
+    loggerInstance: (deps.logger.isLevelEnabled('info') ? deps.logger.child({}, { level: 'warn' }) : deps.logger) as FastifyBaseLogger,
     // One line per RPC call is logged by the handler below, with its RequestId and outcome.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.maxBodyBytes,
@@ -40,6 +41,11 @@ export function buildServer(deps: ApiDeps, opts: { metrics: boolean } = { metric
   });
 
   const rpc = async (request: { raw: IncomingMessage; body: unknown; ip: string }, reply: { raw: ServerResponse; hijack(): void }) => {
+    if (isBrowserVisit(request.raw)) {
+      reply.hijack();
+      reply.raw.writeHead(302, { location: '/console/', 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('The web console is at /console/\n');
+      return;
+    }
     const started = performance.now();
     const answer = await handleRpc(
       {
@@ -107,4 +113,16 @@ function limitedServer(limits: HttpLimits, handler: (req: IncomingMessage, res: 
   server.maxConnections = limits.maxConnections;
   server.on('clientError', answerClientError);
   return server;
+}
+
+/**
+ * Someone opened the server's address in a browser: a GET asking for HTML, with neither an
+ * `Action` parameter nor ACS3 headers. API clients never ask for HTML, so they still get
+ * Alibaba's answers (a missing Action is MissingParameter, as before).
+ */
+function isBrowserVisit(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' || !/\btext\/html\b/.test(req.headers.accept ?? '')) return false;
+  if (req.headers['x-acs-action'] || req.headers.authorization) return false;
+  const query = (req.url ?? '/').split('?')[1] ?? '';
+  return !new URLSearchParams(query).has('Action');
 }

@@ -11,6 +11,7 @@ import type { HandOff } from './hand-off.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
 import { decide } from './retry-policy.js';
+import { FailureLog } from './failure-log.js';
 
 /**
  * Items turned into per-node attempts per round. Dispatch runs on the event loop that feeds the
@@ -48,6 +49,8 @@ export class Worker {
   private readonly outcomes: OutcomeBatcher;
   /** A busy worker claims again once this much room is free, not after every completion. */
   private readonly claimChunk: number;
+  /** Failed attempts, logged with their task, item, node and reason (repeats folded). */
+  private readonly failures: FailureLog;
 
   /**
    * `handOff`: the submits of this process, which lease new items to this worker and wake it
@@ -67,12 +70,13 @@ export class Worker {
     // An eighth: small enough that the executor's per-node queues do not run dry while the room
     // fills (200 nodes × 8 slots kept busy out of 2,048 in flight), large enough to batch claims.
     this.claimChunk = Math.max(1, Math.floor(cfg.maxInFlight / 8));
+    this.failures = new FailureLog(logger);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.logger.info({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
+    this.logger.debug({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
     const unsubscribe = this.store.capabilities.listenForWork?.(() => this.more());
     // New items that fit come already leased to this worker from the submit itself.
     const detach = this.handOff?.attach({
@@ -106,6 +110,7 @@ export class Worker {
     }
     await this.loop;
     await this.outcomes.flush();
+    this.failures.flush();
   }
 
   private async drained(ms: number): Promise<void> {
@@ -210,7 +215,9 @@ export class Worker {
     const series = seriesOfNode(c.node.name, c.node.driver);
     series.duration.observe(ms / 1000);
     series.outcomes[outcome.kind].inc();
-    this.outcomes.add(decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.clock.now()));
+    const result = decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.clock.now());
+    this.failures.note(c, result);
+    this.outcomes.add(result);
     this.inFlight--;
     this.leases.release(c.lease);
     this.poke();

@@ -94,4 +94,36 @@ describe('refreshd CLI as an API client', () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(JSON.parse(r.out).UrlQuota, '10000');
   });
+
+  it('takes the endpoint as host:port or as a URL, from --endpoint, the environment or the profile', async () => {
+    for (const env of [server.hostPort, server.url, `${server.url}/`]) {
+      const r = await cli(['quota', '--json'], { REFRESHD_ENDPOINT: env });
+      assert.equal(r.code, 0, `${env}: ${r.err}`);
+    }
+    const flag = await cli(['quota', '--json', '--endpoint', server.hostPort], { REFRESHD_ENDPOINT: 'http://127.0.0.1:9' });
+    assert.equal(flag.code, 0, flag.err);
+    writeFileSync(join(home, 'profile.json'), JSON.stringify({ endpoint: server.hostPort, accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET }));
+    const prof = await cli(['quota', '--json'], { REFRESHD_PROFILE: join(home, 'profile.json'), REFRESHD_ENDPOINT: undefined, REFRESHD_ACCESS_KEY_ID: undefined, REFRESHD_ACCESS_KEY_SECRET: undefined });
+    assert.equal(prof.code, 0, prof.err);
+    const bad = await cli(['quota', '--endpoint', 'ftp://127.0.0.1:21']);
+    assert.match(bad.err, /only http:\/\/ and https:\/\/ are served/);
+  });
+
+  it('task exits non-zero for an unknown task; tasks --status without --type names --type', async () => {
+    const r = await cli(['task', '99999999999']);
+    assert.equal(r.code, 1);
+    assert.equal(r.err.trim(), 'refreshd: no task 99999999999 in the last 3 days');
+    const s = await cli(['tasks', '--status', 'Complete']);
+    assert.equal(s.code, 1);
+    assert.match(s.err, /--status needs --type \(file, directory, regex, ignoreparams or preload\)/);
+  });
+
+  it('--file skips blank lines and # comments', async () => {
+    const file = join(home, 'commented.txt');
+    writeFileSync(file, '# purge after the deploy\n\nhttp://cli.example.com/c1.css\n   \n  # http://cli.example.com/not-this.css\nhttp://cli.example.com/c2.css\n');
+    const r = await cli(['refresh', '--file', file, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const rows = JSON.parse((await cli(['tasks', '--task', JSON.parse(r.out).TaskIds[0], '--json'])).out).Tasks.CDNTask;
+    assert.deepEqual(rows.map((t: any) => t.ObjectPath).sort(), ['http://cli.example.com/c1.css', 'http://cli.example.com/c2.css']);
+  });
 });

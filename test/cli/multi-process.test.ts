@@ -76,7 +76,7 @@ after(async () => {
 
 describe('two API processes and two workers on PostgreSQL', () => {
   it('survive a worker killed mid-fan-out: every task completes, every node attempt applied once', async () => {
-    const apis = [await start(['serve', '--no-worker', '--listen', '127.0.0.1:0'], /listening on (http:\/\/\S+)/), await start(['serve', '--no-worker', '--listen', '127.0.0.1:0'], /listening on (http:\/\/\S+)/)];
+    const apis = [await start(['serve', '--no-worker', '--listen', '127.0.0.1:0'], /listening on (http:\/\/[^\s"]+)/), await start(['serve', '--no-worker', '--listen', '127.0.0.1:0'], /listening on (http:\/\/[^\s"]+)/)];
     const workers = [await start(['worker'], /worker running/), await start(['worker'], /worker running/)];
     apiUrls.push(...apis.map((a) => a.match[1]));
     const clients = apiUrls.map((u) => popClient(u, '2018-05-10', creds));

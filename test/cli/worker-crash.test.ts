@@ -34,7 +34,7 @@ function serve(): Promise<{ child: ChildProcess; url: string }> {
     const timer = setTimeout(() => reject(new Error(out)), 15_000);
     child.stdout!.on('data', (c) => {
       out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m) (clearTimeout(timer), resolve({ child, url: m[1] }));
     });
   });

@@ -148,7 +148,7 @@ describe('console in Chromium', () => {
         assert.equal(n.state, 'Applied');
         assert.equal(n.cells[4], '1', 'one attempt');
         assert.equal(n.cells[5], '—', 'no error');
-        assert.match(n.cells[6] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'applied time in local time');
+        assert.match(n.cells[6] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} GMT\+8$/, 'applied time in local time, with its zone');
       }
     }
     await page.screenshot({ path: join(shots, 'task.png'), fullPage: true });
@@ -281,6 +281,24 @@ describe('console in Chromium', () => {
     await page.getByText('No tasks match these filters in the last 3 days.').waitFor();
     assert.deepEqual(await page.getByLabel('Per page', { exact: true }).locator('option').allInnerTexts(), ['10', '20', '50']);
     assert.equal(JSON.parse(await page.evaluate(() => Object.values({ ...sessionStorage })[0] as string)).product, 'vod');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('fits its header on a 390 px phone screen, on one row', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await signIn(page, server.url);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const header = await page.locator('header.topbar').evaluate((h) => {
+      const inner = h.querySelector('.topbar-inner') as HTMLElement;
+      const right = Math.max(...[...inner.querySelectorAll('a, select, button')].filter((e) => (e as HTMLElement).offsetParent).map((e) => e.getBoundingClientRect().right));
+      return { scroll: inner.scrollWidth, width: inner.clientWidth, height: h.getBoundingClientRect().height, right };
+    });
+    assert.ok(header.scroll <= header.width, `the header overflows: ${header.scroll}px in ${header.width}px`);
+    assert.ok(header.right <= 390, `a header control ends at ${header.right}px`);
+    assert.ok(header.height <= 60, `the header wraps: ${header.height}px high`);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
     assert.deepEqual(problems, []);
     await context.close();
   });

@@ -165,7 +165,7 @@ describe('/metrics on its own listener', () => {
 describe('the embedded store is private to its user', () => {
   it('a new data dir is 0700 and its database 0600', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'refreshd-perm-')), 'data');
-    const store = await openStore(loadConfig({ dataDir: dir }));
+    const store = await openStore(loadConfig({ dataDir: dir }), { create: true });
     try {
       assert.equal(statSync(dir).mode & 0o777, 0o700);
       for (const f of ['refreshd.db', 'refreshd.db-wal', 'refreshd.db-shm']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
@@ -182,7 +182,7 @@ describe('the embedded store is private to its user', () => {
     chmodSync(join(dir, 'refreshd.db'), 0o644);
     const lines: string[] = [];
     const logger = (await import('../../src/app.js')).makeLogger('warn', { write: (l: string) => lines.push(l) });
-    const store = await openStore(loadConfig({ dataDir: dir }), logger);
+    const store = await openStore(loadConfig({ dataDir: dir }), { create: true, logger });
     try {
       assert.equal(statSync(dir).mode & 0o777, 0o700);
       assert.equal(statSync(join(dir, 'refreshd.db')).mode & 0o777, 0o600);

@@ -129,7 +129,7 @@ async function waitReady(url: string): Promise<void> {
 }
 
 function findBinaries(): string {
-  const candidates = [process.env.REFRESHD_PG_BIN];
+  const candidates = [process.env.REFRESHD_TEST_PG_BIN];
   const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
     const versions = readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((x, y) => Number(y) - Number(x));
@@ -139,7 +139,7 @@ function findBinaries(): string {
   if (pgConfig.status === 0) candidates.push(pgConfig.stdout.trim());
   for (const dir of candidates) if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
   throw new Error(
-    'PostgreSQL server binaries (initdb, pg_ctl) not found in REFRESHD_PG_BIN, /usr/lib/postgresql/*/bin or pg_config --bindir. ' +
+    'PostgreSQL server binaries (initdb, pg_ctl) not found in REFRESHD_TEST_PG_BIN, /usr/lib/postgresql/*/bin or pg_config --bindir. ' +
       'Install postgresql (CI: apt-get install postgresql) or set REFRESHD_TEST_PG_URL to a server to test against.',
   );
 }

@@ -87,7 +87,12 @@ export function timeCell(utc) {
   if (!utc) return el('span.muted', '—');
   const d = new Date(utc);
   if (Number.isNaN(d.getTime())) return el('span', utc);
-  return el('time', { datetime: utc, title: `${utc} (UTC)` }, formatLocal(d));
+  return el('time', { datetime: utc, title: `${utc} (UTC)` }, `${formatLocal(d)} ${zoneOf(d)}`);
+}
+
+/** The viewer's zone as the browser names it for that instant (e.g. GMT+8, CET), so a time never reads as UTC by mistake. */
+export function zoneOf(d) {
+  return new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
 }
 
 export function formatLocal(d) {
