@@ -22,9 +22,13 @@ export function isReservedHeader(name: string): boolean {
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Visible ASCII, space and tab, and bytes past 0x7f; no control characters (the HTTP field-value rule).
 // eslint-disable-next-line no-control-regex
-const HEADER_VALUE = /^[^\u0000-\u0008\u000a-\u001f\u007f]*$/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** The HTTP field-value rule: visible ASCII, space and tab, and bytes past 0x7f; no control characters. */
+export function isSendableHeaderValue(value: string): boolean {
+  return !CONTROL.test(value);
+}
 /** Headers and bytes one preload may add: generous for real use, small next to a request line. */
 const MAX_HEADERS = 32;
 const MAX_TEXT = 8 * 1024;
@@ -46,7 +50,7 @@ export function parseWithHeader(text: string): Record<string, string[]> {
     if (!HEADER_NAME.test(name) || isReservedHeader(name) || names.has(name.toLowerCase())) throw invalid('WithHeader');
     names.add(name.toLowerCase());
     if (!Array.isArray(values) || values.length === 0) throw invalid('WithHeader');
-    if (!values.every((v) => typeof v === 'string' && HEADER_VALUE.test(v))) throw invalid('WithHeader');
+    if (!values.every((v) => typeof v === 'string' && isSendableHeaderValue(v))) throw invalid('WithHeader');
   }
   return parsed as Record<string, string[]>;
 }

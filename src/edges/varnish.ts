@@ -3,7 +3,8 @@ import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.j
 
 /**
  * The `varnish` driver: every operation is one HTTP request to the node's listener, answered by
- * the VCL below (research/edges.md §2, §9). What the node's VCL must provide, from the purgers ACL:
+ * the VCL below (varnishVcl, loaded into a real Varnish by test/edges/varnish.test.ts). What the
+ * node's VCL must provide, from the purgers ACL:
  *   PURGE <url>          hard purge of every Vary variant: 200 "Purged" / 404 "Not in cache"
  *   BAN + X-Ban-Regex    std.ban on obj.http.x-host/x-url (lurker-friendly): 200, or 400 + PCRE error
  *   XKEY-PURGE / XKEY-SOFTPURGE + X-Key   xkey (varnish-modules) on the `d:<host><dir>` tags that
@@ -150,8 +151,8 @@ function statusLine(res: EdgeResponse): string {
 }
 
 /**
- * The reference VCL (edges.md §9 `up_varnish`, tested there and by test/edges/varnish.test.ts) in
- * front of one origin. Two additions to §9: Host is normalised like toEdgeTarget (lower case, no
+ * The reference VCL (tested by test/edges/varnish.test.ts) in front of one origin. Two points
+ * beyond a plain purge/ban VCL: Host is normalised like toEdgeTarget (lower case, no
  * port) so purges and xkey tags match what clients cached, and vcl_backend_error says whether a
  * failed fetch ran into the first-byte timeout (Varnish 7.1 exposes no fetch-error variable).
  */

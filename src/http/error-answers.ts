@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { errorBody, renderError } from '../protocol/serialize.js';
 import { ApiError, type ErrorCode } from '../spec/errors.js';
@@ -16,8 +17,6 @@ export function apiErrorBody(err: ApiError): { status: number; contentType: stri
   return { status: err.status, contentType: rendered.contentType, body: rendered.body, requestId };
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
-
 /**
  * Node's own answers to a request it cannot parse (an oversized request line, malformed framing,
  * a request that took too long) are an empty body or none at all, which every client fails to
@@ -32,7 +31,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     err.code === 'HPE_HEADER_OVERFLOW' ? 'RequestHeaderTooLarge' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'RequestTimeout' : 'InvalidParameter';
   const answer = apiErrorBody(new ApiError(code, code === 'InvalidParameter' ? { vars: { Name: 'Request' }, detail: 'The HTTP request is malformed.' } : {}));
   const head = [
-    `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status]}`,
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}`,
     `content-type: ${answer.contentType}`,
     `content-length: ${Buffer.byteLength(answer.body)}`,
     `x-acs-request-id: ${answer.requestId}`,
