@@ -14,9 +14,10 @@ import { ACCESS_KEY_ID, ACCESS_KEY_SECRET } from '../helpers/server.js';
  *   (a) 200 connections hold unfinished request headers of ~100 KB each,
  *   (b) one client sends unsigned oversized queries back to back,
  *   (c) one user holds the most WaitForTasks calls it may, and keeps asking for more.
- * The normal client's p99 must stay within 5x its baseline p99 (a floor of 20 ms absorbs timer
- * noise when the baseline is a millisecond or two; the baseline is the worse of before and after
- * the attack), and the server's RSS under 400 MB
+ * Under attack it calls for 20 s (200 calls), so one pause alone does not decide the p99. Its p99
+ * must stay within 5x its baseline p99 (a floor of 20 ms absorbs timer noise when the baseline is
+ * a millisecond or two; the baseline is the worse of before and after the attack), and the
+ * server's RSS under 400 MB
  * (docs/operations.md: what the ceilings cost at most).
  */
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
@@ -133,7 +134,7 @@ describe('a hostile caller does not stall a normal one', () => {
       }
     });
 
-    const underAttack = await normalClient(taskId, 10_000);
+    const underAttack = await normalClient(taskId, 20_000);
     attacking = false;
     clearInterval(sampler);
     const attackerDone = new Promise((r) => attacker.once('exit', r));
