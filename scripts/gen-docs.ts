@@ -7,9 +7,9 @@
  */
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ERRORS, type ErrorCode } from '../src/spec/errors.js';
+import { ERRORS, GATEWAY_ERRORS, type ErrorCode } from '../src/spec/errors.js';
 import { PRODUCTS } from '../src/spec/index.js';
-import type { ActionSpec, ParamSpec, ProductSpec } from '../src/spec/types.js';
+import type { ActionSpec, CrossFieldRule, ParamSpec, ProductSpec } from '../src/spec/types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ERRORS_SOURCE = fileURLToPath(new URL('../src/spec/errors.ts', import.meta.url));
@@ -67,6 +67,12 @@ ${table(
     ['RegionId, OwnerId, ResourceOwnerAccount, ResourceOwnerId, OwnerAccount', 'No', 'Accepted and ignored.'],
   ],
 )}`;
+
+const COMMON_ERRORS = `## Common errors
+
+Any action may answer these before its own parameters are looked at (signature, identity, routing,
+service state, RAM), or when the server cannot serve it: ${GATEWAY_ERRORS.map(errorRef).join(', ')}.
+Each action below lists the other codes it may answer.`;
 
 function paramType(p: ParamSpec): string {
   return { string: 'String', integer: 'Integer', boolean: 'Boolean', enum: 'String' }[p.type];
@@ -148,6 +154,32 @@ function listShape(action: ActionSpec): string[] {
   return [`List shape: ${text}`, ''];
 }
 
+function ruleText(r: CrossFieldRule): string {
+  const names = (list: readonly string[]) => list.map(code).join(' or ');
+  switch (r.kind) {
+    case 'requires':
+      return `${code(r.param)} is required when ${names(r.when)} is given; otherwise ${errorRef(r.error)}.`;
+    case 'together':
+      return `${r.params.map(code).join(' and ')} go together (all or none); otherwise ${errorRef(r.error)}.`;
+  }
+}
+
+/** Cross-field rules, limitations and notes: what the parameter table alone does not say. */
+function ruleLines(a: ActionSpec): string[] {
+  const rules = (a.rules ?? []).map(ruleText);
+  const limits = Object.entries(a.params).filter(([, p]) => p.limitation).map(([n, p]) => `${code(n)}: ${p.limitation}`);
+  return [
+    ...(rules.length ? ['**Rules across parameters**', '', ...rules.map((r) => `- ${r}`), ''] : []),
+    ...(limits.length ? ['**Limitations**', '', ...limits.map((l) => `- ${l}`), ''] : []),
+    ...(a.notes?.length ? ['**Notes**', '', ...a.notes.map((n) => `- ${n}`), ''] : []),
+  ];
+}
+
+function errorLine(a: ActionSpec): string {
+  const own = [...new Set([...a.errors, a.rateLimit.error])];
+  return `**Errors:** ${own.map(errorRef).join(', ')}; and the [common errors](#common-errors) of every action.`;
+}
+
 function actionSection(product: ProductSpec, a: ActionSpec): string {
   const resource = a.resource === 'domain' ? `\`acs:${product.product}:*:<accountId>:domain/<DomainName>\`` : '`*`';
   return [
@@ -162,6 +194,9 @@ function actionSection(product: ProductSpec, a: ActionSpec): string {
     '**Parameters**',
     '',
     paramTable(a.params),
+    '',
+    ...ruleLines(a),
+    errorLine(a),
     '',
     '**Result**',
     '',
@@ -185,7 +220,7 @@ export function generateApiDoc(products: readonly ProductSpec[] = PRODUCTS): str
       ...Object.values(p.actions).map((a) => '\n' + actionSection(p, a)),
     ].join('\n'),
   );
-  return [API_INTRO, ...sections].join('\n\n') + '\n';
+  return [API_INTRO, COMMON_ERRORS, ...sections].join('\n\n') + '\n';
 }
 
 // ------------------------------------------------------------- docs/errors.md

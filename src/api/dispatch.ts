@@ -11,7 +11,7 @@ import { ApiError, missing } from '../spec/errors.js';
 import { productForVersion, PRODUCTS } from '../spec/index.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
 import type { TaskStore } from '../store/port.js';
-import { HANDLERS } from './handlers.js';
+import { handlerFor } from './handlers.js';
 import { validateParams } from './validate.js';
 
 export interface ApiDeps {
@@ -125,7 +125,9 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
     if (waitMs > 0) throw new ApiError(action.rateLimit.error, { headers: { 'x-acs-retry-after': String(waitMs) } });
   }
   const typed = validateParams(action, params.all);
-  const result = await HANDLERS[action.name]({
+  const handler = handlerFor(action);
+  if (!handler) throw new ApiError('InvalidAction.NotFound');
+  const result = await handler({
     store: deps.store, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
   });
   const rendered = renderSuccess(action.name, { RequestId: call.requestId, ...result }, call.format);

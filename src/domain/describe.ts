@@ -6,6 +6,7 @@ import type { ItemQuery, ItemRow, TaskStore } from '../store/port.js';
 import type { SubmitType } from './object-path.js';
 import { deriveStatus, formatProcess, type ItemStatus } from './progress.js';
 import { DAY_MS } from './quota.js';
+import { TASK_ID } from './task-id.js';
 
 export interface DescribeFilter {
   accountId: number;
@@ -32,17 +33,17 @@ export interface TaskRowWire {
   TaskId: string;
 }
 
-const TASK_ID = /^[0-9]{1,19}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_DOMAINS = 500;
 
-/** DescribeRefreshTasks / DescribeVodRefreshTasks: filter rules of seeds 002 and 004. */
+/**
+ * DescribeRefreshTasks / DescribeVodRefreshTasks: filter rules of seeds 002 and 004. The rules
+ * over several parameters (ObjectType with DomainName or Status; StartTime with EndTime) are
+ * declared in the action table and checked before this runs.
+ */
 export async function describeTasks(store: TaskStore, f: DescribeFilter, windowDays: number, now: number) {
   if (f.taskId !== undefined && !TASK_ID.test(f.taskId)) throw new ApiError('InvalidTaskId.Malformed');
-  if ((f.domainName !== undefined || f.status !== undefined) && f.objectType === undefined) {
-    throw new ApiError('MissingParameter.ObjectType');
-  }
   if (f.objectPath !== undefined && CONTROL.test(f.objectPath)) throw new ApiError('InvalidObjectPath.Malformed');
   let domains: string[] | undefined;
   if (f.domainName !== undefined) {
@@ -66,8 +67,8 @@ export async function describeTasks(store: TaskStore, f: DescribeFilter, windowD
  */
 function timeWindow(start: string | undefined, end: string | undefined, windowDays: number, now: number) {
   const windowStart = now - windowDays * DAY_MS;
-  if (start === undefined && end === undefined) return { from: windowStart, to: now };
-  if (start === undefined || end === undefined) throw new ApiError('MissingTimeParameter');
+  // Both or neither (the table's `together` rule).
+  if (start === undefined || end === undefined) return { from: windowStart, to: now };
   const from = parseUtcTimestamp(start, true);
   if (from === undefined) throw new ApiError('InvalidStartTime.Malformed');
   const to = parseUtcTimestamp(end, true);

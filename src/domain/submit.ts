@@ -17,7 +17,7 @@ export interface Submission {
   withHeader: string | null;
 }
 
-/** Per-call ceilings (protocol.md §8.1, §8.2) and how the limit reads in the error message. */
+/** Per-call ceilings (seeds 001 and 004) and how the limit reads in the error message. */
 const PER_CALL: Record<SubmitType, { max: number; label: string }> = {
   file: { max: 1000, label: '1000 URLs' },
   ignoreparams: { max: 1000, label: '1000 URLs' },

@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every code refreshd answers with, its HTTP status and message, verbatim
- * from Alibaba Cloud's documentation (seeds 002/004 and research/protocol.md §8). docs/errors.md
+ * from Alibaba Cloud's documentation (seeds 002 and 004). docs/errors.md
  * is generated from this table (scripts/gen-docs.ts) and test/spec/docs.test.ts keeps the two in step.
  *
  * Messages may carry `{Name}` placeholders, filled from ApiError's `vars` (parameter names).
@@ -62,6 +62,18 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * Codes any action may answer before its own parameters are looked at (signature, identity,
+ * routing, service state, RAM) or whatever it is (a busy or broken store). An action's table
+ * entry lists the others it may answer (`errors`), and its rate-limit code.
+ */
+export const GATEWAY_ERRORS: readonly ErrorCode[] = [
+  'InvalidParameter.Format', 'IncompleteSignature', 'SignatureDoesNotMatch', 'InvalidSignatureMethod', 'SignatureNonceUsed',
+  'InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format', 'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId.Inactive',
+  'InvalidAction.NotFound', 'InvalidVersion', 'UnsupportedHTTPMethod', 'Forbidden.RAM', 'RequestHeaderTooLarge',
+  'OperationDenied', 'OperationDenied.Suspended', 'InternalError', 'ServiceUnavailable',
+];
 
 /** A documented API error. Handlers throw these; protocol/ renders them. */
 export class ApiError extends Error {

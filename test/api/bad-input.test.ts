@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { formatUtc } from '../../src/protocol/encoding.js';
 import { ERRORS, type ErrorCode } from '../../src/spec/errors.js';
+import { assertAnsweredErrorsListed } from '../helpers/answered-errors.js';
 import { rpc } from '../helpers/rpc.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -32,6 +33,8 @@ const ROWS: Row[] = [
   ['RefreshObjectCaches', { ObjectPath: '\n\r\n  \n' }, 'MissingParameter'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'file;drop' }, 'InvalidObjectType.ValueNotSupported'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 7 }, 'InvalidObjectType.ValueNotSupported'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'constructor' }, 'InvalidObjectType.ValueNotSupported', 'an Object.prototype name is no alias'],
+  ['DescribeRefreshTasks', { ObjectType: '__proto__' }, 'InvalidObjectType.ValueNotSupported', '__proto__ is no alias'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', Force: 'yes' }, 'InvalidParameter'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', Force: 1 }, 'InvalidParameter'],
   ['RefreshObjectCaches', { ObjectPath: 'http://example.com/' + 'a'.repeat(1100) }, 'InvalidObjectPath.Malformed'],
@@ -121,6 +124,8 @@ describe('bad input gets its documented error and stores nothing', () => {
       assert.equal(snapshot(), before, 'nothing was stored');
     });
   }
+
+  it('each code an action answered is listed in its action table entry', assertAnsweredErrorsListed);
 
   it('unicode paths that are valid are accepted and echoed intact', async () => {
     const path = 'http://example.com/路径/ファイル 名.txt?q=ü&e=🙂';

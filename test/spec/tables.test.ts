@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HANDLERS } from '../../src/api/handlers.js';
-import { ERRORS } from '../../src/spec/errors.js';
+import { handlerFor, HANDLERS } from '../../src/api/handlers.js';
+import { ERRORS, GATEWAY_ERRORS } from '../../src/spec/errors.js';
 import { PRODUCTS } from '../../src/spec/index.js';
 import type { ActionSpec, ParamSpec } from '../../src/spec/types.js';
 
-/** Sanity checks on the declarative action tables (src/spec/*), against the seeds and protocol.md §8. */
+/** Sanity checks on the declarative action tables (src/spec/*), against the seeds. */
 const actions = PRODUCTS.flatMap((p) => Object.entries(p.actions).map(([key, a]) => ({ product: p, key, a })));
 const action = (name: string): ActionSpec => {
   const found = actions.find((x) => x.a.name === name);
@@ -26,7 +26,7 @@ describe('product tables', () => {
   it('key every action by its name, and have a handler for each, and no stray handler', () => {
     for (const { key, a } of actions) {
       assert.equal(a.name, key);
-      assert.equal(typeof HANDLERS[a.name], 'function', `no handler for ${a.name}`);
+      assert.equal(typeof handlerFor(a), 'function', `no handler for ${a.name}`);
     }
     assert.deepEqual(Object.keys(HANDLERS).sort(), [...new Set(actions.map((x) => x.a.name))].sort());
   });
@@ -45,9 +45,42 @@ describe('error codes in the tables', () => {
       }
     }
   });
+
+  it("list what the action's own parameters and rules can answer, once each, and no gateway code", () => {
+    for (const { a } of actions) {
+      const listed = new Set<string>(a.errors);
+      assert.equal(listed.size, a.errors.length, `${a.name} lists a code twice`);
+      for (const code of a.errors) {
+        assert.ok(code in ERRORS, `${a.name}: ${code}`);
+        assert.ok(!GATEWAY_ERRORS.includes(code), `${a.name}: ${code} is a gateway code`);
+      }
+      const params = Object.values(a.params);
+      if (params.some((p) => p.required)) assert.ok(listed.has('MissingParameter'), `${a.name}: MissingParameter`);
+      if (params.some((p) => p.type !== 'enum' || !p.error)) assert.ok(listed.has('InvalidParameter'), `${a.name}: InvalidParameter`);
+      for (const p of params) if (p.type === 'enum' && p.error) assert.ok(listed.has(p.error), `${a.name}: ${p.error}`);
+      for (const r of a.rules ?? []) assert.ok(listed.has(r.error), `${a.name}: rule ${r.error}`);
+    }
+  });
 });
 
-describe('rate limits (protocol.md §8, seeds 001, 002, 004)', () => {
+describe('cross-field rules and limitations', () => {
+  it('rules name only parameters of their action', () => {
+    for (const { a } of actions) {
+      for (const r of a.rules ?? []) {
+        const names = r.kind === 'requires' ? [r.param, ...r.when] : r.params;
+        for (const n of names) assert.ok(n in a.params, `${a.name}: rule names ${n}`);
+      }
+    }
+  });
+
+  it('L2Preload, QueryHashkey and ResourceGroupId say what refreshd does with them', () => {
+    for (const [actionName, name] of [['PushObjectCache', 'L2Preload'], ['PreloadVodObjectCaches', 'L2Preload'], ['PushObjectCache', 'QueryHashkey'], ['DescribeRefreshTasks', 'ResourceGroupId']]) {
+      assert.ok((param(actionName, name).limitation ?? '').length > 20, `${actionName}.${name}`);
+    }
+  });
+});
+
+describe('rate limits (seeds 001, 002, 004)', () => {
   const documented: Record<string, [number, string]> = {
     DescribeRefreshTasks: [5, 'TooManyRequests'],
     DescribeRefreshTaskById: [30, 'Throttling'],

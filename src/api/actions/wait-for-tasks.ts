@@ -1,5 +1,6 @@
 import { countUnfinished, parseTaskIds, rowsOfTasks } from '../../domain/describe.js';
 import { nextProgress } from '../../worker/progress-events.js';
+import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 const POLL_MS = 200;
@@ -13,9 +14,9 @@ const QUICK_MS = 1;
  * every 200 ms, so it answers at once with an in-process worker and within 200 ms across
  * processes.
  */
-export const waitForTasks: Handler = async (ctx) => {
-  const deadline = Date.now() + (ctx.params.Timeout as number) * 1000;
-  const ids = parseTaskIds(ctx.params.TaskId as string);
+export const waitForTasks: Handler<typeof CDN_ACTIONS.WaitForTasks> = async (ctx) => {
+  const deadline = Date.now() + ctx.params.Timeout * 1000;
+  const ids = parseTaskIds(ctx.params.TaskId);
   const { store, account, product, config } = ctx;
   // While waiting, only count what is still open (an index probe per task, no rows built); the
   // rows are read once, for the answer. A count that took c ms (many tasks, or a store far away)

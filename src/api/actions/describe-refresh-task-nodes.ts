@@ -2,6 +2,7 @@ import { describeTaskIds, type TaskRowWire } from '../../domain/describe.js';
 import { formatUtc } from '../../protocol/encoding.js';
 import type { NodeAttemptRow } from '../../store/port.js';
 import { DAY_MS } from '../../domain/quota.js';
+import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
@@ -10,9 +11,9 @@ const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', app
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
  * item, every cache node in scope with its state, attempts, last error and when it applied.
  */
-export const describeTaskNodes: Handler = async (ctx) => {
+export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefreshTaskNodes> = async (ctx) => {
   const product = ctx.product.product;
-  const rows: TaskRowWire[] = await describeTaskIds(ctx.store, ctx.account.id, product, ctx.params.TaskId as string, ctx.config.queryWindowDays, ctx.now);
+  const rows: TaskRowWire[] = await describeTaskIds(ctx.store, ctx.account.id, product, ctx.params.TaskId, ctx.config.queryWindowDays, ctx.now);
   const ids = [...new Set(rows.map((r) => r.TaskId))];
   const attempts = await ctx.store.attemptsOfTasks(ctx.account.id, product, ids, ctx.now - ctx.config.queryWindowDays * DAY_MS);
   const byItem = new Map<string, NodeAttemptRow[]>();

@@ -1,4 +1,5 @@
 import { dayBucket, utcDay, type QuotaKind } from '../../domain/quota.js';
+import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 /** Wire field names per quota kind; VOD reports fewer kinds (and spells `blockRemain` in lower case). */
@@ -18,8 +19,8 @@ const VOD_FIELDS: [QuotaKind, string, string][] = [
   ['block', 'BlockQuota', 'blockRemain'],
 ];
 
-/** DescribeRefreshQuota / DescribeVodRefreshQuota: today's (UTC) quotas and remainders, as strings. */
-export const describeQuota: Handler = async (ctx) => {
+/** DescribeRefreshQuota, also serving DescribeVodRefreshQuota: today's (UTC) quotas and remainders, as strings. */
+export const describeRefreshQuota: Handler<typeof CDN_ACTIONS.DescribeRefreshQuota> = async (ctx) => {
   const product = ctx.product.product;
   const fields = product === 'cdn' ? CDN_FIELDS : VOD_FIELDS;
   const day = utcDay(ctx.now);
