@@ -125,9 +125,30 @@ const SAMPLE: Record<string, string | number> = {
   PageNumber: 1,
   PageSize: 20,
   TotalCount: 1,
+  Node: 'varnish-1',
+  Driver: 'varnish',
+  Group: 'default',
+  State: 'Applied',
+  Attempts: 1,
+  Error: '',
+  AppliedTime: '2024-05-01T08:00:02Z',
+  Domain: 'example.com',
+  EndTime: '2024-05-01T08:00:03Z',
+  RetCode: '0',
+  Url: 'http://example.com/a.txt',
+  Success: '100%',
 };
 const sample = (field: string) => SAMPLE[field] ?? (/quota$/i.test(field) ? '10000' : /remain$/i.test(field) ? '9998' : '');
 const fields = (list: string) => list.split(',').map((f) => f.trim());
+
+/** One example row of `a, b; Sub[]: c, d`: fields a and b, and a list Sub of one row with c and d. */
+function exampleRow(value: string): Record<string, unknown> {
+  const [own, nested] = value.split(/;\s*(?=\w+\[\]:)/);
+  const row: Record<string, unknown> = Object.fromEntries(fields(own).map((f) => [f, sample(f)]));
+  const sub = nested && /^(\w+)\[\]:\s*(.*)$/.exec(nested);
+  if (sub) row[sub[1]] = [exampleRow(sub[2])];
+  return row;
+}
 
 /** A short success body built from the `result` table: `A.B[]` keys become a list of one row. */
 function exampleBody(action: ActionSpec): Record<string, unknown> {
@@ -135,10 +156,10 @@ function exampleBody(action: ActionSpec): Record<string, unknown> {
   for (const [key, value] of Object.entries(action.result)) {
     const list = /^(\w+)(?:\.(\w+))?\[\]$/.exec(key);
     if (list) {
-      const rows = [Object.fromEntries(fields(value).map((f) => [f, sample(f)]))];
+      const rows = [exampleRow(value)];
       body[list[1]] = list[2] ? { [list[2]]: rows } : rows;
     } else {
-      for (const f of fields(key)) body[f] = sample(f);
+      for (const f of fields(key)) body[f] = value.startsWith('integer') ? Number(sample(f)) : sample(f);
     }
   }
   return body;

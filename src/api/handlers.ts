@@ -1,11 +1,14 @@
 import { CDN_ACTIONS } from '../spec/cdn-2018-05-10.js';
 import type { ActionSpec } from '../spec/types.js';
 import { VOD_ACTIONS } from '../spec/vod-2017-03-21.js';
+import { describeCdnUserQuota } from './actions/describe-cdn-user-quota.js';
+import { describePreloadDetailById } from './actions/describe-preload-detail-by-id.js';
 import { describeRefreshQuota } from './actions/describe-refresh-quota.js';
 import { describeRefreshTaskById } from './actions/describe-refresh-task-by-id.js';
 import { describeRefreshTaskNodes } from './actions/describe-refresh-task-nodes.js';
 import { describeRefreshTasks } from './actions/describe-refresh-tasks.js';
 import { pushObjectCache } from './actions/push-object-cache.js';
+import { refreshObjectCacheByCacheTag } from './actions/refresh-object-cache-by-cache-tag.js';
 import { refreshObjectCaches } from './actions/refresh-object-caches.js';
 import { waitForTasks } from './actions/wait-for-tasks.js';
 import type { Handler } from './context.js';
@@ -23,6 +26,9 @@ export const HANDLERS: { [K in keyof Tables]: Handler<Tables[K]> } = {
   DescribeRefreshTasks: describeRefreshTasks,
   DescribeRefreshTaskById: describeRefreshTaskById,
   DescribeRefreshQuota: describeRefreshQuota,
+  RefreshObjectCacheByCacheTag: refreshObjectCacheByCacheTag,
+  DescribePreloadDetailById: describePreloadDetailById,
+  DescribeCdnUserQuota: describeCdnUserQuota,
   RefreshVodObjectCaches: refreshObjectCaches,
   PreloadVodObjectCaches: pushObjectCache,
   DescribeVodRefreshTasks: describeRefreshTasks,

@@ -16,6 +16,8 @@ export interface DescribeFilter {
   objectType?: string;
   domainName?: string;
   status?: string;
+  /** The status rows no node has confirmed yet show and are filtered by (TaskListShape.unconfirmedAs). */
+  unconfirmedAs?: 'Refreshing';
   startTime?: string;
   endTime?: string;
   pageNumber: number;
@@ -54,11 +56,16 @@ export async function describeTasks(store: TaskStore, f: DescribeFilter, windowD
   const q: ItemQuery = {
     accountId: f.accountId, product: f.product, from, to,
     taskId: f.taskId, objectPath: f.objectPath, objectType: f.objectType as ItemQuery['objectType'],
-    status: f.status as ItemStatus | undefined, domains,
+    status: statusFilter(f.status as ItemStatus | undefined, f.unconfirmedAs), domains,
     offset: (f.pageNumber - 1) * f.pageSize, limit: f.pageSize,
   };
   const { total, rows } = await store.queryItems(q);
-  return { total, rows: rows.map(toWire) };
+  return { total, rows: rows.map((r) => toWire(r, f.unconfirmedAs)) };
+}
+
+/** Where unconfirmed rows read Refreshing, the Refreshing filter finds them too. */
+function statusFilter(status: ItemStatus | undefined, unconfirmedAs: 'Refreshing' | undefined): ItemStatus | ItemStatus[] | undefined {
+  return status === 'Refreshing' && unconfirmedAs ? ['Pending', 'Refreshing'] : status;
 }
 
 /**
@@ -100,7 +107,7 @@ export async function describeTaskIds(store: TaskStore, accountId: number, produ
 /** The wire rows of tasks already parsed by parseTaskIds, of the last `windowDays`. */
 export async function rowsOfTasks(store: TaskStore, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number) {
   const rows = await store.itemsOfTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
-  return rows.map(toWire);
+  return rows.map((r) => toWire(r));
 }
 
 /**
@@ -112,14 +119,15 @@ export async function countUnfinished(store: TaskStore, accountId: number, produ
   return store.countOpenTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
 }
 
-export function toWire(r: ItemRow): TaskRowWire {
+export function toWire(r: ItemRow, unconfirmedAs?: 'Refreshing'): TaskRowWire {
+  const status = deriveStatus(r.counts);
   return {
     CreationTime: formatUtc(r.createdAt),
     Description: r.description,
     ObjectPath: r.objectPath,
     ObjectType: r.objectType satisfies SubmitType,
     Process: formatProcess(r.counts),
-    Status: deriveStatus(r.counts),
+    Status: status === 'Pending' && unconfirmedAs ? unconfirmedAs : status,
     TaskId: r.taskId,
   };
 }

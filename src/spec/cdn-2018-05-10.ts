@@ -1,5 +1,5 @@
 import {
-  area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
+  area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
   TASK_ROW_RESULT, taskIdList, withHeader,
 } from './params.js';
 import { describeTaskNodes, waitForTasks } from './extensions.js';
@@ -49,7 +49,8 @@ export const CDN_ACTIONS = {
     resource: 'domain',
     rateLimit: { perSecond: 5, error: 'TooManyRequests' },
     params: {
-      ...describeFilters({ maxPageSize: 100, objectTypes: ['file', 'directory', 'regex', 'ignoreparams', 'preload', 'block', 'unblock'] }),
+      ...describeFilters({ maxPageSize: 100, objectTypes: ['file', 'directory', 'regex', 'ignoreparams', 'preload', 'block', 'unblock', 'cachetag'] }),
+      Status: CDN_STATUS,
       ResourceGroupId: {
         type: 'string',
         maxLength: 128,
@@ -59,7 +60,7 @@ export const CDN_ACTIONS = {
     },
     rules: DESCRIBE_RULES,
     errors: DESCRIBE_ERRORS,
-    taskList: { element: 'CDNTask' },
+    taskList: { element: 'CDNTask', unconfirmedAs: 'Refreshing' },
     result: { RequestId: 'string', PageNumber: 'integer', PageSize: 'integer', TotalCount: 'integer', 'Tasks.CDNTask[]': TASK_ROW_RESULT },
   }),
   DescribeRefreshTaskById: defineAction({
@@ -86,6 +87,73 @@ export const CDN_ACTIONS = {
       'UrlQuota, UrlRemain, DirQuota, DirRemain, RegexQuota, RegexRemain, IgnoreParamsQuota, IgnoreParamsRemain, PreloadQuota, PreloadRemain, PreloadEdgeQuota, PreloadEdgeRemain, BlockQuota, BlockRemain':
         'string (decimal)',
     },
+  }),
+  RefreshObjectCacheByCacheTag: defineAction({
+    name: 'RefreshObjectCacheByCacheTag',
+    summary: 'Purge every object of one domain that the origin tagged with one of these cache tags. One task; one row per tag.',
+    ramAction: 'cdn:RefreshObjectCacheByCacheTag',
+    resource: 'domain',
+    rateLimit: { perSecond: 50, error: 'Throttling' },
+    params: {
+      CacheTag: {
+        type: 'string',
+        required: true,
+        maxLength: 1400,
+        doc: 'Cache tags, comma-separated: at most 10, each 1–128 visible ASCII characters (no comma or space).',
+      },
+      DomainName: { type: 'string', required: true, maxLength: 253, doc: 'The accelerated domain whose tagged objects are purged.' },
+      Force: {
+        type: 'boolean',
+        default: false,
+        doc: 'true: drop the objects, the next request fetches them from the origin; false (default): mark them stale, so the next request revalidates them with the origin.',
+      },
+    },
+    errors: ['MissingParameter', 'InvalidParameter', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'QuotaExceeded.Refresh'],
+    result: { RequestId: 'string', RefreshTaskId: 'string — the task id' },
+    notes: [
+      'Quota: each tag counts as one directory against the daily DirQuota (RefreshDirQuota in DescribeCdnUserQuota): a tag names a set of objects, as a directory does, and costs the caches as much.',
+      'DescribeRefreshTasks and DescribeRefreshTaskById list one row per tag, with ObjectType `cachetag` and the tag as ObjectPath; `ObjectType=cachetag` filters them.',
+      'The origin tags objects with `Cache-Tag: a,b` or `Surrogate-Key: a b` (or a header the Varnish VCL is configured with). Varnish nodes purge through xkey (Force=false: soft purge); the simulated fleet confirms; nginx, Traffic Server and Squid keep no tags, so their nodes refuse with the reason and the row is Failed.',
+    ],
+  }),
+  DescribePreloadDetailById: defineAction({
+    name: 'DescribePreloadDetailById',
+    summary: 'Per-URL detail of one preload task (last 3 days): how many nodes warmed each URL, and why others failed.',
+    ramAction: 'cdn:DescribePreloadDetailById',
+    resource: '*',
+    rateLimit: { perSecond: 30, error: 'Throttling' },
+    params: { TaskId: { type: 'string', required: true, maxLength: 64, doc: 'One task id, as PushObjectCache answered it.' } },
+    errors: ['MissingParameter', 'InvalidParameter', 'InvalidTaskId.Malformed'],
+    result: {
+      RequestId: 'string',
+      TotalCount: 'integer — tasks returned (0 or 1)',
+      'UrlDetails[]': 'TaskId, Domain, CreationTime, EndTime, Process, RetCode, Status; Urls[]: Url, Success, Description',
+    },
+    notes: [
+      'Alibaba keeps this action for customers above 100 Gbps; refreshd answers it for every account, from the per-node facts of DescribeRefreshTaskNodes.',
+      'Status is Complete, Refreshing or Failed (a task no node has confirmed yet is Refreshing); Process is the share of node confirmations of all its URLs, floored, as in DescribeRefreshTasks.',
+      'RetCode is `0` when every URL was warmed on every node, `1` when some failed, empty while the task runs. EndTime is when the last node confirmed, once the task is Complete or Failed; empty before.',
+      'Per URL: Url as submitted; Success the share of nodes that warmed it; Description `Successfully preloaded`, or the documented failure description (`Origin Return StatusCode 5XX`, `Origin Timeout`, `Internal Error`), empty while nodes are still working.',
+      'An unknown task id, or one that is not a preload, answers TotalCount 0 and no UrlDetails.',
+    ],
+  }),
+  DescribeCdnUserQuota: defineAction({
+    name: 'DescribeCdnUserQuota',
+    summary: "The account's quotas and what remains of them today (UTC), as numbers.",
+    ramAction: 'cdn:DescribeCdnUserQuota',
+    resource: '*',
+    rateLimit: { perSecond: 30, error: 'Throttling' },
+    params: {},
+    errors: [],
+    result: {
+      RequestId: 'string',
+      'DomainQuota, BlockQuota, BlockRemain, IgnoreParamsQuota, IgnoreParamsRemain, PreloadQuota, PreloadRemain, RefreshDirQuota, RefreshDirRemain, RefreshUrlQuota, RefreshUrlRemain':
+        'integer',
+    },
+    notes: [
+      'The same daily buckets as DescribeRefreshQuota (Url, Dir, IgnoreParams, Preload, Block), as numbers: RefreshUrl* is UrlQuota/UrlRemain, RefreshDir* is DirQuota/DirRemain (directories and cache tags).',
+      "DomainQuota is Alibaba's default of 50 domains per account; refreshd does not enforce it (an operator adds domains with `refreshd domain add`).",
+    ],
   }),
   DescribeRefreshTaskNodes: describeTaskNodes('cdn'),
   WaitForTasks: waitForTasks('cdn'),

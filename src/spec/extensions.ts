@@ -8,7 +8,7 @@ import { defineAction, type Product } from './types.js';
 export const describeTaskNodes = (product: Product) =>
   defineAction({
     name: 'DescribeRefreshTaskNodes',
-    summary: 'refreshd extension: per-node state of every item of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why.',
+    summary: 'refreshd extension: per-node state of every item of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why. A node\'s State is Pending, Applied or Failed.',
     ramAction: `${product}:DescribeRefreshTaskNodes`,
     resource: '*',
     rateLimit: { perSecond: 30, error: 'Throttling' },
@@ -17,7 +17,7 @@ export const describeTaskNodes = (product: Product) =>
     result: {
       RequestId: 'string',
       TotalCount: 'integer — items returned',
-      'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime',
+      'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime; Nodes[]: Node, Driver, Group, State, Attempts, Error, AppliedTime',
     },
   });
 

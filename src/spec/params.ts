@@ -101,3 +101,11 @@ export const SUBMIT_ERRORS = [
 ] as const;
 
 export const TASK_ROW_RESULT = 'TaskId, ObjectPath, ObjectType, Status, Process, CreationTime, Description';
+
+/** DescribeRefreshTasks (seed 004) shows no Pending: a row no node has confirmed yet is Refreshing. */
+export const CDN_STATUS = {
+  type: 'enum',
+  values: ['Complete', 'Refreshing', 'Failed', 'Pending'],
+  error: 'InvalidStatus.ValueNotSupported',
+  doc: 'Complete, Refreshing (which includes rows no node has confirmed yet) or Failed. Requires ObjectType. `Pending` is a refreshd extension: only the rows no node has confirmed yet (still shown as Refreshing).',
+} as const satisfies ParamSpec;

@@ -35,8 +35,12 @@ export type CrossFieldRule =
 
 export type Product = 'cdn' | 'vod';
 
-/** How a describe action lists its rows (DESIGN.md: `Tasks.CDNTask` vs bare `Tasks` vs `Tasks.Task`). */
-export type TaskListShape = { element: 'CDNTask' | 'Task' } | { element: null };
+/**
+ * How a describe action lists its rows: `Tasks.CDNTask`, `Tasks.Task` or the bare `Tasks` array.
+ * `unconfirmedAs`: the status a row no node has confirmed yet shows (and is filtered by) where
+ * the seed knows no `Pending` (CDN's DescribeRefreshTasks, seed 004).
+ */
+export type TaskListShape = { element: 'CDNTask' | 'Task'; unconfirmedAs?: 'Refreshing' } | { element: null };
 
 export interface ActionSpec<P extends ParamTable = ParamTable> {
   name: string;

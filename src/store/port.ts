@@ -153,7 +153,8 @@ export interface ItemQuery {
   taskId?: string;
   objectPath?: string;
   objectType?: SubmitType | 'block' | 'unblock';
-  status?: ItemStatus;
+  /** One status, or rows of any of several (CDN's `Refreshing` filter is Pending or Refreshing). */
+  status?: ItemStatus | readonly ItemStatus[];
   domains?: string[];
   offset: number;
   limit: number;

@@ -13,6 +13,7 @@ export const describeRefreshTasks: Handler<typeof CDN_ACTIONS.DescribeRefreshTas
     objectType: p.ObjectType,
     domainName: p.DomainName,
     status: p.Status,
+    unconfirmedAs: ctx.action.taskList?.element ? ctx.action.taskList.unconfirmedAs : undefined,
     startTime: p.StartTime,
     endTime: p.EndTime,
     pageNumber: p.PageNumber,

@@ -101,7 +101,8 @@ export class PgTasks {
     }
     if (q.objectPath !== undefined) filters.push(sql`AND path_hash = ${pathHash(q.objectPath)} AND object_path = ${q.objectPath}`);
     if (q.objectType !== undefined) filters.push(sql`AND object_type = ${q.objectType}`);
-    if (q.status !== undefined) filters.push(sql`AND status = ${q.status}`);
+    if (typeof q.status === 'string') filters.push(sql`AND status = ${q.status}`);
+    else if (q.status !== undefined) filters.push(sql`AND status IN ${sql([...q.status])}`);
     if (q.domains?.length === 1) filters.push(sql`AND domain = ${q.domains[0]}`);
     else if (q.domains !== undefined) filters.push(sql`AND domain = ANY(${q.domains}::text[])`);
     const where = sql`account_id = ${q.accountId} AND product = ${q.product} AND created_at BETWEEN ${q.from} AND ${q.to} ${filters.length > 0 ? filters : sql``}`;

@@ -120,7 +120,8 @@ export class SqliteTasks {
     if (byTask) (where.push('task_id = ?'), args.push(Number(q.taskId)));
     if (q.objectPath !== undefined) (where.push(`${byTask ? '+' : ''}path_hash = ? AND object_path = ?`), args.push(pathHash(q.objectPath), q.objectPath));
     if (q.objectType !== undefined) (where.push(`${c('object_type')} = ?`), args.push(q.objectType));
-    if (q.status !== undefined) (where.push(`${c('status')} = ?`), args.push(q.status));
+    const statuses = q.status === undefined ? undefined : [q.status].flat();
+    if (statuses !== undefined) (where.push(`${c('status')} IN (${statuses.map(() => '?').join(',')})`), args.push(...statuses));
     else if (byType) where.push(`status IN ${ALL_STATUSES}`); // keeps the count inside items_account_type
     if (q.domains !== undefined) {
       where.push(`${c('domain')} IN (${q.domains.map(() => '?').join(',')})`);
@@ -158,7 +159,10 @@ export class SqliteTasks {
     const where = ['account_id = ?', 'product = ?', 'hour BETWEEN ? AND ?'];
     const args: (string | number)[] = [q.accountId, q.product, firstHour, lastHour];
     if (q.objectType !== undefined) (where.push('object_type = ?'), args.push(q.objectType));
-    if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+    if (q.status !== undefined) {
+      const statuses = [q.status].flat();
+      (where.push(`status IN (${statuses.map(() => '?').join(',')})`), args.push(...statuses));
+    }
     if (q.domains !== undefined) (where.push(`domain IN (${q.domains.map(() => '?').join(',')})`), args.push(...q.domains));
     const row = this.cached(`SELECT coalesce(sum(n), 0) AS n FROM item_counts WHERE ${where.join(' AND ')}`).get(...args) as { n: number };
     return n + row.n;
