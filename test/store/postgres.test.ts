@@ -6,6 +6,7 @@ import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
+import { statusFilterContract } from './status-filter-contract.js';
 import { taskIdContract } from './task-id-contract.js';
 
 // One throwaway server for the file; every store opened here gets its own empty database.
@@ -13,6 +14,7 @@ const cluster = await startPgCluster();
 after(() => cluster.stop());
 
 storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+statusFilterContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
 taskIdContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), async (store, next) => {
   await store.raw.unsafe(`ALTER TABLE tasks ALTER COLUMN id RESTART WITH ${BigInt(next)}`);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
+import { statusFilterContract } from './status-filter-contract.js';
 import { taskIdContract } from './task-id-contract.js';
 
 storeContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
@@ -14,3 +15,4 @@ submitDispatchContract('sqlite', async () => {
 taskIdContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')), async (store, next) => {
   store.raw.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'tasks'").run(BigInt(next) - 1n);
 });
+statusFilterContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
