@@ -20,7 +20,7 @@ export const PRELOADED = 'Successfully preloaded';
 /**
  * A preload task's detail from its items and their per-node attempts: per URL the share of nodes
  * that warmed it and the documented failure description; for the task the share of all node
- * confirmations, and when the last one came once the task is over.
+ * confirmations, and when the last node finished (applied or failed) once the task is over.
  */
 export function preloadDetail(items: ItemRow[], attempts: NodeAttemptRow[]): PreloadDetailWire {
   const statuses = items.map((i) => deriveStatus(i.counts));
@@ -29,12 +29,12 @@ export function preloadDetail(items: ItemRow[], attempts: NodeAttemptRow[]): Pre
   const total = dispatched.length < items.length ? null : dispatched.reduce((n, i) => n + (i.counts.total ?? 0), 0);
   const applied = items.reduce((n, i) => n + i.counts.applied, 0);
   const failed = items.reduce((n, i) => n + i.counts.failed, 0);
-  const lastApplied = Math.max(-Infinity, ...attempts.map((a) => a.appliedAt ?? -Infinity));
+  const lastFinished = Math.max(-Infinity, ...attempts.map((a) => a.finishedAt ?? -Infinity));
   return {
     TaskId: items[0].taskId,
     Domain: items[0].domain,
     CreationTime: formatUtc(items[0].createdAt),
-    EndTime: status !== 'Refreshing' && Number.isFinite(lastApplied) ? formatUtc(lastApplied) : '',
+    EndTime: status !== 'Refreshing' && Number.isFinite(lastFinished) ? formatUtc(lastFinished) : '',
     Process: formatProcess({ total, applied, failed }),
     RetCode: status === 'Complete' ? '0' : status === 'Failed' ? '1' : '',
     Status: status,

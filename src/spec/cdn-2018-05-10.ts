@@ -132,7 +132,7 @@ export const CDN_ACTIONS = {
     notes: [
       'Alibaba keeps this action for customers above 100 Gbps; refreshd answers it for every account, from the per-node facts of DescribeRefreshTaskNodes.',
       'Status is Complete, Refreshing or Failed (a task no node has confirmed yet is Refreshing); Process is the share of node confirmations of all its URLs, floored, as in DescribeRefreshTasks.',
-      'RetCode is `0` when every URL was warmed on every node, `1` when some failed, empty while the task runs. EndTime is when the last node confirmed, once the task is Complete or Failed; empty before.',
+      'RetCode is `0` when every URL was warmed on every node, `1` when some failed, empty while the task runs. EndTime is when the last node finished (warmed the URL, or gave up), once the task is Complete or Failed; empty before.',
       'Per URL: Url as submitted; Success the share of nodes that warmed it; Description `Successfully preloaded`, or the documented failure description (`Origin Return StatusCode 5XX`, `Origin Timeout`, `Internal Error`), empty while nodes are still working.',
       'An unknown task id, or one that is not a preload, answers TotalCount 0 and no UrlDetails.',
     ],

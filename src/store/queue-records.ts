@@ -76,5 +76,8 @@ export interface NodeAttemptRow {
   state: 'pending' | 'applied' | 'failed';
   attempts: number;
   lastError: string | null;
+  /** When the node applied the item; null unless applied. */
   appliedAt: number | null;
+  /** When the node finished with the item: applied, or failed for good; null while pending. */
+  finishedAt: number | null;
 }

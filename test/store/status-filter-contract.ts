@@ -34,7 +34,9 @@ export function statusFilterContract(name: string, open: () => Promise<TaskStore
       const applied = claimed.filter((c) => c.objectPath === 'complete' || (c.objectPath === 'refreshing' && c.node.name === 'st-1'));
       await store.recordOutcomes(T0 + 3, applied.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' as const })));
       assert.equal(items.length, 3);
+      failedLater = claimed.find((c) => c.objectPath === 'pending' && c.node.name === 'st-2')!;
     });
+    let failedLater: { itemId: number; nodeId: number; lease: string };
     after(() => store.close());
 
     it('cache-tag items keep their type and tag', async () => {
@@ -57,6 +59,18 @@ export function statusFilterContract(name: string, open: () => Promise<TaskStore
         assert.equal(second.total, 2);
         assert.equal(second.rows.length, 1);
       }
+    });
+
+    it('attempts say when the node finished, applied or failed; AppliedTime only when applied', async () => {
+      await store.recordOutcomes(T0 + 9, [{ ...failedLater, state: 'failed', error: 'no', description: 'Internal Error' }]);
+      const rows = await store.attemptsOfTasks(account, 'cdn', [taskId], 0);
+      const at = (path: string, node: string) => {
+        const r = rows.find((x) => x.objectPath === path && x.node === node)!;
+        return [r.state, r.appliedAt, r.finishedAt];
+      };
+      assert.deepEqual(at('complete', 'st-2'), ['applied', T0 + 3, T0 + 3]);
+      assert.deepEqual(at('pending', 'st-2'), ['failed', null, T0 + 9]);
+      assert.deepEqual(at('pending', 'st-1'), ['pending', null, null]);
     });
   });
 }

@@ -156,7 +156,8 @@ export class PgQueue {
         UPDATE node_attempts a SET
                state = CASE r.state WHEN 'retry' THEN 'pending' ELSE r.state END,
                attempts = a.attempts + 1,
-               applied_at = CASE WHEN r.state = 'applied' THEN ${now}::bigint ELSE a.applied_at END,
+               -- when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt)
+               applied_at = CASE WHEN r.state IN ('applied', 'failed') THEN ${now}::bigint ELSE a.applied_at END,
                last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
                next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at ELSE a.next_run_at END,
                lease_owner = NULL, lease_until = NULL
@@ -204,7 +205,8 @@ export class PgQueue {
       taskId: r.task_id as string, itemId: r.item_id as number, objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
+      appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
     }));
   }
 }

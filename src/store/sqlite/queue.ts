@@ -59,8 +59,9 @@ export class SqliteQueue {
       retry: db.prepare(
         'UPDATE node_attempts SET attempts = attempts + 1, next_run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = \'pending\' AND lease_owner = ?',
       ),
+      // applied_at is when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt).
       failed: db.prepare(
-        "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
+        "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, applied_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
       ),
       // [item, applied, failed, description] per item: its counts move once per batch.
       addCounts: db.prepare(
@@ -194,7 +195,7 @@ export class SqliteQueue {
       }
       for (const r of results) {
         if (r.state === 'retry') this.s.retry.run(r.nextRunAt, r.error, r.itemId, r.nodeId, r.lease);
-        else if (r.state === 'failed' && this.s.failed.run(r.error, r.itemId, r.nodeId, r.lease).changes) {
+        else if (r.state === 'failed' && this.s.failed.run(now, r.error, r.itemId, r.nodeId, r.lease).changes) {
           const c = count(r.itemId);
           c[2]++;
           c[3] ??= r.description;
@@ -248,7 +249,8 @@ export class SqliteQueue {
       taskId: String(r.task_id), itemId: r.item_id as number, objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
+      appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
     }));
   }
 }

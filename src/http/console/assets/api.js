@@ -14,6 +14,9 @@ export const PRODUCTS = {
     refreshId: 'RefreshTaskId',
     preload: 'PushObjectCache',
     preloadId: 'PushTaskId',
+    // CDN only: purge by cache tag, and a preload's per-URL detail.
+    tagRefresh: 'RefreshObjectCacheByCacheTag',
+    preloadDetail: 'DescribePreloadDetailById',
     list: 'DescribeRefreshTasks',
     listElement: 'CDNTask',
     maxPageSize: 100,
@@ -56,7 +59,7 @@ export class ApiError extends Error {
   }
 }
 
-// --- the signature (research/protocol.md §5.1) ---
+// --- the signature (Alibaba's RPC signature, version 1.0) ---
 
 /** Alibaba's percentEncode: encodeURIComponent plus `!'()*`; `~` stays literal. */
 export function percentEncode(s) {
