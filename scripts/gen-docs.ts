@@ -299,11 +299,21 @@ answers carry an \`x-acs-retry-after\` header (ms).
 
 Placeholders such as \`{Name}\`, \`{Product}\`, \`{Domain}\` and \`{Limit}\` are filled per request (the
 parameter name, \`CDN\`/\`VOD\`, the domain, the limit that was exceeded). Some messages get a detail
-appended, e.g. \`SignatureDoesNotMatch\` adds the server's string to sign.`;
+appended, e.g. \`SignatureDoesNotMatch\` adds the server's string to sign.
+
+The last column names the actions that may answer each code, as their entries in the action tables
+list them ([api.md](api.md) shows the same list under each action).`;
+
+/** Which actions may answer a code, from the action tables (`errors` and the rate-limit code). */
+function answeredBy(c: ErrorCode, products: readonly ProductSpec[] = PRODUCTS): string {
+  if (GATEWAY_ERRORS.includes(c)) return 'every action';
+  const names = new Set(products.flatMap((p) => Object.values(p.actions)).filter((a) => a.errors.includes(c) || a.rateLimit.error === c).map((a) => a.name));
+  return [...names].join(', ');
+}
 
 export function generateErrorsDoc(groups: ErrorGroup[] = errorGroups()): string {
   const sections = groups.map((g) => {
-    const t = table(['Code', 'HTTP status', 'Message'], g.codes.map((c) => [code(c), String(ERRORS[c].status), ERRORS[c].message]));
+    const t = table(['Code', 'HTTP status', 'Message', 'Answered by'], g.codes.map((c) => [code(c), String(ERRORS[c].status), ERRORS[c].message, answeredBy(c)]));
     return g.title ? `## ${g.title[0].toUpperCase()}${g.title.slice(1)}\n\n${t}` : t;
   });
   return [ERRORS_INTRO, ...sections].join('\n\n') + '\n';
