@@ -135,6 +135,7 @@ export const CDN_ACTIONS = {
       'RetCode is `0` when every URL was warmed on every node, `1` when some failed, empty while the task runs. EndTime is when the last node finished (warmed the URL, or gave up), once the task is Complete or Failed; empty before.',
       'Per URL: Url as submitted; Success the share of nodes that warmed it; Description `Successfully preloaded`, or the documented failure description (`Origin Return StatusCode 5XX`, `Origin Timeout`, `Internal Error`), empty while nodes are still working.',
       'An unknown task id, or one that is not a preload, answers TotalCount 0 and no UrlDetails.',
+      "CDN only: VOD's 2017-03-21 API has no such action (DescribeRefreshTaskNodes gives the per-node facts of VOD preloads).",
     ],
   }),
   DescribeCdnUserQuota: defineAction({
