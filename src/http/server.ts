@@ -5,6 +5,8 @@ import { handleRpc, type ApiDeps } from '../api/dispatch.js';
 import { observeCall, registerOps } from './ops-routes.js';
 import { registerConsole } from './console/index.js';
 
+/** How long an idle client connection stays open. */
+export const KEEP_ALIVE_MS = 65_000;
 /** pop-core puts every parameter in the GET query: 1,000 URLs of up to 1,024 characters (protocol.md §4.7). */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -19,10 +21,12 @@ export function buildServer(deps: ApiDeps): FastifyInstance {
     // One line per RPC call is logged by the handler below, with its RequestId and outcome.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
-    // Clients keep connections alive; outlive their idle timers to avoid reuse races.
-    keepAliveTimeout: 65_000,
     serverFactory: (handler) => {
       const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
+      // Clients keep connections alive; outlive their idle timers to avoid reuse races. Set here:
+      // Fastify applies its keepAliveTimeout option only to servers it creates itself, so with
+      // this factory the server kept Node's 5 s and reset connections clients were reusing.
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
       return server;
     },
