@@ -29,7 +29,8 @@ export interface EdgeJob {
   scheme: 'http' | 'https';
   /**
    * Path and query as the node sees it: `/a/b.css?v=1` (file, preload, ignoreparams),
-   * `/static/` (directory), or the regex source for the path, e.g. `/img/.*\.png` (regex).
+   * `/static/` (directory), the regex source for the path, e.g. `/img/.*\.png` (regex), or the
+   * tag itself (cachetag).
    */
   path: string;
   /** Preload only: extra request headers (WithHeader). */
@@ -52,6 +53,18 @@ export interface EdgeDriver {
   execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome>;
   /** Is the object cached on the node? Used by tests and the verification endpoint. */
   probe?(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'>;
+}
+
+/**
+ * The answer of a cache that keeps no tags on its objects to a purge by tag: it cannot be done
+ * there, now or later, so the node fails the item with the reason (and the item is Failed).
+ */
+export function cannotPurgeTags(node: EdgeNode, what: string): Outcome {
+  return {
+    kind: 'permanent',
+    error: `${node.driver} node ${node.name} cannot purge by cache tag: ${what}. Serve the domain from Varnish with xkey, or refresh its URLs.`,
+    description: 'Internal Error',
+  };
 }
 
 /** Split an object path into what a node needs: scheme, host and path(+query) or regex. */

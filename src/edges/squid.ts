@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { EdgeDriver, EdgeJob, EdgeNode, Outcome } from './driver.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
@@ -32,6 +32,7 @@ export class SquidDriver implements EdgeDriver {
 
   async execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
     if (job.kind === 'preload') return preloadThrough(this.http, node, job, signal);
+    if (job.objectType === 'cachetag') return cannotPurgeTags(node, 'Squid keeps no tags on cached objects');
     try {
       if (job.objectType === 'file') {
         const found = await this.purgeOne(node, job.host, job.path, signal);

@@ -8,7 +8,8 @@ import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.j
  *   PURGE <url>          hard purge of every Vary variant: 200 "Purged" / 404 "Not in cache"
  *   BAN + X-Ban-Regex    std.ban on obj.http.x-host/x-url (lurker-friendly): 200, or 400 + PCRE error
  *   XKEY-PURGE / XKEY-SOFTPURGE + X-Key   xkey (varnish-modules) on the `d:<host><dir>` tags that
- *                        vcl_backend_response puts on the first XKEY_DIRECTORY_DEPTH directory levels
+ *                        vcl_backend_response puts on the first XKEY_DIRECTORY_DEPTH directory levels,
+ *                        and on the `t:<host>:<tag>` tags it makes of the origin's cache tags
  *   X-Cache-Probe: 1     answered from the cache only: 200 HIT / 200 STALE / 404 MISS (never fetches)
  *   X-Fetch-Error        on a 503 from a failed backend fetch: "timeout" or "failed"
  * Varnish keys on the Host header exactly as sent, so the VCL lower-cases it and drops the port,
@@ -52,6 +53,9 @@ export class VarnishDriver implements EdgeDriver {
         case 'regex':
           // job.path is the regex for the path from its first '/', so anchor it at the start.
           return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
+        case 'cachetag':
+          // Tags are kept per host (the VCL prefixes them), so one domain's purge never reaches another's objects.
+          return purgeOutcome(await send(job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE', '/', { 'x-key': cacheTagKey(job.host, job.path) }));
         case 'ignoreparams': {
           const bare = job.path.replace(/[?#].*$/, '');
           return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
@@ -72,6 +76,11 @@ export class VarnishDriver implements EdgeDriver {
     if (res.status === 200 && state === 'STALE') return 'stale';
     throw new Error(`varnish probe of ${host}${path} on ${node.address}: unexpected ${res.status} X-Cache: ${state}`);
   }
+}
+
+/** The xkey tag the VCL gives objects of `host` that the origin tagged `tag`. */
+export function cacheTagKey(host: string, tag: string): string {
+  return `t:${host}:${tag}`;
 }
 
 /** Directory levels below the root: `/` is 0, `/a/` is 1, `/a/b/c/` is 3. */
@@ -151,12 +160,18 @@ function statusLine(res: EdgeResponse): string {
 }
 
 /**
- * The reference VCL (tested by test/edges/varnish.test.ts) in front of one origin. Two points
- * beyond a plain purge/ban VCL: Host is normalised like toEdgeTarget (lower case, no
- * port) so purges and xkey tags match what clients cached, and vcl_backend_error says whether a
- * failed fetch ran into the first-byte timeout (Varnish 7.1 exposes no fetch-error variable).
+ * The reference VCL (tested by test/edges/varnish.test.ts) in front of one origin. Host is
+ * normalised like toEdgeTarget (lower case, no port) so purges and xkey tags match what clients
+ * cached, and vcl_backend_error says whether a failed fetch ran into the first-byte timeout
+ * (Varnish 7.1 exposes no fetch-error variable). The origin's cache tags — `Cache-Tag`
+ * (comma-separated), `Surrogate-Key` (space-separated) and `tagHeader` if given (either) — become
+ * xkey tags `t:<host>:<tag>` (cacheTagKey), so RefreshObjectCacheByCacheTag purges them.
  */
-export function varnishVcl(originHost: string, originPort: number): string {
+export function varnishVcl(originHost: string, originPort: number, opts: { tagHeader?: string } = {}): string {
+  const tagHeader = opts.tagHeader && /^[A-Za-z0-9-]+$/.test(opts.tagHeader) ? opts.tagHeader : undefined;
+  if (opts.tagHeader && !tagHeader) throw new Error(`not a header name: ${JSON.stringify(opts.tagHeader)}`);
+  const extraTags = tagHeader ? `
+    if (beresp.http.${tagHeader}) { set beresp.http.x-tags = beresp.http.x-tags + " " + beresp.http.${tagHeader}; }` : '';
   return String.raw`vcl 4.1;
 import std;
 import purge;
@@ -202,7 +217,11 @@ sub vcl_backend_response {
     if (bereq.url ~ "^/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/).*$", "\1"); }
     if (bereq.url ~ "^/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/).*$", "\1"); }
     if (bereq.url ~ "^/[^/?]+/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/[^/?]+/).*$", "\1"); }
-    if (beresp.http.Surrogate-Key) { set beresp.http.xkey += " " + beresp.http.Surrogate-Key; }
+    set beresp.http.x-tags = beresp.http.Cache-Tag + " " + beresp.http.Surrogate-Key;${extraTags}
+    if (beresp.http.x-tags ~ "[^\s,]") {
+        set beresp.http.xkey += " " + regsuball(regsuball(beresp.http.x-tags, "[\s,]+", " "), "([^ ]+)", "t:" + bereq.http.host + ":\1");
+    }
+    unset beresp.http.x-tags;
 }
 sub vcl_backend_error {
     if (now - bereq.time >= bereq.first_byte_timeout) { set beresp.http.X-Fetch-Error = "timeout"; }

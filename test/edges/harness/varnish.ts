@@ -25,10 +25,10 @@ export interface Varnish {
 /** Run-time parameters (`-p name=value`), e.g. `{ first_byte_timeout: '1' }`. */
 export type VarnishParams = Record<string, string>;
 
-export async function startVarnish(originPort: number, params: VarnishParams = {}): Promise<Varnish> {
+export async function startVarnish(originPort: number, params: VarnishParams = {}, vcl: { tagHeader?: string } = {}): Promise<Varnish> {
   const varnishd = requireBinary('varnishd');
   const dir = mkdtempSync(join(tmpdir(), 'refreshd-varnish-'));
-  writeFileSync(join(dir, 'edge.vcl'), varnishVcl('127.0.0.1', originPort));
+  writeFileSync(join(dir, 'edge.vcl'), varnishVcl('127.0.0.1', originPort, vcl));
   writeFileSync(join(dir, 'secret'), randomBytes(16).toString('hex'), { mode: 0o600 });
   const [port, adminPort] = [await freePort(), await freePort()];
   const args = [
