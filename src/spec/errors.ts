@@ -74,6 +74,7 @@ export const GATEWAY_ERRORS: readonly ErrorCode[] = [
   'InvalidParameter.Format', 'IncompleteSignature', 'SignatureDoesNotMatch', 'InvalidSignatureMethod', 'SignatureNonceUsed',
   'InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format', 'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId.Inactive',
   'InvalidAction.NotFound', 'InvalidVersion', 'UnsupportedHTTPMethod', 'Forbidden.RAM', 'RequestHeaderTooLarge',
+  'RequestBodyTooLarge', 'RequestTimeout',
   'OperationDenied', 'OperationDenied.Suspended', 'InternalError', 'ServiceUnavailable',
 ];
 
