@@ -1,5 +1,5 @@
 import type {
-  AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome,
+  AttemptResult, CacheNode, CanceledTask, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome,
 } from '../domain/records.js';
 import type { Product } from '../spec/types.js';
 import type {
@@ -99,9 +99,18 @@ export interface TaskStore {
   /**
    * Atomically: check every consumption and the preload queue, then insert tasks and items
    * (with `batch.lease`, dispatching and leasing the first items that fit). Never calls a worker:
-   * what it leased comes back in the outcome.
+   * what it leased comes back in the outcome. With `batch.clientToken`, a token the account
+   * already used is answered from its record instead (docs/design.md, "Idempotent submits").
    */
   submit(batch: SubmitBatch): Promise<SubmitOutcome>;
+  /**
+   * Cancel these tasks (the account's, of this product, created since `from`): every pending
+   * node attempt — leased or not — becomes failed with CANCELED_ERROR, items not yet dispatched
+   * get their attempts in scope already failed so, and item progress follows. A worker's later
+   * outcome for a closed attempt no longer matches its lease and counts for nothing. Returns
+   * the tasks found, in id order; unknown ids are left out.
+   */
+  cancelTasks(accountId: number, product: Product, taskIds: string[], from: number, now: number): Promise<CanceledTask[]>;
   queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }>;
   itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]>;
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]>;

@@ -254,6 +254,22 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
+  /* 6: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts) */ `
+  -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
+  -- (comma-joined). Few rows (one per tokened submit of a day): not partitioned; retention
+  -- deletes expired rows through the expiry index.
+  -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
+  CREATE TABLE IF NOT EXISTS client_tokens (
+    account_id  INTEGER NOT NULL,
+    token       TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    task_ids    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (account_id, token)
+  );
+  CREATE INDEX IF NOT EXISTS client_tokens_expiry ON client_tokens(expires_at);
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */
