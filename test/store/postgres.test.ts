@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch } from '../../src/store/port.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { cancelContract } from './cancel-contract.js';
+import { clientTokenContract } from './client-token-contract.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
@@ -22,6 +24,30 @@ taskIdContract('postgres', async () => PostgresStore.open(await cluster.createDa
 submitDispatchContract('postgres', async () => {
   const url = await cluster.createDatabase();
   return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
+});
+
+cancelContract('postgres', async () => {
+  const url = await cluster.createDatabase();
+  return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
+});
+clientTokenContract('postgres', async () => {
+  const url = await cluster.createDatabase();
+  const store = await PostgresStore.open(url);
+  return {
+    store,
+    // A second pool is what another API process (or a restarted one) has.
+    second: () => PostgresStore.open(url),
+    breakInserts: async (table) => {
+      const admin = await PostgresStore.open(url);
+      await admin.raw.unsafe(`
+        CREATE OR REPLACE FUNCTION test_break() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'broken for the test'; END $$;
+        CREATE TRIGGER test_break_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION test_break();`);
+      return async () => {
+        await admin.raw.unsafe(`DROP TRIGGER test_break_${table} ON ${table}`);
+        await admin.close();
+      };
+    },
+  };
 });
 
 describe('PostgresStore across processes (two pools on one database)', () => {
@@ -131,6 +157,50 @@ describe('PostgresStore across processes (two pools on one database)', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(local, 0, 'its own submits reach its workers through the hand-off, not its own NOTIFY');
     offLocal();
+  });
+});
+
+describe('PostgresStore cancel against an attempt another transaction holds', () => {
+  it('skips the held row, comes back for it once that transaction ends, and closes it', async () => {
+    const T0 = Date.UTC(2026, 10, 24, 15, 0, 0);
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    const worker = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000097', name: 'hold', createdAt: T0 })).id;
+      await store.domains.addDomain({ name: 'h.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'h', createdAt: T0 });
+      for (const n of ['h1', 'h2']) await store.fleet.addNode({ name: n, driver: 'simulated', address: `s/${n}`, group: 'h', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await store.tasks.submit({
+        accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+        tasks: [{ domain: 'h.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['h.example.com/a', 'h.example.com/b'] }],
+      });
+      assert.ok(out.ok);
+      const { claimed } = await worker.queue.dispatchAndClaim('holder', T0 + 1, 60_000, 10, 100);
+      const held = claimed[0];
+      let settled = false;
+      let cancel: Promise<unknown> | undefined;
+      // Another process's transaction holds one attempt (as a recordOutcomes or a claim does while it runs).
+      await worker.raw.begin(async (tx) => {
+        await tx`SELECT 1 FROM node_attempts WHERE item_id = ${held.itemId} AND node_id = ${held.nodeId} FOR UPDATE`;
+        cancel = store.tasks.cancelTasks(acct, 'cdn', out.taskIds, 0, T0 + 2).finally(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(settled, false, 'the cancel waits for the held attempt instead of leaving it open');
+        const open = await store.raw`SELECT count(*)::int AS n FROM node_attempts WHERE state = 'pending'`;
+        assert.equal(open[0].n, 1, 'meanwhile it closed every other attempt, committed');
+        // A retry put it back to pending with a later run time.
+        await tx`UPDATE node_attempts SET next_run_at = ${T0 + 60_000}, lease_owner = NULL, lease_until = NULL WHERE item_id = ${held.itemId} AND node_id = ${held.nodeId}`;
+      });
+      const [result] = (await cancel) as { canceledNodes: number; failed: number }[];
+      assert.deepEqual([result.canceledNodes, result.failed], [4, 2]);
+      const attempts = await store.tasks.attemptsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(attempts.map((a) => `${a.state}:${a.lastError}`), Array(4).fill('failed:canceled'));
+      await worker.queue.recordOutcomes(T0 + 3, claimed.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' as const })));
+      const items = await store.tasks.itemsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(items.map((i) => i.counts), [{ total: 2, applied: 0, failed: 2 }, { total: 2, applied: 0, failed: 2 }], 'late outcomes count for nothing');
+    } finally {
+      await worker.close();
+      await store.close();
+    }
   });
 });
 
