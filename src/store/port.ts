@@ -194,4 +194,10 @@ export interface StoreCapabilities {
    * and the submits of this process reach its worker through the hand-off (worker/hand-off.ts).
    */
   listenForWork?(listener: () => void): () => void;
+  /**
+   * Tasks canceled by another process, once the cancel has closed their attempts (PostgreSQL's
+   * LISTEN/NOTIFY): its workers drop the attempts of those tasks they have not started. Absent
+   * on SQLite, where the cancel and the workers share a process (worker/progress-events.ts).
+   */
+  listenForCancel?(listener: (taskIds: string[]) => void): () => void;
 }

@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EdgeJob, EdgeNode, Outcome } from '../edges/driver.js';
 import { EdgeHttpClient } from '../edges/http-client.js';
 import { createDrivers } from '../edges/registry.js';
-import type { ExecutorOptions, FromExecutor, ToExecutor } from './executor.js';
+import { DROPPED_KIND, type ExecutorOptions, type FromExecutor, type ToExecutor } from './executor.js';
 
 /**
  * The executor thread (worker/executor.ts): runs attempts through the drivers with per-node
@@ -121,7 +121,24 @@ function run(msg: Extract<ToExecutor, { t: 'run' }>): void {
   }
 }
 
+/** Attempts whose task was canceled: those still waiting for their node are taken out and reported dropped. */
+function drop(keys: number[]): void {
+  const gone = new Set(keys);
+  for (const slot of nodes.values()) {
+    const left = slot.waiting.slice(slot.head).filter((p) => !gone.has(p.key));
+    if (left.length === slot.waiting.length - slot.head) continue;
+    for (let i = slot.head; i < slot.waiting.length; i++) {
+      const p = slot.waiting[i];
+      if (gone.has(p.key)) out.push(p.key, DROPPED_KIND, 0, '', '');
+    }
+    slot.waiting = left;
+    slot.head = 0;
+  }
+  if (out.length > 0) send();
+}
+
 parentPort!.on('message', (msg: ToExecutor) => {
   if (msg.t === 'run') run(msg);
+  else if (msg.t === 'drop') drop(msg.keys);
   else if (msg.t === 'abort') stop.abort(new Error('worker stopping'));
 });

@@ -204,6 +204,41 @@ describe('PostgresStore cancel against an attempt another transaction holds', ()
   });
 });
 
+describe('PostgresStore cancel announced to other processes (listenForCancel)', () => {
+  it('a cancel through one pool names its tasks to the listeners of the other, once its attempts are closed', async () => {
+    const T0 = Date.UTC(2026, 10, 24, 16, 0, 0);
+    const url = await cluster.createDatabase();
+    const api = await PostgresStore.open(url);
+    const worker = await PostgresStore.open(url);
+    try {
+      const acct = (await api.identity.createAccount({ uid: '1000000000000098', name: 'heard', createdAt: T0 })).id;
+      await api.domains.addDomain({ name: 'l.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'l', createdAt: T0 });
+      await api.fleet.addNode({ name: 'l1', driver: 'simulated', address: 's/l1', group: 'l', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await api.tasks.submit({
+        accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+        tasks: [{ domain: 'l.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['l.example.com/a'] }],
+      });
+      assert.ok(out.ok);
+      await worker.queue.dispatchAndClaim('w', T0 + 1, 60_000, 10, 10);
+      const heard = new Promise<{ ids: string[]; pending: number }>((resolve) => {
+        const off = worker.capabilities.listenForCancel!((ids) => {
+          off();
+          // By the time the news arrives, nothing of the task is pending any more.
+          void worker.raw`SELECT count(*)::int AS n FROM node_attempts WHERE state = 'pending'`.then(([r]) => resolve({ ids, pending: r.n }));
+        });
+      });
+      await api.tasks.cancelTasks(acct, 'cdn', out.taskIds, 0, T0 + 2);
+      let timer: NodeJS.Timeout | undefined;
+      const got = await Promise.race([heard, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no NOTIFY within 5 s')), 5000)))]);
+      clearTimeout(timer);
+      assert.deepEqual(got, { ids: out.taskIds, pending: 0 });
+    } finally {
+      await worker.close();
+      await api.close();
+    }
+  });
+});
+
 describe('PostgresStore retention by day partitions', () => {
   let store: PostgresStore;
   let url: string;

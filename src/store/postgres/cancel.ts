@@ -5,6 +5,9 @@ import type { CanceledTask } from '../port.js';
 import { adjustCounts, canceledBeforeDispatch } from './progress.js';
 import { toNode, type Db, type Row, type Sql } from './rows.js';
 
+/** Channel for "these tasks were canceled"; the payload is their ids, comma-joined (PostgresStore listenForCancel). */
+export const CANCEL_CHANNEL = 'refreshd_cancel';
+
 /** How long a cancel keeps coming back for attempts other transactions hold, before it gives up (StoreBusy). */
 const GIVE_UP_MS = 10_000;
 const PAUSE_MS = 5;
@@ -56,6 +59,9 @@ export class PgCancel {
       if (Date.now() > giveUp) throw new StoreBusy();
       await new Promise((r) => setTimeout(r, PAUSE_MS));
     }
+
+    // Every attempt is closed now: workers in other processes drop those they hold unstarted.
+    await this.sql`SELECT pg_notify(${CANCEL_CHANNEL}, ${ids.join(',')})`;
 
     const summary = await this.sql<{ task_id: string; items: number; complete: number; failed: number; applied: number }[]>`
       SELECT task_id::text AS task_id, count(*)::int AS items, count(*) FILTER (WHERE status = 'Complete')::int AS complete,
