@@ -60,7 +60,7 @@ export const clientToken = () =>
   ({
     type: 'string',
     maxLength: 64,
-    doc: 'refreshd extension: an idempotency key of 1–64 printable ASCII characters (space to `~`), chosen by the client. The same account sending the same token within 24 hours gets the first call\'s task ids again, and no new task is created or charged; the same token with other parameters answers IdempotentParameterMismatch.',
+    doc: 'refreshd extension: an idempotency key of 1–64 printable ASCII characters (space to `~`), chosen by the client. The same account sending the same token within 24 hours gets the first call\'s task ids again, and no new task is created or charged; the same token with other parameters answers IdempotentParameterMismatch. Parameters are compared as read: `\\r\\n` or `\\n`, a default sent or left out, a path given twice are the same call. A call answered with an error records nothing; a retry must still be valid (its domains the account\'s and online).',
   }) as const satisfies ParamSpec;
 
 /** A list of task ids, as DescribeRefreshTaskById and the extensions take it. */
