@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EdgeJob, EdgeNode, Outcome } from '../edges/driver.js';
 import { EdgeHttpClient } from '../edges/http-client.js';
 import { createDrivers } from '../edges/registry.js';
-import { DROPPED_KIND, type ExecutorOptions, type FromExecutor, type ToExecutor } from './executor.js';
+import type { ExecutorOptions, FromExecutor, ToExecutor } from './executor.js';
 
 /**
  * The executor thread (worker/executor.ts): runs attempts through the drivers with per-node
@@ -38,7 +38,8 @@ const byId = new Map<number, EdgeNode>();
 /** Outcomes since the last report: key, kind, ms, error, description, flat. */
 let out: (number | string)[] = [];
 let scheduled = false;
-const KIND = { ok: 0, retryable: 1, permanent: 2 } as const;
+// As executor.ts reads them (KINDS, DROPPED_KIND); only types are imported from there, so the thread loads no more than it runs.
+const KIND = { ok: 0, retryable: 1, permanent: 2, dropped: 3 } as const;
 const BATCH_MS = 1;
 
 /** Requests running on all nodes: when none is left, what is reported goes out at once. */
@@ -129,7 +130,7 @@ function drop(keys: number[]): void {
     if (left.length === slot.waiting.length - slot.head) continue;
     for (let i = slot.head; i < slot.waiting.length; i++) {
       const p = slot.waiting[i];
-      if (gone.has(p.key)) out.push(p.key, DROPPED_KIND, 0, '', '');
+      if (gone.has(p.key)) out.push(p.key, KIND.dropped, 0, '', '');
     }
     slot.waiting = left;
     slot.head = 0;

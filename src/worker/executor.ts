@@ -32,8 +32,9 @@ export type FromExecutor = { t: 'done'; out: (number | string)[] };
 
 export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
 
+/** Outcome kinds by the index the thread sends (executor-thread.ts KIND). */
 const KINDS = ['ok', 'retryable', 'permanent'] as const;
-export const DROPPED_KIND = KINDS.length;
+const DROPPED_KIND = 3;
 /** The outcome of an attempt dropped before it started, its task canceled (compared by identity). */
 export const DROPPED: Outcome = Object.freeze({ kind: 'permanent', error: CANCELED_ERROR, description: 'Internal Error' });
 
