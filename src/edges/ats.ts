@@ -6,7 +6,7 @@ import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
 /**
- * Driver for Apache Traffic Server 9.2 as a reverse proxy (research/edges.md §4, config §9 up_ats).
+ * Driver for Apache Traffic Server 9.2 as a reverse proxy (docs/caches.md; config from `refreshd edge config ats`).
  *
  * - File: `PURGE <path>` with the domain's Host; ATS removes every Vary alternate. 404 from the
  *   cache means "not cached" (success); 404 "Not Found on Accelerator" means the node has no
@@ -26,7 +26,7 @@ import { preloadThrough } from './preload-through.js';
  *   force=true writes MISS (refetch); force=false leaves the default STALE (conditional
  *   revalidation: the soft purge). Without these options the types fail permanently.
  * - Preload: GET through the node. Probe: `Cache-Control: only-if-cached` + `X-Debug: X-Cache`
- *   (xdebug plugin): hit-fresh / hit-stale / miss. Caveat measured in edges.md: on a STALE object
+ *   (xdebug plugin): hit-fresh / hit-stale / miss. Caveat measured (docs/caches.md): on a STALE object
  *   the probe itself makes ATS revalidate it with the origin.
  */
 export const ATS_NEEDS_ON_BOX = 'ats prefix/regex purge needs regex_revalidate on the ATS host';

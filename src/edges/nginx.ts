@@ -3,12 +3,12 @@ import type { EdgeDriver, EdgeJob, EdgeNode, Outcome } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 
 /**
- * Driver for nginx with Debian's ngx_cache_purge 2.3 (research/edges.md §3). What that module can
+ * Driver for nginx with Debian's ngx_cache_purge 2.3 (docs/caches.md). What that module can
  * do decides what this driver can do:
  *
  * - One URL: `GET <purgePrefix><path>` against a separate purge location whose key is
  *   `$host$purge_target`. The module's documented same-location `PURGE` method segfaults the
- *   worker on 2.3, so the node must be configured as in edges.md §9 (up_nginx).
+ *   worker on 2.3, so the node must be configured as `refreshd edge config nginx` prints.
  * - Directory, Regex, IgnoreParams: impossible (2.3 has no wildcard; `*` is taken literally). They
  *   fail permanently with the reason instead of reporting a purge that did not happen.
  * - Preload: a plain GET through the node, which stores the response.

@@ -4,11 +4,11 @@ import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
 /**
- * Driver for Squid 5.7 as an accelerator (research/edges.md §5, config in §9 up_squid).
+ * Driver for Squid 5.7 as an accelerator (docs/caches.md; config from `refreshd edge config squid`).
  *
  * - File: `PURGE <path>` with the domain's Host (Squid keys on `http://<Host>/<path>`).
  *   Vary: a PURGE *without* the varied header answers 404 and leaves Vary'd objects cached
- *   (edges.md §6). Measured here: a PURGE carrying any `Accept-Encoding` removes every
+ *   (docs/caches.md). Measured here: a PURGE carrying any `Accept-Encoding` removes every
  *   Accept-Encoding variant, and also purges objects without Vary. So the driver sends
  *   `Accept-Encoding: gzip` first and, when that finds nothing, a plain PURGE as well. Objects
  *   that vary on other headers (Cookie, User-Agent) are not covered.

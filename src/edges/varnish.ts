@@ -3,7 +3,8 @@ import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.j
 
 /**
  * The `varnish` driver: every operation is one HTTP request to the node's listener, answered by
- * the VCL below (research/edges.md §2, §9). What the node's VCL must provide, from the purgers ACL:
+ * the VCL `refreshd edge config varnish` prints (config/varnish-vcl.ts, docs/caches.md). What
+ * that VCL provides, from the purgers ACL:
  *   PURGE <url>          hard purge of every Vary variant: 200 "Purged" / 404 "Not in cache"
  *   BAN + X-Ban-Regex    std.ban on obj.http.x-host/x-url (lurker-friendly): 200, or 400 + PCRE error
  *   XKEY-PURGE / XKEY-SOFTPURGE + X-Key   xkey (varnish-modules) on the `d:<host><dir>` tags that
@@ -12,6 +13,7 @@ import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.j
  *   X-Fetch-Error        on a 503 from a failed backend fetch: "timeout" or "failed"
  * Varnish keys on the Host header exactly as sent, so the VCL lower-cases it and drops the port,
  * which is what toEdgeTarget gives the driver; sites with their own VCL must do the same.
+ * Every answer Varnish itself gives carries X-Varnish: one without it came from the origin.
  */
 
 /** The VCL tags `d:<host>/`, `/a/`, `/a/b/` and `/a/b/c/`: deeper directories need a BAN. */
@@ -147,78 +149,4 @@ function reason(res: EdgeResponse): string {
 
 function statusLine(res: EdgeResponse): string {
   return `${res.status} ${reason(res)}`.trim();
-}
-
-/**
- * The reference VCL (edges.md §9 `up_varnish`, tested there and by test/edges/varnish.test.ts) in
- * front of one origin. Two additions to §9: Host is normalised like toEdgeTarget (lower case, no
- * port) so purges and xkey tags match what clients cached, and vcl_backend_error says whether a
- * failed fetch ran into the first-byte timeout (Varnish 7.1 exposes no fetch-error variable).
- */
-export function varnishVcl(originHost: string, originPort: number): string {
-  return String.raw`vcl 4.1;
-import std;
-import purge;
-import xkey;
-backend origin { .host = "${originHost}"; .port = "${originPort}"; }
-acl purgers { "127.0.0.1"; "::1"; }
-sub vcl_recv {
-    if (req.http.host) { set req.http.host = std.tolower(regsub(req.http.host, ":[0-9]+$", "")); }
-    if (req.method ~ "^(PURGE|SOFTPURGE|BAN|XKEY-PURGE|XKEY-SOFTPURGE)$" || req.http.X-Refresh || req.http.X-Cache-Probe) {
-        if (!client.ip ~ purgers) { return (synth(405, "Not allowed")); }
-    }
-    if (req.method == "PURGE" || req.method == "SOFTPURGE") { return (hash); }
-    if (req.method == "BAN") {
-        if (!req.http.X-Ban-Regex) { return (synth(400, "X-Ban-Regex header required")); }
-        if (std.ban("obj.http.x-host == " + req.http.host + " && obj.http.x-url ~ " + req.http.X-Ban-Regex)) {
-            return (synth(200, "Ban added"));
-        }
-        return (synth(400, std.ban_error()));
-    }
-    if (req.method == "XKEY-PURGE")     { return (synth(200, "Invalidated " + xkey.purge(req.http.X-Key) + " objects")); }
-    if (req.method == "XKEY-SOFTPURGE") { return (synth(200, "Invalidated " + xkey.softpurge(req.http.X-Key) + " objects")); }
-    if (req.http.X-Refresh) { set req.hash_always_miss = true; }
-    return (hash);
-}
-sub vcl_hit {
-    if (req.method == "PURGE")     { purge.hard(); return (synth(200, "Purged")); }
-    if (req.method == "SOFTPURGE") { purge.soft(0s, 120s); return (synth(200, "Soft-purged")); }
-    if (req.http.X-Cache-Probe) {
-        set req.http.X-Probe-TTL = obj.ttl;
-        set req.http.X-Probe-Age = obj.age;
-        if (obj.ttl > 0s) { return (synth(200, "HIT")); } else { return (synth(200, "STALE")); }
-    }
-}
-sub vcl_miss {
-    if (req.method == "PURGE")     { purge.hard(); return (synth(404, "Not in cache")); }
-    if (req.method == "SOFTPURGE") { purge.soft(0s, 120s); return (synth(404, "Not in cache")); }
-    if (req.http.X-Cache-Probe) { return (synth(404, "MISS")); }
-}
-sub vcl_backend_response {
-    set beresp.http.x-url = bereq.url;
-    set beresp.http.x-host = bereq.http.host;
-    set beresp.http.xkey = "d:" + bereq.http.host + "/";
-    if (bereq.url ~ "^/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/).*$", "\1"); }
-    if (bereq.url ~ "^/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/).*$", "\1"); }
-    if (bereq.url ~ "^/[^/?]+/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/[^/?]+/).*$", "\1"); }
-    if (beresp.http.Surrogate-Key) { set beresp.http.xkey += " " + beresp.http.Surrogate-Key; }
-}
-sub vcl_backend_error {
-    if (now - bereq.time >= bereq.first_byte_timeout) { set beresp.http.X-Fetch-Error = "timeout"; }
-    else { set beresp.http.X-Fetch-Error = "failed"; }
-}
-sub vcl_synth {
-    if (req.http.X-Cache-Probe) {
-        set resp.http.X-Cache = resp.reason;
-        set resp.http.X-Obj-TTL = req.http.X-Probe-TTL;
-        set resp.http.X-Obj-Age = req.http.X-Probe-Age;
-    }
-}
-sub vcl_deliver {
-    if (obj.hits > 0) { set resp.http.X-Cache = "HIT"; } else { set resp.http.X-Cache = "MISS"; }
-    unset resp.http.x-url;
-    unset resp.http.x-host;
-    unset resp.http.xkey;
-}
-`;
 }
