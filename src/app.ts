@@ -14,6 +14,7 @@ import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Executor } from './worker/executor.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
+import { GroupSettings } from './worker/group-settings.js';
 import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
 
@@ -58,7 +59,9 @@ export async function startWorkers(
 ): Promise<Workers> {
   await ensureSimulatedFleet(store, config.engine);
   // The drivers and their HTTP client live in the executor's thread (worker/executor.ts).
-  const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs }, logger);
+  const groups = new GroupSettings(store, logger);
+  await groups.start();
+  const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs }, logger, groups.verifyOf);
   executor.warm();
   const workers = Array.from({ length: count }, () => new Worker(store, executor, config.engine, logger));
   for (const w of workers) w.start();
@@ -67,6 +70,7 @@ export async function startWorkers(
   return {
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
+      groups.stop();
       await notifier.stop();
       await executor.close();
     },

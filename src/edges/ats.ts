@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { chown, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EdgeDriver, EdgeJob, EdgeNode, Outcome } from './driver.js';
+import { diagnosePurge, diagnoseProbe } from './diagnose.js';
+import type { EdgeDriver, EdgeJob, EdgeNode, Outcome, ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
@@ -43,25 +44,25 @@ export class AtsDriver implements EdgeDriver {
     return this.revalidate(node, job);
   }
 
-  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
-    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'cache-control': 'only-if-cached', 'x-debug': 'X-Cache' } });
+  async probe(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState> {
+    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'cache-control': 'only-if-cached', 'x-debug': 'X-Cache' }, signal });
     const state = String(res.headers['x-cache'] ?? '');
     if (state === 'hit-fresh') return 'hit';
     if (state === 'hit-stale') return 'stale';
-    if (state === 'miss' || res.status === 504) return 'miss';
-    throw new Error(`ats probe of ${host}${path} on ${node.name}: unexpected ${res.status} X-Cache=${state || '-'} (is xdebug.so loaded?)`);
+    if (state === 'miss') return 'miss';
+    throw new Error(diagnoseProbe('ats', node, res));
   }
 
   private async purge(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
     try {
       const res = await this.http.send(node.address, { method: 'PURGE', path: job.path, headers: { host: job.host }, signal });
       if (res.text.includes('Not Found on Accelerator')) {
-        return { kind: 'permanent', error: `${node.name} has no remap rule for ${job.host}`, description: 'Internal Error' };
+        return { kind: 'permanent', error: diagnosePurge('ats', node, 'PURGE', res).replace('this domain', job.host), description: 'Internal Error' };
       }
       if (res.status === 200) return { kind: 'ok', detail: 'purged' };
       if (res.status === 404) return { kind: 'ok', detail: 'not cached' };
       if (res.status >= 500) return { kind: 'retryable', error: `PURGE answered ${res.status} on ${node.name}` };
-      return { kind: 'permanent', error: `PURGE answered ${res.status} on ${node.name} (ip_allow.yaml must allow PURGE from this host)`, description: 'Internal Error' };
+      return { kind: 'permanent', error: diagnosePurge('ats', node, 'PURGE', res), description: 'Internal Error' };
     } catch (err) {
       return { kind: 'retryable', error: `purge on ${node.name}: ${networkError(err)}` };
     }

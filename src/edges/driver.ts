@@ -9,12 +9,22 @@ import type { SubmitType } from '../domain/object-path.js';
 /** Alibaba's three failure descriptions (seeds 001, 002, 004). */
 export type FailureDescription = 'Internal Error' | 'Origin Timeout' | 'Origin Return StatusCode 5XX';
 
+/**
+ * How a node's outcome was established: `probe`, the node's cache was looked at afterwards and
+ * showed the object gone (or stale, or, for a preload, a fresh hit); `ack`, the node's answer
+ * to the operation was taken at its word (edges/verify.ts).
+ */
+export type VerifiedBy = 'probe' | 'ack';
+
 export type Outcome =
-  | { kind: 'ok'; detail?: string }
-  /** Try again later (node unreachable, timeout, 5xx from the node itself). */
-  | { kind: 'retryable'; error: string }
+  | { kind: 'ok'; detail?: string; verifiedBy?: VerifiedBy }
+  /** Try again later (node unreachable, timeout, 5xx from the node itself, still cached after a purge). */
+  | { kind: 'retryable'; error: string; verifiedBy?: VerifiedBy }
   /** Will never succeed on this node (unsupported operation, origin 404, bad regex). */
-  | { kind: 'permanent'; error: string; description: FailureDescription };
+  | { kind: 'permanent'; error: string; description: FailureDescription; verifiedBy?: VerifiedBy };
+
+/** What a node's cache holds for a URL, as its probe sees it without fetching. */
+export type ProbeState = 'hit' | 'stale' | 'miss';
 
 export interface EdgeJob {
   /** refresh: make the node drop or revalidate; preload: make the node fetch and store. */
@@ -46,12 +56,16 @@ export interface EdgeNode {
   address: string;
   /** Driver-specific settings (e.g. nginx purge location, ATS config dir). */
   options: Record<string, unknown>;
+  /** How outcomes are verified, from the node's group (default `probe`; edges/verify.ts). */
+  verify?: 'probe' | 'ack';
 }
 
 export interface EdgeDriver {
   execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome>;
-  /** Is the object cached on the node? Used by tests and the verification endpoint. */
-  probe?(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'>;
+  /** Is the object cached on the node? Never fetches it. Verification (verify.ts), node check, tests. */
+  probe?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState>;
+  /** The probe with the cached copy's age, where the node tells it (a copy younger than a purge is a refetch). */
+  inspect?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<{ state: ProbeState; ageSeconds?: number }>;
 }
 
 /** Split an object path into what a node needs: scheme, host and path(+query) or regex. */

@@ -1,4 +1,5 @@
-import type { EdgeDriver, EdgeJob, EdgeNode, FailureDescription, Outcome } from './driver.js';
+import { diagnoseProbe, diagnosePurge } from './diagnose.js';
+import type { EdgeDriver, EdgeJob, EdgeNode, FailureDescription, Outcome, ProbeState } from './driver.js';
 import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.js';
 
 /**
@@ -40,22 +41,22 @@ export class VarnishDriver implements EdgeDriver {
       switch (job.objectType) {
         case 'file':
           // Alibaba's Force only matters for non-File types: a file refresh always drops the object.
-          return purgeOutcome(await send('PURGE', job.path, {}));
+          return purgeOutcome(await send('PURGE', job.path, {}), node, 'PURGE');
         case 'directory': {
           const dir = job.path.endsWith('/') ? job.path : job.path + '/';
           if (mode === 'xkey' && directoryDepth(dir) <= XKEY_DIRECTORY_DEPTH && !/[\s,]/.test(dir)) {
             const method = job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE';
-            return purgeOutcome(await send(method, '/', { 'x-key': `d:${job.host}${dir}` }));
+            return purgeOutcome(await send(method, '/', { 'x-key': `d:${job.host}${dir}` }), node, method);
           }
           // A ban cannot be soft: force=false on a deep directory (or in ban mode) still invalidates hard.
-          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex('^' + escapeRegex(dir)) }));
+          return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex('^' + escapeRegex(dir)) }));
         }
         case 'regex':
           // job.path is the regex for the path from its first '/', so anchor it at the start.
-          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
+          return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
         case 'ignoreparams': {
           const bare = job.path.replace(/[?#].*$/, '');
-          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
+          return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
         }
         default:
           return permanent(`varnish cannot refresh object type ${job.objectType}`);
@@ -65,13 +66,20 @@ export class VarnishDriver implements EdgeDriver {
     }
   }
 
-  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
-    const res = await this.http.send(node.address, { method: 'HEAD', path, headers: { host, 'x-cache-probe': '1' } });
-    if (res.status === 404) return 'miss';
+  async probe(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState> {
+    return (await this.inspect(node, host, path, signal)).state;
+  }
+
+  async inspect(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<{ state: ProbeState; ageSeconds?: number }> {
+    // Answered by the VCL from the cache alone (synth): safe to pipeline behind the purge.
+    const res = await this.http.send(node.address, { method: 'HEAD', path, headers: { host, 'x-cache-probe': '1' }, signal, pipeline: true });
     const state = String(res.headers['x-cache'] ?? '').toUpperCase();
-    if (res.status === 200 && state === 'HIT') return 'hit';
-    if (res.status === 200 && state === 'STALE') return 'stale';
-    throw new Error(`varnish probe of ${host}${path} on ${node.address}: unexpected ${res.status} X-Cache: ${state}`);
+    if (res.status === 404 && state === 'MISS') return { state: 'miss' };
+    const age = Number(res.headers['x-obj-age']);
+    const ageSeconds = Number.isFinite(age) ? age : undefined;
+    if (res.status === 200 && state === 'HIT') return { state: 'hit', ageSeconds };
+    if (res.status === 200 && state === 'STALE') return { state: 'stale', ageSeconds };
+    throw new Error(diagnoseProbe('varnish', node, res));
   }
 }
 
@@ -100,17 +108,20 @@ function preloadHeaders(headers: Record<string, string[]>): Record<string, strin
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
 }
 
-function purgeOutcome(res: EdgeResponse): Outcome {
-  // 404 "Not in cache" is success too: the object is gone either way.
-  if (res.status === 200 || (res.status === 404 && reason(res) === 'Not in cache')) return { kind: 'ok', detail: statusLine(res) };
-  return unexpected(res);
+function purgeOutcome(res: EdgeResponse, node: EdgeNode, method: string): Outcome {
+  // 404 "Not in cache" is success too: the object is gone either way. Only the VCL's own answers
+  // count: the origin's 200 to a PURGE that the builtin VCL piped to it is no purge.
+  const fromVarnish = res.headers['x-varnish'] !== undefined;
+  if (fromVarnish && (res.status === 200 || (res.status === 404 && reason(res) === 'Not in cache'))) return { kind: 'ok', detail: statusLine(res) };
+  return unexpected(res, node, method);
 }
 
-function banOutcome(res: EdgeResponse): Outcome {
-  if (res.status === 200) return { kind: 'ok', detail: statusLine(res) };
+function banOutcome(node: EdgeNode, res: EdgeResponse): Outcome {
+  const fromVarnish = res.headers['x-varnish'] !== undefined;
+  if (fromVarnish && res.status === 200) return { kind: 'ok', detail: statusLine(res) };
   // The VCL answers 400 with std.ban_error() when PCRE rejects the regex: retrying cannot help.
-  if (res.status === 400) return permanent(`varnish rejected the ban: ${reason(res)}`);
-  return unexpected(res);
+  if (fromVarnish && res.status === 400) return permanent(`varnish rejected the ban: ${reason(res)}`);
+  return unexpected(res, node, 'BAN');
 }
 
 function preloadOutcome(res: EdgeResponse): Outcome {
@@ -123,10 +134,11 @@ function preloadOutcome(res: EdgeResponse): Outcome {
   return permanent(`origin answered ${res.status}`);
 }
 
-function unexpected(res: EdgeResponse): Outcome {
-  // E.g. 405 "Not allowed" (we are not in the purgers ACL) or a VCL without these methods: the
-  // operator can fix the node, so retry with backoff rather than fail the task for good.
-  return { kind: 'retryable', error: `unexpected answer from varnish: ${statusLine(res)}` };
+function unexpected(res: EdgeResponse, node: EdgeNode, method: string): Outcome {
+  // E.g. 405 "Not allowed" (we are not in the purgers ACL), the builtin VCL passing PURGE to the
+  // origin, a VCL without these methods: the operator can fix the node, so retry with backoff
+  // rather than fail the task for good; the error says what to fix.
+  return { kind: 'retryable', error: diagnosePurge('varnish', node, method, res, reason(res)) };
 }
 
 function failedRequest(err: unknown): Outcome {

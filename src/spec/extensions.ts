@@ -17,7 +17,7 @@ export const describeTaskNodes = (product: Product): ActionSpec => ({
   result: {
     RequestId: 'string',
     TotalCount: 'integer — items returned',
-    'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime',
+    'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime, Verified (Probe: the node\'s cache was probed afterwards | Ack: its answer was taken at its word | empty while Pending)',
   },
 });
 

@@ -1,10 +1,10 @@
 import type { ItemStatus, NodeCounts } from '../domain/progress.js';
 import type { SubmitType } from '../domain/object-path.js';
 import type { Product } from '../spec/types.js';
-import type { AttemptResult, CacheNode, ClaimedAttempt, LocalTaker, NodeAttemptRow } from './queue-records.js';
+import type { AttemptResult, CacheNode, ClaimedAttempt, LocalTaker, NodeAttemptRow, NodeGroup } from './queue-records.js';
 
 // The fleet and queue records live in queue-records.ts; every adapter and caller imports them from here.
-export type { AttemptResult, CacheNode, ClaimedAttempt, LocalTaker, NodeAttemptRow } from './queue-records.js';
+export type { AttemptResult, CacheNode, ClaimedAttempt, LocalTaker, NodeAttemptRow, NodeGroup } from './queue-records.js';
 
 /**
  * The TaskStore port (DESIGN.md convention 4). Two adapters implement it — sqlite/ (embedded
@@ -97,6 +97,8 @@ export interface Domain {
   nodeGroup: string;
   createdAt: number;
 }
+
+export type DomainChanges = Partial<Pick<Domain, 'nodeGroup' | 'origin' | 'product'>>;
 
 /** One task to create: one submission for one domain, with its paths as items. */
 export interface NewTask {
@@ -306,6 +308,10 @@ export interface TaskStore {
   findDomain(name: string): Promise<Domain | undefined>;
   listDomains(accountId?: number): Promise<Domain[]>;
   setDomainOnline(name: string, online: boolean): Promise<boolean>;
+  /** Change a domain's group, origin or product; false when there is no such domain. */
+  updateDomain(name: string, changes: DomainChanges): Promise<boolean>;
+  /** Unregister a domain (its tasks stay for the describe window); false when there is none. */
+  removeDomain(name: string): Promise<boolean>;
 
   // fleet
   addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode>;
@@ -313,6 +319,10 @@ export interface TaskStore {
   setNodeEnabled(name: string, enabled: boolean): Promise<boolean>;
   /** Remove a node: its unfinished attempts leave the items' scope (their progress is recounted). */
   removeNode(name: string): Promise<boolean>;
+  /** Create or replace a node group's settings. */
+  setNodeGroup(group: NodeGroup): Promise<void>;
+  /** Groups with settings of their own, by name. */
+  listNodeGroups(): Promise<NodeGroup[]>;
 
   // execution queue (worker side)
   /** Give up to `limit` undispatched items their per-node attempts; returns how many. */

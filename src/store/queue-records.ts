@@ -1,4 +1,5 @@
 import type { SubmitType } from '../domain/object-path.js';
+import type { VerifiedBy } from '../edges/driver.js';
 
 /**
  * The fleet and execution-queue records of the TaskStore port (port.ts re-exports them): cache
@@ -19,6 +20,15 @@ export interface CacheNode {
   enabled: boolean;
   options: Record<string, unknown>;
   createdAt: number;
+}
+
+/**
+ * Settings shared by the nodes of one group: how their outcomes are verified (edges/verify.ts).
+ * A group without a row uses the defaults (`probe` where the driver has a probe).
+ */
+export interface NodeGroup {
+  name: string;
+  verify: 'probe' | 'ack';
 }
 
 /** A per-node attempt handed to a worker under a lease, with what the driver needs. */
@@ -60,9 +70,9 @@ export interface LocalTaker {
 
 /** What came of one claimed attempt; the worker's retry policy has already decided. */
 export type AttemptResult = { itemId: number; nodeId: number; lease: string } & (
-  | { state: 'applied' }
+  | { state: 'applied'; verifiedBy?: VerifiedBy }
   | { state: 'retry'; error: string; nextRunAt: number }
-  | { state: 'failed'; error: string; description: string }
+  | { state: 'failed'; error: string; description: string; verifiedBy?: VerifiedBy }
 );
 
 /** One node's state for one item (DescribeRefreshTaskNodes). */
@@ -77,4 +87,6 @@ export interface NodeAttemptRow {
   attempts: number;
   lastError: string | null;
   appliedAt: number | null;
+  /** How the node's outcome was established: its probe, its acknowledgement; null while pending. */
+  verifiedBy: VerifiedBy | null;
 }

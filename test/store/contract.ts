@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch, TaskStore } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
+import { fleetContract } from './fleet-contract.js';
 import { queueContract } from './queue-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
@@ -13,6 +14,7 @@ export function storeContract(name: string, open: () => Promise<TaskStore>): voi
   webhookContract(name, open);
   countContract(name, open);
   queueContract(name, open);
+  fleetContract(name, open);
   describe(`TaskStore contract: ${name}`, () => {
     let store: TaskStore;
     let a: number;

@@ -35,6 +35,8 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
+    // And undo what later migrations added (9: verified_by, node_groups).
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
     db.pragma('user_version = 7');
     db.close();
 

@@ -5,10 +5,12 @@ import { DAY_MS } from '../../domain/quota.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
+const VERIFIED = { probe: 'Probe', ack: 'Ack' } as const;
 
 /**
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
- * item, every cache node in scope with its state, attempts, last error and when it applied.
+ * item, every cache node in scope with its state, attempts, last error, when it applied, and
+ * how that outcome was verified.
  */
 export const describeTaskNodes: Handler = async (ctx) => {
   const product = ctx.product.product;
@@ -30,6 +32,8 @@ export const describeTaskNodes: Handler = async (ctx) => {
       Attempts: a.attempts,
       Error: a.lastError ?? '',
       AppliedTime: a.appliedAt === null ? '' : formatUtc(a.appliedAt),
+      // How the outcome was established: Probe (the node's cache was looked at), Ack (its answer was taken).
+      Verified: a.verifiedBy === null ? '' : VERIFIED[a.verifiedBy],
     })),
   }));
   return { TotalCount: items.length, Items: items };

@@ -1,9 +1,9 @@
 import type { JSONValue } from 'postgres';
-import type { CacheNode } from '../port.js';
+import type { CacheNode, DomainChanges, NodeGroup } from '../port.js';
 import { adjustCounts } from './queue.js';
 import { toNode, type Sql } from './rows.js';
 
-/** The fleet tables of the PostgreSQL store: cache nodes and what removing one means for items. */
+/** The fleet tables of the PostgreSQL store: cache nodes, their groups' settings, and what removing a node means for items. */
 export class PgFleet {
   constructor(private readonly sql: Sql) {}
 
@@ -17,6 +17,28 @@ export class PgFleet {
 
   async list(): Promise<CacheNode[]> {
     return (await this.sql`SELECT * FROM nodes ORDER BY id`).map(toNode);
+  }
+
+  async setGroup(g: NodeGroup): Promise<void> {
+    await this.sql`INSERT INTO node_groups (name, verify) VALUES (${g.name}, ${g.verify}) ON CONFLICT (name) DO UPDATE SET verify = excluded.verify`;
+  }
+
+  async groups(): Promise<NodeGroup[]> {
+    return (await this.sql<NodeGroup[]>`SELECT name, verify FROM node_groups ORDER BY name`).map((r) => ({ name: r.name, verify: r.verify }));
+  }
+
+  /** Domains map to groups; their changes live here with the groups' (only given columns change). */
+  async updateDomain(name: string, c: DomainChanges): Promise<boolean> {
+    const [row] = await this.sql`
+      UPDATE domains SET node_group = coalesce(${c.nodeGroup ?? null}, node_group),
+             origin = CASE WHEN ${c.origin !== undefined} THEN ${c.origin ?? null} ELSE origin END,
+             product = coalesce(${c.product ?? null}, product)
+       WHERE name = ${name} RETURNING name`;
+    return row !== undefined;
+  }
+
+  async removeDomain(name: string): Promise<boolean> {
+    return (await this.sql`DELETE FROM domains WHERE name = ${name}`).count > 0;
   }
 
   async setEnabled(name: string, enabled: boolean): Promise<boolean> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Product } from '../../spec/types.js';
 import type {
   QueueStats, StoreHealth,
-  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, LocalTaker,
+  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, DomainChanges, NodeGroup, ItemQuery, ItemRow, LocalTaker,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
   ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
@@ -249,6 +249,22 @@ export class PostgresStore implements TaskStore {
 
   async setDomainOnline(name: string, online: boolean): Promise<boolean> {
     return (await this.sql`UPDATE domains SET online = ${online} WHERE name = ${name}`).count > 0;
+  }
+
+  async updateDomain(name: string, changes: DomainChanges): Promise<boolean> {
+    return this.fleet.updateDomain(name, changes);
+  }
+
+  async removeDomain(name: string): Promise<boolean> {
+    return this.fleet.removeDomain(name);
+  }
+
+  async setNodeGroup(group: NodeGroup): Promise<void> {
+    return this.fleet.setGroup(group);
+  }
+
+  async listNodeGroups(): Promise<NodeGroup[]> {
+    return this.fleet.groups();
   }
 
   async addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode> {

@@ -158,13 +158,15 @@ export class PgQueue {
                attempts = a.attempts + 1,
                applied_at = CASE WHEN r.state = 'applied' THEN ${now}::bigint ELSE a.applied_at END,
                last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
+               verified_by = CASE WHEN r.state = 'retry' THEN a.verified_by ELSE r.verified_by END,
                next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at ELSE a.next_run_at END,
                lease_owner = NULL, lease_until = NULL
           FROM unnest(${col((r) => r.itemId)}::bigint[], ${col((r) => r.nodeId)}::int[], ${col((r) => r.lease)}::text[],
                       ${col((r) => r.state)}::text[], ${col((r) => (r.state === 'applied' ? null : r.error))}::text[],
                       ${col((r) => (r.state === 'retry' ? r.nextRunAt : null))}::bigint[],
-                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[])
-               AS r(item_id, node_id, lease, state, error, next_run_at, description)
+                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[],
+                      ${col((r) => (r.state === 'retry' ? null : (r.verifiedBy ?? null)))}::text[])
+               AS r(item_id, node_id, lease, state, error, next_run_at, description, verified_by)
          WHERE a.item_id = r.item_id AND a.node_id = r.node_id AND a.state = 'pending' AND a.lease_owner = r.lease
         RETURNING a.item_id, a.item_created_at, r.state, r.description`;
       const byItem = new Map<number, { created: number; applied: number; failed: number; description: string | null }>();
@@ -194,7 +196,7 @@ export class PgQueue {
     const ids = validTaskIds(taskIds);
     if (ids.length === 0) return [];
     const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
              n.name, n.driver, n.node_group, a.node_id
         FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
         LEFT JOIN nodes n ON n.id = a.node_id
@@ -205,6 +207,7 @@ export class PgQueue {
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
       lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
     }));
   }
 }

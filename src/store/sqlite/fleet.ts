@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { CacheNode } from '../port.js';
+import type { CacheNode, DomainChanges, NodeGroup } from '../port.js';
 
-/** The fleet tables of the SQLite store: cache nodes and what removing one means for items. */
+/** The fleet tables of the SQLite store: cache nodes, their groups' settings, and what removing a node means for items. */
 export class SqliteFleet {
   private readonly insert;
   private readonly all;
@@ -22,6 +22,29 @@ export class SqliteFleet {
 
   list(): CacheNode[] {
     return this.all.all().map(toNode);
+  }
+
+  setGroup(g: NodeGroup): void {
+    this.db.prepare('INSERT INTO node_groups (name, verify) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET verify = excluded.verify').run(g.name, g.verify);
+  }
+
+  groups(): NodeGroup[] {
+    return this.db.prepare('SELECT name, verify FROM node_groups ORDER BY name').all() as NodeGroup[];
+  }
+
+  /** Domains map to groups; their changes live here with the groups' (only named columns change). */
+  updateDomain(name: string, c: DomainChanges): boolean {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    if (c.nodeGroup !== undefined) (sets.push('node_group = ?'), values.push(c.nodeGroup));
+    if (c.origin !== undefined) (sets.push('origin = ?'), values.push(c.origin));
+    if (c.product !== undefined) (sets.push('product = ?'), values.push(c.product));
+    if (sets.length === 0) return this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined;
+    return this.db.prepare(`UPDATE domains SET ${sets.join(', ')} WHERE name = ?`).run(...values, name).changes > 0;
+  }
+
+  removeDomain(name: string): boolean {
+    return this.db.prepare('DELETE FROM domains WHERE name = ?').run(name).changes > 0;
   }
 
   setEnabled(name: string, enabled: boolean): boolean {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
 import type {
   QueueStats, StoreHealth,
-  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, LocalTaker,
+  AccessKey, Account, AttemptResult, AuditEntry, AuditQuery, AuditRecord, CacheNode, ClaimedAttempt, Domain, DomainChanges, NodeGroup, ItemQuery, ItemRow, LocalTaker,
   NodeAttemptRow, Policy, RamUser, ServiceState, StoreCapabilities, SubmitBatch, SubmitOutcome, TaskStore,
   ClaimedDelivery, DeliveryResult, FinishScan, Webhook, WebhookDelivery,
 } from '../port.js';
@@ -259,6 +259,22 @@ export class SqliteStore implements TaskStore {
     } finally {
       this.syncFull.run();
     }
+  }
+
+  async updateDomain(name: string, changes: DomainChanges): Promise<boolean> {
+    return this.fleet.updateDomain(name, changes);
+  }
+
+  async removeDomain(name: string): Promise<boolean> {
+    return this.fleet.removeDomain(name);
+  }
+
+  async setNodeGroup(group: NodeGroup): Promise<void> {
+    return this.fleet.setGroup(group);
+  }
+
+  async listNodeGroups(): Promise<NodeGroup[]> {
+    return this.fleet.groups();
   }
 
   async addNode(node: Omit<CacheNode, 'id'>): Promise<CacheNode> {
