@@ -1,11 +1,13 @@
 import { Command, Option } from 'commander';
 import { parseListen } from '../config/config.js';
+import { fleetWarnings } from '../domain/fleet-warnings.js';
 import { makeLogger, openStore, startServer, startWorkers } from '../app.js';
 import { registerClientCommands } from './client-commands.js';
 import { registerAccountCommands } from './account-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerDomainCommands } from './domain-commands.js';
 import { registerEdgeCommands } from './edge-commands.js';
+import { registerGroupCommands } from './group-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
@@ -35,6 +37,11 @@ storeOptions(program.command('serve'))
       );
     }
     process.stdout.write(`refreshd listening on ${running.url} (data: ${config.dataDir})\n`);
+    // A domain left on the simulated fleet next to real caches would report false Completes.
+    for (const w of fleetWarnings(await store.listDomains(), await store.listNodes())) {
+      logger.warn({ warning: w }, 'domain on simulated nodes only');
+      process.stderr.write(`refreshd: warning: ${w}\n`);
+    }
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
       await running.stop();
@@ -71,6 +78,7 @@ registerPolicyCommands(program);
 registerDomainCommands(program);
 registerNodeCommands(program);
 registerEdgeCommands(program);
+registerGroupCommands(program);
 registerAuditCommands(program);
 registerWebhookCommands(program);
 
