@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import type { CacheKind } from './diagnose.js';
 import { toEdgeTarget, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
@@ -58,8 +59,8 @@ export async function checkNode(driver: EdgeDriver | undefined, node: EdgeNode, 
       }
     };
     try {
-      const res = await http.send(node.address, { method: 'HEAD', path, headers: { host }, signal, timeoutMs: 5_000 });
-      pass('reachable', `${node.address} answered ${res.status}`);
+      await connectTo(node.address, 5_000);
+      pass('reachable', `${node.address} accepts connections`);
     } catch (err) {
       throw new Failed(`${node.name} (${node.address}) is unreachable (${networkError(err)}): start the cache, or fix the node's address`);
     }
@@ -118,4 +119,16 @@ function extras(node: EdgeNode): Extra[] {
   if (kind === 'ats' && typeof node.options.regexRevalidateConfig === 'string') return [{ ...regex, step: 'regex_revalidate' }];
   if (kind === 'squid' && node.options.squidPurge) return [{ ...regex, step: 'squid-purge' }];
   return [];
+}
+
+/** A TCP connection to `host:port` within `ms` (reachability alone: nothing is asked of the origin). */
+function connectTo(address: string, ms: number): Promise<void> {
+  const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(address);
+  if (!m) return Promise.reject(new Error(`not host:port: ${address}`));
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: m[1], port: Number(m[2]), timeout: ms });
+    sock.once('connect', () => (sock.destroy(), resolve()));
+    sock.once('timeout', () => (sock.destroy(), reject(Object.assign(new Error(`no connection in ${ms} ms`), { code: 'ETIMEDOUT' }))));
+    sock.once('error', (err) => (sock.destroy(), reject(err)));
+  });
 }

@@ -30,12 +30,13 @@ export type VarnishParams = Record<string, string>;
 /** The arguments the harness gives `refreshd edge config varnish` for an origin on this port. */
 export const varnishConfigArgs = (originPort: number) => ['--backend', `127.0.0.1:${originPort}`, '--purger', '127.0.0.1'];
 
-export async function startVarnish(originPort: number, params: VarnishParams = {}, vcl = edgeConfig('varnish', varnishConfigArgs(originPort))): Promise<Varnish> {
+/** `vcl` replaces refreshd's VCL (tests of broken setups); `listenPort` picks the client port. */
+export async function startVarnish(originPort: number, params: VarnishParams = {}, vcl = edgeConfig('varnish', varnishConfigArgs(originPort)), listenPort?: number): Promise<Varnish> {
   const varnishd = requireBinary('varnishd');
   const dir = mkdtempSync(join(tmpdir(), 'refreshd-varnish-'));
   writeFileSync(join(dir, 'edge.vcl'), vcl);
   writeFileSync(join(dir, 'secret'), randomBytes(16).toString('hex'), { mode: 0o600 });
-  const [port, adminPort] = [await freePort(), await freePort()];
+  const [port, adminPort] = [listenPort ?? (await freePort()), await freePort()];
   const args = [
     '-F', '-j', 'none',
     '-a', `127.0.0.1:${port}`, '-T', `127.0.0.1:${adminPort}`, '-S', join(dir, 'secret'),
