@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EdgeDriver, EdgeNode } from '../../src/edges/driver.js';
 import { EdgeHttpClient } from '../../src/edges/http-client.js';
 import { createDrivers } from '../../src/edges/registry.js';
+import { rpc } from '../helpers/rpc.js';
 import { startAts } from './harness/ats.js';
 import { edgeConfig } from './harness/edge-config.js';
 import { startEngine, type Engine } from './harness/engine.js';
@@ -56,6 +57,16 @@ async function refreshesForReal(node: EdgeNode, domain: string, path: string): P
   assert.match(next.text, / v2\n$/, 'with the new body');
 }
 
+/** PushObjectCache, waited for like engine.refresh. */
+async function rpcPreload(path: string) {
+  const res = await rpc(engine.server.url, 'PushObjectCache', { ObjectPath: path }, { method: 'POST' });
+  assert.equal(res.status, 200, res.text);
+  const taskId = String(res.json.PushTaskId);
+  assert.equal((await rpc(engine.server.url, 'WaitForTasks', { TaskId: taskId, Timeout: 30 })).json.Done, true);
+  const items = (await rpc(engine.server.url, 'DescribeRefreshTaskNodes', { TaskId: taskId })).json.Items;
+  return { status: items[0].Status as string, nodes: items.flatMap((i: { Nodes: { Verified: string }[] }) => i.Nodes) };
+}
+
 async function checkPasses(name: string, url: string): Promise<void> {
   const r = await engine.cli('node', 'check', name, '--url', url);
   assert.equal(r.code, 0, r.out + r.err);
@@ -83,6 +94,21 @@ describe('varnish: printed VCL, probe-verified tasks, node check', () => {
     await engine.add(node, 'g-varnish', 'varnish.example.com', origin.url);
     await refreshesForReal(node, 'varnish.example.com', '/e2e/v.css');
     await checkPasses('v-real', 'http://varnish.example.com/check/v.css');
+  });
+
+  it('verifies a soft directory purge (stale), a preload (fresh hit) on the probe; a regex on the ack', async () => {
+    const node = (await engine.server.store.listNodes()).find((n) => n.name === 'v-real')!;
+    const get = (path: string) => http.send(node.address, { method: 'GET', path, headers: { host: 'varnish.example.com' } });
+    await get('/soft/');
+    await get('/soft/a.css');
+    const soft = await engine.refresh(['http://varnish.example.com/soft/'], 'Directory', false);
+    assert.deepEqual([soft.status, soft.nodes[0].Verified], ['Complete', 'Probe']);
+    assert.equal(await drivers.varnish.probe!(node, 'varnish.example.com', '/soft/'), 'stale');
+    const pre = await rpcPreload('http://varnish.example.com/pre/p.js');
+    assert.deepEqual([pre.status, pre.nodes[0].Verified], ['Complete', 'Probe']);
+    assert.equal(await drivers.varnish.probe!(node, 'varnish.example.com', '/pre/p.js'), 'hit');
+    const regex = await engine.refresh(['http://varnish.example.com/rx/.*\\.css'], 'Regex');
+    assert.deepEqual([regex.status, regex.nodes[0].Verified], ['Complete', 'Ack']);
   });
 
   it("Debian's default VCL: node check fails, and a task's node error says PURGE reached the origin", async () => {
