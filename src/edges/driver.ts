@@ -26,6 +26,12 @@ export type Outcome =
 /** What a node's cache holds for a URL, as its probe sees it without fetching. */
 export type ProbeState = 'hit' | 'stale' | 'miss';
 
+export interface Inspection {
+  state: ProbeState;
+  /** The cached copy's age, when the node tells it. */
+  ageSeconds?: number;
+}
+
 export interface EdgeJob {
   /** refresh: make the node drop or revalidate; preload: make the node fetch and store. */
   kind: 'refresh' | 'preload';
@@ -65,7 +71,13 @@ export interface EdgeDriver {
   /** Is the object cached on the node? Never fetches it. Verification (verify.ts), node check, tests. */
   probe?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState>;
   /** The probe with the cached copy's age, where the node tells it (a copy younger than a purge is a refetch). */
-  inspect?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<{ state: ProbeState; ageSeconds?: number }>;
+  inspect?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<Inspection>;
+  /**
+   * Start the operation and, where the node answers requests of one connection in order, the
+   * probe of `path` right behind it, without waiting for the operation's answer (one round trip
+   * instead of two); null when this job cannot be sent that way (verify.ts then runs them in turn).
+   */
+  executeThenInspect?(node: EdgeNode, job: EdgeJob, path: string, signal: AbortSignal): [Promise<Outcome>, Promise<Inspection>] | null;
 }
 
 /** Split an object path into what a node needs: scheme, host and path(+query) or regex. */

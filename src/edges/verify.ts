@@ -1,4 +1,4 @@
-import type { EdgeDriver, EdgeJob, EdgeNode, Outcome, ProbeState } from './driver.js';
+import type { EdgeDriver, EdgeJob, EdgeNode, Inspection, Outcome, ProbeState } from './driver.js';
 import { networkError } from './http-client.js';
 
 /**
@@ -11,13 +11,21 @@ import { networkError } from './http-client.js';
  */
 export async function executeVerified(driver: EdgeDriver, node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
   const started = Date.now();
-  const outcome = await driver.execute(node, job, signal);
-  if (outcome.kind !== 'ok') return outcome;
   const target = probeTarget(job);
-  if ((node.verify ?? 'probe') === 'ack' || !driver.probe || target === null) return { ...outcome, verifiedBy: 'ack' };
-  let seen: { state: ProbeState; ageSeconds?: number };
+  if ((node.verify ?? 'probe') === 'ack' || !driver.probe || target === null) {
+    const outcome = await driver.execute(node, job, signal);
+    return outcome.kind === 'ok' ? { ...outcome, verifiedBy: 'ack' } : outcome;
+  }
+  // Purge and probe in one round trip where the node keeps their order, else one after the other.
+  const both = driver.executeThenInspect?.(node, job, target, signal);
+  const probing = both?.[1].catch((err: unknown) => err as Error);
+  const outcome = await (both ? both[0] : driver.execute(node, job, signal));
+  if (outcome.kind !== 'ok') return outcome;
+  let seen: Inspection;
   try {
-    seen = driver.inspect ? await driver.inspect(node, job.host, target, signal) : { state: await driver.probe(node, job.host, target, signal) };
+    const early = await probing;
+    if (early instanceof Error) throw early;
+    seen = early ?? (driver.inspect ? await driver.inspect(node, job.host, target, signal) : { state: await driver.probe(node, job.host, target, signal) });
   } catch (err) {
     if (signal.aborted) return { kind: 'retryable', error: 'aborted' };
     return { kind: 'retryable', error: `${job.kind === 'preload' ? 'preload' : 'purge'} acknowledged but the probe failed: ${networkError(err)}`, verifiedBy: 'probe' };

@@ -90,6 +90,8 @@ sub vcl_synth {
         set resp.http.X-Cache = resp.reason;
         set resp.http.X-Obj-TTL = req.http.X-Probe-TTL;
         set resp.http.X-Obj-Age = req.http.X-Probe-Age;
+        # The status and headers say it all: no synthetic page to send.
+        return (deliver);
     }
 }
 
