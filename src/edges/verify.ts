@@ -1,4 +1,4 @@
-import type { EdgeDriver, EdgeJob, EdgeNode, Inspection, Outcome, ProbeState } from './driver.js';
+import type { EdgeDriver, EdgeJob, EdgeNode, Inspection, Outcome } from './driver.js';
 import { networkError } from './http-client.js';
 
 /**
@@ -18,21 +18,23 @@ export async function executeVerified(driver: EdgeDriver, node: EdgeNode, job: E
   }
   // Purge and probe in one round trip where the node keeps their order, else one after the other.
   const both = driver.executeThenInspect?.(node, job, target, signal);
-  const probing = both?.[1].catch((err: unknown) => err as Error);
+  // Settled either way, so a probe that fails while the operation is awaited is never unhandled.
+  const probing = both?.[1].then((seen) => ({ seen }), (err: unknown) => ({ err }));
   const outcome = await (both ? both[0] : driver.execute(node, job, signal));
   if (outcome.kind !== 'ok') return outcome;
   let seen: Inspection;
   try {
     const early = await probing;
-    if (early instanceof Error) throw early;
-    seen = early ?? (driver.inspect ? await driver.inspect(node, job.host, target, signal) : { state: await driver.probe(node, job.host, target, signal) });
+    if (early && 'err' in early) throw early.err;
+    seen = early?.seen ?? (driver.inspect ? await driver.inspect(node, job.host, target, signal) : { state: await driver.probe(node, job.host, target, signal) });
   } catch (err) {
     if (signal.aborted) return { kind: 'retryable', error: 'aborted' };
     return { kind: 'retryable', error: `${job.kind === 'preload' ? 'preload' : 'purge'} acknowledged but the probe failed: ${networkError(err)}`, verifiedBy: 'probe' };
   }
   const done = verdict(job, seen, (Date.now() - started) / 1000);
   if (done === null) return { ...outcome, verifiedBy: 'probe' };
-  return { kind: done.permanent ? 'permanent' : 'retryable', error: done.error, description: 'Internal Error', verifiedBy: 'probe' } as Outcome;
+  if (done.permanent) return { kind: 'permanent', error: done.error, description: 'Internal Error', verifiedBy: 'probe' };
+  return { kind: 'retryable', error: done.error, verifiedBy: 'probe' };
 }
 
 /** The URL path a probe looks at after the operation, or null when there is none to look at. */
@@ -45,7 +47,7 @@ export function probeTarget(job: EdgeJob): string | null {
 }
 
 /** null when the probe shows what the operation promised; else the node's failure. */
-function verdict(job: EdgeJob, seen: { state: ProbeState; ageSeconds?: number }, elapsedSeconds: number): { error: string; permanent: boolean } | null {
+function verdict(job: EdgeJob, seen: Inspection, elapsedSeconds: number): { error: string; permanent: boolean } | null {
   const where = `${job.host}${probeTarget(job)}`;
   if (job.kind === 'preload') {
     if (seen.state === 'hit') return null;
