@@ -22,7 +22,7 @@ export const describeTaskNodes = (product: Product): ActionSpec => ({
     TotalCount: 'integer — items of these tasks',
     PageNumber: 'integer',
     PageSize: 'integer',
-    'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime',
+    'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime, Verified (Probe|Ack; empty while Pending)',
   },
 });
 

@@ -115,6 +115,8 @@ describe('varnish driver: refresh', () => {
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v1\n', 'the stale copy is served without waiting');
     for (let i = 0; i < 40 && hits('/ds/a/p.css') < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(hits('/ds/a/p.css'), 2, 'the stale hit triggered one background refetch');
+    // The origin has answered; Varnish stores the new copy a moment later (longer on a busy machine).
+    for (let i = 0; i < 40 && (await probe('/ds/a/p.css')) !== 'hit'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await probe('/ds/a/p.css'), 'hit');
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v2\n');
   });

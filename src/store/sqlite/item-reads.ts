@@ -115,7 +115,7 @@ export class ItemReads {
   private attemptsWhere(which: string, ids: number[], accountId: number, product: Product, from: number): NodeAttemptRow[] {
     const rows = this.db
       .prepare(
-        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
+        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
                 n.name, n.driver, n.node_group, a.node_id
            FROM items i JOIN node_attempts a ON a.item_id = i.id LEFT JOIN nodes n ON n.id = a.node_id
           WHERE ${which} AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
@@ -127,6 +127,7 @@ export class ItemReads {
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
       lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
     }));
   }
 
