@@ -100,7 +100,8 @@ async function main() {
   await store.domains.addDomain({ name: 'sim.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'sim', createdAt: now });
   await store.close();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
-    quotas: { cdn: { url: 1e9 } }, perMinutePerDomain: 1e9,
+    // The schema's ceilings (src/config/schema.ts): far above what any run submits.
+    quotas: { cdn: { url: 100_000_000 } }, perMinutePerDomain: 10_000_000,
     engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
   }));
 
