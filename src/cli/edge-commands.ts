@@ -11,7 +11,7 @@ export function registerEdgeCommands(program: Command): void {
     .option('--listen <host:port>', 'nginx, ats, squid: where the cache listens for clients')
     .option('--dir <dir>', 'nginx: the cache directory; ats: where the regex_revalidate rules and state live')
     .option('--domain <name[=url]>', 'ats: a domain to map to the backend (or to URL), repeatable', collect, [])
-    .option('--tag-header <name>', 'varnish: origin header whose values become xkey tags (repeatable; default Surrogate-Key)', collect, [])
+    .option('--tag-header <name>', 'varnish: an origin header whose values are cache tags, besides Cache-Tag and Surrogate-Key (repeatable)', collect, [])
     .option('--probe-sink <host:port>', 'nginx: local port where probe misses end (never stored)')
     .action((cache: string, o: { purger: string[]; backend: string; listen?: string; dir?: string; domain: string[]; tagHeader: string[]; probeSink?: string }) => {
       if (!(EDGE_KINDS as readonly string[]).includes(cache)) throw new Error(`edge config wants one of ${EDGE_KINDS.join(', ')}, got "${cache}"`);
@@ -23,7 +23,7 @@ export function registerEdgeCommands(program: Command): void {
         listen: o.listen ? parseHostPort(o.listen, '--listen') : base.listen,
         dir: o.dir ?? base.dir,
         domains: o.domain,
-        tagHeaders: o.tagHeader.length > 0 ? o.tagHeader : base.tagHeaders,
+        tagHeaders: o.tagHeader,
         probeSink: o.probeSink ? parseHostPort(o.probeSink, '--probe-sink') : base.probeSink,
       }));
     });

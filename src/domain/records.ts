@@ -105,7 +105,8 @@ export interface ItemQuery {
   taskId?: string;
   objectPath?: string;
   objectType?: SubmitType | 'block' | 'unblock';
-  status?: ItemStatus;
+  /** One status, or rows of any of several (CDN's `Refreshing` filter is Pending or Refreshing). */
+  status?: ItemStatus | readonly ItemStatus[];
   domains?: string[];
   offset: number;
   limit: number;
@@ -178,7 +179,10 @@ export interface NodeAttemptRow {
   state: 'pending' | 'applied' | 'failed';
   attempts: number;
   lastError: string | null;
+  /** When the node applied the item; null unless applied. */
   appliedAt: number | null;
+  /** When the node finished with the item: applied, or failed for good; null while pending. */
+  finishedAt: number | null;
   /** How the node's outcome was established: its probe, its acknowledgement; null while pending. */
   verifiedBy: VerifiedBy | null;
 }

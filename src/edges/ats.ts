@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chown, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { diagnosePurge, diagnoseProbe } from './diagnose.js';
-import type { EdgeDriver, EdgeJob, EdgeNode, Outcome, ProbeState } from './driver.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
@@ -40,6 +40,7 @@ export class AtsDriver implements EdgeDriver {
 
   async execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
     if (job.kind === 'preload') return preloadThrough(this.http, node, job, signal);
+    if (job.objectType === 'cachetag') return cannotPurgeTags(node, 'Traffic Server keeps no tags on cached objects');
     if (job.objectType === 'file') return this.purge(node, job, signal);
     return this.revalidate(node, job);
   }

@@ -5,7 +5,7 @@ import type { VerifiedBy } from '../domain/records.js';
 export type { VerifiedBy } from '../domain/records.js';
 
 /**
- * The one interface every cache-server driver implements (DESIGN.md convention 6). A driver
+ * The one interface every cache-server driver implements (docs/design.md, convention 6). A driver
  * turns one item of a task into requests to one node and reports a typed outcome; the worker
  * decides what happens next (retry with backoff, or record the node as applied or failed).
  */
@@ -42,7 +42,8 @@ export interface EdgeJob {
   scheme: 'http' | 'https';
   /**
    * Path and query as the node sees it: `/a/b.css?v=1` (file, preload, ignoreparams),
-   * `/static/` (directory), or the regex source for the path, e.g. `/img/.*\.png` (regex).
+   * `/static/` (directory), the regex source for the path, e.g. `/img/.*\.png` (regex), or the
+   * tag itself (cachetag).
    */
   path: string;
   /** Preload only: extra request headers (WithHeader). */
@@ -75,6 +76,18 @@ export interface EdgeDriver {
    * instead of two); null when this job cannot be sent that way (verify.ts then runs them in turn).
    */
   executeThenInspect?(node: EdgeNode, job: EdgeJob, path: string, signal: AbortSignal): [Promise<Outcome>, Promise<Inspection>] | null;
+}
+
+/**
+ * The answer of a cache that keeps no tags on its objects to a purge by tag: it cannot be done
+ * there, now or later, so the node fails the item with the reason (and the item is Failed).
+ */
+export function cannotPurgeTags(node: EdgeNode, what: string): Outcome {
+  return {
+    kind: 'permanent',
+    error: `${node.driver} node ${node.name} cannot purge by cache tag: ${what}. Serve the domain from Varnish with xkey, or refresh its URLs.`,
+    description: 'Internal Error',
+  };
 }
 
 /** Split an object path into what a node needs: scheme, host and path(+query) or regex. */

@@ -1,6 +1,6 @@
 import { preloadThrough } from './preload-through.js';
 import { diagnosePurge, diagnoseProbe } from './diagnose.js';
-import type { EdgeDriver, EdgeJob, EdgeNode, Outcome, ProbeState } from './driver.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 
 /**
@@ -24,6 +24,7 @@ export class NginxDriver implements EdgeDriver {
 
   async execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
     if (job.kind === 'preload') return preloadThrough(this.http, node, job, signal);
+    if (job.objectType === 'cachetag') return cannotPurgeTags(node, 'nginx keys its cache on URLs alone and keeps no tags');
     if (job.objectType !== 'file') {
       return {
         kind: 'permanent',

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { diagnosePurge, diagnoseProbe } from './diagnose.js';
-import type { EdgeDriver, EdgeJob, EdgeNode, Outcome, ProbeState } from './driver.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
@@ -33,6 +33,7 @@ export class SquidDriver implements EdgeDriver {
 
   async execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
     if (job.kind === 'preload') return preloadThrough(this.http, node, job, signal);
+    if (job.objectType === 'cachetag') return cannotPurgeTags(node, 'Squid keeps no tags on cached objects');
     try {
       if (job.objectType === 'file') {
         const found = await this.purgeOne(node, job.host, job.path, signal);

@@ -9,7 +9,8 @@ import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.j
  *   PURGE <url>          hard purge of every Vary variant: 200 "Purged" / 404 "Not in cache"
  *   BAN + X-Ban-Regex    std.ban on obj.http.x-host/x-url (lurker-friendly): 200, or 400 + PCRE error
  *   XKEY-PURGE / XKEY-SOFTPURGE + X-Key   xkey (varnish-modules) on the `d:<host><dir>` tags that
- *                        vcl_backend_response puts on the first XKEY_DIRECTORY_DEPTH directory levels
+ *                        vcl_backend_response puts on the first XKEY_DIRECTORY_DEPTH directory levels,
+ *                        and on the `t:<host>:<tag>` tags it makes of the origin's cache tags
  *   X-Cache-Probe: 1     answered from the cache only: 200 HIT / 200 STALE / 404 MISS (never fetches)
  *   X-Fetch-Error        on a 503 from a failed backend fetch: "timeout" or "failed"
  * Varnish keys on the Host header exactly as sent, so the VCL lower-cases it and drops the port,
@@ -54,6 +55,11 @@ export class VarnishDriver implements EdgeDriver {
         case 'regex':
           // job.path is the regex for the path from its first '/', so anchor it at the start.
           return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
+        case 'cachetag': {
+          // Tags are kept per host (the VCL prefixes them), so one domain's purge never reaches another's objects.
+          const method = job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE';
+          return purgeOutcome(await send(method, '/', { 'x-key': cacheTagKey(job.host, job.path) }), node, method);
+        }
         case 'ignoreparams': {
           const bare = job.path.replace(/[?#].*$/, '');
           return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
@@ -95,6 +101,11 @@ export class VarnishDriver implements EdgeDriver {
     if (res.status === 200 && state === 'STALE') return { state: 'stale', ageSeconds };
     throw new Error(diagnoseProbe('varnish', node, res));
   }
+}
+
+/** The xkey tag the VCL gives objects of `host` that the origin tagged `tag`. */
+export function cacheTagKey(host: string, tag: string): string {
+  return `t:${host}:${tag}`;
 }
 
 /** Directory levels below the root: `/` is 0, `/a/` is 1, `/a/b/c/` is 3. */

@@ -152,7 +152,8 @@ export class Executor {
 }
 
 function toJob(c: ClaimedAttempt): EdgeJob {
-  const target = toEdgeTarget(c.objectPath);
+  // A cache tag is no URL: the node is told the item's domain and the tag.
+  const target = c.objectType === 'cachetag' ? { host: c.domain, scheme: 'http' as const, path: c.objectPath } : toEdgeTarget(c.objectPath);
   return {
     kind: c.objectType === 'preload' ? 'preload' : 'refresh',
     objectType: c.objectType,

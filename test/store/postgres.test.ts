@@ -8,12 +8,18 @@ import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
+import { statusFilterContract } from './status-filter-contract.js';
+import { taskIdContract } from './task-id-contract.js';
 
 // One throwaway server for the file; every store opened here gets its own empty database.
 const cluster = await startPgCluster();
 after(() => cluster.stop());
 
 storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), { listenForWork: true });
+statusFilterContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+taskIdContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), async (store, next) => {
+  await store.raw.unsafe(`ALTER TABLE tasks ALTER COLUMN id RESTART WITH ${BigInt(next)}`);
+});
 submitDispatchContract('postgres', async () => {
   const url = await cluster.createDatabase();
   return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };

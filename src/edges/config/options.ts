@@ -29,8 +29,8 @@ export interface EdgeConfigOptions {
   /** ats: the domains to map to the backend (one remap rule each). */
   domains: string[];
   /**
-   * varnish: origin response headers whose space-separated values become xkey tags (besides the
-   * `d:<host><dir>` directory tags), e.g. Surrogate-Key or xkey.
+   * varnish: origin response headers whose values (space- or comma-separated) are cache tags, as
+   * well as Cache-Tag and Surrogate-Key, which always are.
    */
   tagHeaders: string[];
   /** nginx: the local sink a probe's miss is routed to, so it is never fetched or stored. */
@@ -46,7 +46,7 @@ export function defaults(kind: EdgeKind): EdgeConfigOptions {
     listen: { host: '0.0.0.0', port: kind === 'squid' ? 3129 : kind === 'ats' ? 8080 : 80 },
     dir: kind === 'nginx' ? '/var/cache/nginx/refreshd' : '/var/lib/trafficserver/refreshd',
     domains: [],
-    tagHeaders: ['Surrogate-Key'],
+    tagHeaders: [],
     probeSink: { host: '127.0.0.1', port: 6099 },
   };
 }

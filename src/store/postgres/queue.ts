@@ -148,7 +148,8 @@ export class PgQueue implements AttemptQueue {
         UPDATE node_attempts a SET
                state = CASE r.state WHEN 'retry' THEN 'pending' ELSE r.state END,
                attempts = a.attempts + 1,
-               applied_at = CASE WHEN r.state = 'applied' THEN ${now}::bigint ELSE a.applied_at END,
+               -- when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt)
+               applied_at = CASE WHEN r.state IN ('applied', 'failed') THEN ${now}::bigint ELSE a.applied_at END,
                last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
                verified_by = CASE WHEN r.state = 'retry' THEN a.verified_by ELSE r.verified_by END,
                next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at ELSE a.next_run_at END,

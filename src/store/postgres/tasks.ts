@@ -110,7 +110,8 @@ export class PgTasks implements TaskStore {
     }
     if (q.objectPath !== undefined) filters.push(sql`AND path_hash = ${pathHash(q.objectPath)} AND object_path = ${q.objectPath}`);
     if (q.objectType !== undefined) filters.push(sql`AND object_type = ${q.objectType}`);
-    if (q.status !== undefined) filters.push(sql`AND status = ${q.status}`);
+    if (typeof q.status === 'string') filters.push(sql`AND status = ${q.status}`);
+    else if (q.status !== undefined) filters.push(sql`AND status IN ${sql([...q.status])}`);
     if (q.domains?.length === 1) filters.push(sql`AND domain = ${q.domains[0]}`);
     else if (q.domains !== undefined) filters.push(sql`AND domain = ANY(${q.domains}::text[])`);
     const where = sql`account_id = ${q.accountId} AND product = ${q.product} AND created_at BETWEEN ${q.from} AND ${q.to} ${filters.length > 0 ? filters : sql``}`;
@@ -174,7 +175,8 @@ export class PgTasks implements TaskStore {
       taskId: r.task_id as string, itemId: Number(r.item_id), objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
+      appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
       verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
     }));
   }

@@ -59,8 +59,9 @@ export class SqliteQueue implements AttemptQueue {
       retry: db.prepare(
         'UPDATE node_attempts SET attempts = attempts + 1, next_run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = \'pending\' AND lease_owner = ?',
       ),
+      // applied_at is when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt).
       failed: db.prepare(
-        "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, last_error = ?, verified_by = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
+        "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, applied_at = ?, last_error = ?, verified_by = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
       ),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
@@ -170,7 +171,7 @@ export class SqliteQueue implements AttemptQueue {
       }
       for (const r of results) {
         if (r.state === 'retry') this.s.retry.run(r.nextRunAt, r.error, r.itemId, r.nodeId, r.lease);
-        else if (r.state === 'failed' && this.s.failed.run(r.error, r.verifiedBy ?? null, r.itemId, r.nodeId, r.lease).changes) {
+        else if (r.state === 'failed' && this.s.failed.run(now, r.error, r.verifiedBy ?? null, r.itemId, r.nodeId, r.lease).changes) {
           const c = count(r.itemId);
           c[2]++;
           c[3] ??= r.description;

@@ -2,6 +2,7 @@ import { parseTaskIds, toWire } from '../../domain/describe.js';
 import { DAY_MS } from '../../domain/quota.js';
 import { formatUtc } from '../../protocol/encoding.js';
 import type { NodeAttemptRow } from '../../store/port.js';
+import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
@@ -13,12 +14,11 @@ const VERIFIED = { probe: 'Probe', ack: 'Ack' } as const;
  * that outcome was verified. One page of items at a time, their attempts read by item id and
  * grouped in one pass: the answer grows with the page, never with the whole task times itself.
  */
-export const describeTaskNodes: Handler = async (ctx) => {
+export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefreshTaskNodes> = async (ctx) => {
   const product = ctx.product.product;
   const from = ctx.now - ctx.config.queryWindowDays * DAY_MS;
-  const pageNumber = ctx.params.PageNumber as number;
-  const pageSize = ctx.params.PageSize as number;
-  const rows = await ctx.store.tasks.itemsOfTasks(ctx.account.id, product, parseTaskIds(ctx.params.TaskId as string), from);
+  const { PageNumber: pageNumber, PageSize: pageSize } = ctx.params;
+  const rows = await ctx.store.tasks.itemsOfTasks(ctx.account.id, product, parseTaskIds(ctx.params.TaskId), from);
   const page = rows.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
   const attempts = await ctx.store.tasks.attemptsOfItems(ctx.account.id, product, page.map((r) => r.itemId), from);
   const byItem = new Map<number, NodeAttemptRow[]>();
