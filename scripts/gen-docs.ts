@@ -134,6 +134,7 @@ const SAMPLE: Record<string, string | number | boolean> = {
   Attempts: 1,
   Error: '',
   AppliedTime: '2024-05-01T08:00:02Z',
+  Verified: 'Probe',
   Domain: 'example.com',
   EndTime: '2024-05-01T08:00:03Z',
   RetCode: '0',

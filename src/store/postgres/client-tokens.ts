@@ -6,7 +6,7 @@ import type { Db } from './rows.js';
 const TOKEN_LOCK_CLASS = 0x7266_7302;
 
 /**
- * ClientTokens on PostgreSQL (migration 6), inside the submit's transaction (tasks.ts). Two API
+ * ClientTokens on PostgreSQL (migration 7), inside the submit's transaction (tasks.ts). Two API
  * processes may take the same token at the same moment: the first to lock it writes its tasks
  * and the token and commits; the other waits on the lock, then — reading in a new statement,
  * which sees that commit — answers with the first's tasks. A submit that fails rolls its

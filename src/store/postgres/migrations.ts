@@ -254,7 +254,14 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
-  /* 6: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts) */ `
+  /* 6: how each node's outcome was verified (edges/verify.ts), and node-group settings (as SQLite's 9) */ `
+  ALTER TABLE node_attempts ADD COLUMN IF NOT EXISTS verified_by TEXT;
+  CREATE TABLE IF NOT EXISTS node_groups (
+    name   TEXT PRIMARY KEY,
+    verify TEXT NOT NULL
+  );
+  `,
+  /* 7: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts; as SQLite's 10) */ `
   -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
   -- (comma-joined). Few rows (one per tokened submit of a day): not partitioned; retention
   -- deletes expired rows through the expiry index.

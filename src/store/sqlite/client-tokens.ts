@@ -3,7 +3,7 @@ import { answerFromToken, type ReplayedSubmit, type StoredToken } from '../clien
 import type { ClientTokenClaim, SubmitOutcome } from '../port.js';
 
 /**
- * ClientTokens on SQLite (migration 9), read and written inside the submit's own transaction
+ * ClientTokens on SQLite (migration 10), read and written inside the submit's own transaction
  * (tasks.ts): one process writes the file, and the transaction is IMMEDIATE, so two submits with
  * one token run one after the other and the second finds the first's record.
  */

@@ -252,7 +252,14 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
-  /* 9: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts) */ `
+  /* 9: how each node's outcome was verified (edges/verify.ts), and node-group settings */ `
+  ALTER TABLE node_attempts ADD COLUMN verified_by TEXT;
+  CREATE TABLE node_groups (
+    name   TEXT PRIMARY KEY,
+    verify TEXT NOT NULL
+  );
+  `,
+  /* 10: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts) */ `
   -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
   -- (comma-joined). Retention deletes expired rows through the expiry index.
   -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
