@@ -49,15 +49,17 @@ function cli(args: string[]): void {
 before(async () => {
   cluster = await startPgCluster();
   url = await cluster.createDatabase();
-  // A cache node that takes 250 ms per purge, one at a time.
+  // A cache node that takes 250 ms per purge, one at a time, answering as refreshd's VCL does (X-Varnish).
   node = createServer((req, res) => {
-    purges.push(req.url!);
-    setTimeout(() => res.writeHead(200, { 'content-length': '0' }).end(), 250);
+    if (req.method === 'PURGE') purges.push(req.url!);
+    setTimeout(() => res.writeHead(200, { 'content-length': '0', 'x-varnish': '1' }).end(), 250);
   });
   await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ engine: { simulatedNodes: 0, pollMs: 100, leaseMs: 30_000 } }));
   cli(['node', 'add', 'edge-1', '--driver', 'varnish', '--address', `127.0.0.1:${(node.address() as AddressInfo).port}`, '--option', 'concurrency=1']);
   cli(['domain', 'add', 'cp.example.com']);
+  // A plain HTTP server has no cache to probe: the group takes the node's answer.
+  cli(['group', 'set', 'default', '--verify', 'ack']);
 });
 after(async () => {
   for (const c of children) c.kill('SIGKILL');

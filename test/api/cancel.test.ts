@@ -25,10 +25,10 @@ const purges: string[] = [];
 before(async () => {
   origin = await startOrigin();
   receiver = await startReceiver();
-  // A cache node that takes 300 ms per purge, one at a time.
+  // A cache node that takes 300 ms per purge, one at a time, answering as refreshd's VCL does (X-Varnish).
   counting = createServer((req, res) => {
-    purges.push(req.url!);
-    setTimeout(() => res.writeHead(200, { 'content-length': '0' }).end(), 300);
+    if (req.method === 'PURGE') purges.push(req.url!);
+    setTimeout(() => res.writeHead(200, { 'content-length': '0', 'x-varnish': '1' }).end(), 300);
   });
   await new Promise<void>((r) => counting.listen(0, '127.0.0.1', r));
   server = await startTestServer(
@@ -45,6 +45,8 @@ before(async () => {
   await node('slow-1', 'slow', { latencyMs: [400, 400], concurrency: 1 });
   await node('slow-2', 'slow', { latencyMs: [400, 400], concurrency: 1 });
   await node('counted', 'counted', { concurrency: 1 }, 'varnish', `127.0.0.1:${(counting.address() as AddressInfo).port}`);
+  // A plain HTTP server has no cache to probe: its group takes each node's answer (`ack`).
+  await server.store.fleet.setNodeGroup({ name: 'counted', verify: 'ack' });
   const domain = (name: string, group: string, product: 'cdn' | 'vod' = 'cdn') =>
     server.store.domains.addDomain({ name, accountId: server.accountId, product, origin: origin.url, online: true, nodeGroup: group, createdAt: Date.now() });
   await domain('fast.example.com', 'default');

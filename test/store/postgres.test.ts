@@ -358,9 +358,10 @@ describe('PostgresStore upgrade to migration 6', () => {
       const [first, second] = [...claimed].sort((x, y) => x.nodeId - y.nodeId);
       await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
 
-      // Back to schema 5: what migration 6 added goes, and the tables and columns are the reference's.
+      // Back to schema 5: what migration 6 added goes (and 7's client_tokens), and the tables and columns are the reference's.
       await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
       await store.raw`DROP TABLE node_groups`;
+      await store.raw`DROP TABLE client_tokens`;
       await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
@@ -381,6 +382,48 @@ describe('PostgresStore upgrade to migration 6', () => {
       assert.deepEqual(await store.fleet.listNodeGroups(), []);
       await store.fleet.setNodeGroup({ name: 'g', verify: 'ack' });
       assert.deepEqual(await store.fleet.listNodeGroups(), [{ name: 'g', verify: 'ack' }]);
+    } finally {
+      await store.close();
+      await reference.end();
+    }
+  });
+});
+
+/**
+ * Migration 7 (client_tokens): a database written by the release before it (schema 6) migrates
+ * forward; its tasks stay, and tokened submits work from then on.
+ */
+describe('PostgresStore upgrade to migration 7', () => {
+  it('a schema-6 database migrates forward and takes ClientTokens', async () => {
+    const T0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const reference = postgres(await cluster.createDatabase(), { max: 1, onnotice: () => {} });
+    for (const m of MIGRATIONS.slice(0, 6)) await reference.unsafe(m);
+    const url = await cluster.createDatabase();
+    let store = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000085', name: 'up7', createdAt: T0 })).id;
+      const batch = (path: string, token?: string) => ({
+        accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+        tasks: [{ domain: 't.example.com', objectType: 'file' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }],
+        clientToken: token === undefined ? undefined : { token, fingerprint: `fp-${path}`, expiresAt: T0 + 86_400_000 },
+      });
+      const before = await store.tasks.submit(batch('t.example.com/old'));
+      assert.ok(before.ok);
+      await store.raw`DROP TABLE client_tokens`;
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 7`;
+      const tables = async (sql: postgres.Sql) => (await sql`
+        SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'schema_migrations' ORDER BY 1`).map((r) => r.t as string);
+      assert.deepEqual(await tables(store.raw), await tables(reference));
+      await store.close();
+
+      store = await PostgresStore.open(url);
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.equal((await store.tasks.itemsOfTasks(acct, 'cdn', before.taskIds, 0)).length, 1);
+      const first = await store.tasks.submit(batch('t.example.com/new', 'up7'));
+      const again = await store.tasks.submit(batch('t.example.com/new', 'up7'));
+      assert.ok(first.ok && again.ok && again.replayed);
+      assert.deepEqual(again.taskIds, first.taskIds);
     } finally {
       await store.close();
       await reference.end();

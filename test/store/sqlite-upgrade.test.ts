@@ -35,8 +35,8 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
-    // And undo what later migrations added (9: verified_by, node_groups).
-    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    // And undo what later migrations added (9: verified_by, node_groups; 10: client_tokens).
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
     db.pragma('user_version = 7');
     db.close();
 
@@ -79,9 +79,9 @@ describe('SqliteStore upgrade to migration 9', () => {
     await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
     await store.close();
 
-    // Back to schema 8: what migration 9 added goes, and the file's schema is the reference's.
+    // Back to schema 8: what migration 9 added goes (and 10's client_tokens), and the file's schema is the reference's.
     const db = new Database(file);
-    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
     db.pragma('user_version = 8');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
@@ -100,6 +100,51 @@ describe('SqliteStore upgrade to migration 9', () => {
       assert.deepEqual(await store.fleet.listNodeGroups(), []);
       await store.fleet.setNodeGroup({ name: 'g', verify: 'ack' });
       assert.deepEqual(await store.fleet.listNodeGroups(), [{ name: 'g', verify: 'ack' }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/**
+ * Migration 10 (client_tokens): a store written by the release before it (schema 9) opens, keeps
+ * its tasks, and takes tokened submits from then on.
+ */
+describe('SqliteStore upgrade to migration 10', () => {
+  it('a schema-9 store migrates forward and takes ClientTokens', async () => {
+    const T0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'refreshd-upgrade10-'));
+    const reference = new Database(join(dir, 'reference.db'));
+    for (const m of MIGRATIONS.slice(0, 9)) reference.exec(m);
+    const file = join(dir, 'refreshd.db');
+    let store = new SqliteStore(file);
+    const acct = (await store.identity.createAccount({ uid: '1000000000000084', name: 'up10', createdAt: T0 })).id;
+    const batch = (path: string, token?: string) => ({
+      accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+      tasks: [{ domain: 't.example.com', objectType: 'file' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }],
+      clientToken: token === undefined ? undefined : { token, fingerprint: `fp-${path}`, expiresAt: T0 + 86_400_000 },
+    });
+    const before = await store.tasks.submit(batch('t.example.com/old'));
+    assert.ok(before.ok);
+    await store.close();
+
+    const db = new Database(file);
+    db.exec('DROP TABLE client_tokens;');
+    db.pragma('user_version = 9');
+    const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
+      .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
+    assert.deepEqual(schema(db), schema(reference));
+    db.close();
+    reference.close();
+
+    store = new SqliteStore(file);
+    try {
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.equal((await store.tasks.itemsOfTasks(acct, 'cdn', before.taskIds, 0)).length, 1);
+      const first = await store.tasks.submit(batch('t.example.com/new', 'up10'));
+      const again = await store.tasks.submit(batch('t.example.com/new', 'up10'));
+      assert.ok(first.ok && again.ok && again.replayed);
+      assert.deepEqual(again.taskIds, first.taskIds);
     } finally {
       await store.close();
     }
