@@ -178,7 +178,7 @@ describe('refreshd CLI as an API client', () => {
     assert.match(r.out, /^TASK\s+STATUS\s+ITEMS\s+CANCELED ITEMS\s+CANCELED NODES\s+APPLIED NODES$/m);
     assert.match(r.out, new RegExp(`^${id}\\s+Failed\\s+3\\s+[23]\\s+[23]\\s+[01]$`, 'm'));
     const shown = await cli(['task', id]);
-    assert.match(shown.out, /cli-slow\s+Failed\s+0\s+-\s+canceled/);
+    assert.match(shown.out, /cli-slow\s+Failed\s+-\s+0\s+-\s+canceled/);
     const again = await cli(['cancel', id, '99999999999', '--json']);
     assert.equal(again.code, 1);
     assert.deepEqual(JSON.parse(again.out).Tasks.map((t: any) => [t.TaskId, t.Status, t.CanceledNodes]), [[id, 'Failed', 0]]);

@@ -199,7 +199,7 @@ describe('console in Chromium', () => {
     await page.getByRole('button', { name: 'Yes, cancel' }).click();
     await page.getByRole('status').filter({ hasText: 'Canceled: 3 node attempts dropped; 0 already applied stay.' }).waitFor();
     await page.locator('section.item[data-status="Failed"]').nth(2).waitFor();
-    for (const text of await page.locator('section.item tbody tr').allInnerTexts()) assert.match(text, /slow-1\s+simulated\s+slow\s+Failed\s+0\s+canceled/);
+    for (const text of await page.locator('section.item tbody tr').allInnerTexts()) assert.match(text, /slow-1\s+simulated\s+slow\s+Failed\s+—\s+0\s+canceled/);
     assert.match(await page.locator('section.item').first().innerText(), /· Canceled/);
     await ask.waitFor({ state: 'hidden' });
     await page.screenshot({ path: join(shots, 'task-canceled.png') });
