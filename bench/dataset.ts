@@ -98,7 +98,7 @@ function cumulative(weights: number[]): Float64Array {
 /** Share of *items* per object type (the brief: file ~60 %, directory ~10 %, regex 2 %, preload ~28 %). */
 const TYPE_ITEM_SHARE: [SubmitType, number][] = [['file', 0.6], ['directory', 0.1], ['regex', 0.02], ['preload', 0.28]];
 /** Paths per call the API allows per type; a task never holds more than this. */
-const TYPE_MAX: Record<SubmitType, number> = { file: 50, directory: 50, regex: 1, preload: 50, ignoreparams: 50 };
+const TYPE_MAX: Record<SubmitType, number> = { file: 50, directory: 50, regex: 1, preload: 50, ignoreparams: 50, cachetag: 10 };
 
 /**
  * Task size, 1–50 items, skewed small as real callers are: many single-URL purges, some batches.

@@ -7,10 +7,10 @@
  */
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ERRORS, type ErrorCode } from '../src/spec/errors.js';
+import { ERRORS, GATEWAY_ERRORS, type ErrorCode } from '../src/spec/errors.js';
 import { generateConfigDoc } from './gen-config-doc.js';
 import { PRODUCTS } from '../src/spec/index.js';
-import type { ActionSpec, ParamSpec, ProductSpec } from '../src/spec/types.js';
+import type { ActionSpec, CrossFieldRule, ParamSpec, ProductSpec } from '../src/spec/types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ERRORS_SOURCE = fileURLToPath(new URL('../src/spec/errors.ts', import.meta.url));
@@ -69,6 +69,12 @@ ${table(
   ],
 )}`;
 
+const COMMON_ERRORS = `## Common errors
+
+Any action may answer these before its own parameters are looked at (signature, identity, routing,
+service state, RAM), or when the server cannot serve it: ${GATEWAY_ERRORS.map(errorRef).join(', ')}.
+Each action below lists the other codes it may answer.`;
+
 function paramType(p: ParamSpec): string {
   return { string: 'String', integer: 'Integer', boolean: 'Boolean', enum: 'String' }[p.type];
 }
@@ -121,9 +127,31 @@ const SAMPLE: Record<string, string | number | boolean> = {
   PageSize: 20,
   TotalCount: 1,
   Done: true,
+  Node: 'varnish-1',
+  Driver: 'varnish',
+  Group: 'default',
+  State: 'Applied',
+  Attempts: 1,
+  Error: '',
+  AppliedTime: '2024-05-01T08:00:02Z',
+  Verified: 'Probe',
+  Domain: 'example.com',
+  EndTime: '2024-05-01T08:00:03Z',
+  RetCode: '0',
+  Url: 'http://example.com/a.txt',
+  Success: '100%',
 };
 const sample = (field: string) => SAMPLE[field] ?? (/quota$/i.test(field) ? '10000' : /remain$/i.test(field) ? '9998' : '');
 const fields = (list: string) => list.split(',').map((f) => f.trim());
+
+/** One example row of `a, b; Sub[]: c, d`: fields a and b, and a list Sub of one row with c and d. */
+function exampleRow(value: string): Record<string, unknown> {
+  const [own, nested] = value.split(/;\s*(?=\w+\[\]:)/);
+  const row: Record<string, unknown> = Object.fromEntries(fields(own).map((f) => [f, sample(f)]));
+  const sub = nested && /^(\w+)\[\]:\s*(.*)$/.exec(nested);
+  if (sub) row[sub[1]] = [exampleRow(sub[2])];
+  return row;
+}
 
 /** A short success body built from the `result` table: `A.B[]` keys become a list of one row. */
 function exampleBody(action: ActionSpec): Record<string, unknown> {
@@ -131,10 +159,10 @@ function exampleBody(action: ActionSpec): Record<string, unknown> {
   for (const [key, value] of Object.entries(action.result)) {
     const list = /^(\w+)(?:\.(\w+))?\[\]$/.exec(key);
     if (list) {
-      const rows = [Object.fromEntries(fields(value).map((f) => [f, sample(f)]))];
+      const rows = [exampleRow(value)];
       body[list[1]] = list[2] ? { [list[2]]: rows } : rows;
     } else {
-      for (const f of fields(key)) body[f] = sample(f);
+      for (const f of fields(key)) body[f] = value.startsWith('integer') ? Number(sample(f)) : sample(f);
     }
   }
   return body;
@@ -148,6 +176,32 @@ function listShape(action: ActionSpec): string[] {
       ? '`Tasks` is the array itself (no wrapper element). In XML each row is a repeated `<Tasks>` element.'
       : `\`Tasks\` is an object whose \`${el}\` member is the array (\`[]\` when empty). In XML: \`<Tasks><${el}>…</${el}>…</Tasks>\`.`;
   return [`List shape: ${text}`, ''];
+}
+
+function ruleText(r: CrossFieldRule): string {
+  const names = (list: readonly string[]) => list.map(code).join(' or ');
+  switch (r.kind) {
+    case 'requires':
+      return `${code(r.param)} is required when ${names(r.when)} is given; otherwise ${errorRef(r.error)}.`;
+    case 'together':
+      return `${r.params.map(code).join(' and ')} go together (all or none); otherwise ${errorRef(r.error)}.`;
+  }
+}
+
+/** Cross-field rules, limitations and notes: what the parameter table alone does not say. */
+function ruleLines(a: ActionSpec): string[] {
+  const rules = (a.rules ?? []).map(ruleText);
+  const limits = Object.entries(a.params).filter(([, p]) => p.limitation).map(([n, p]) => `${code(n)}: ${p.limitation}`);
+  return [
+    ...(rules.length ? ['**Rules across parameters**', '', ...rules.map((r) => `- ${r}`), ''] : []),
+    ...(limits.length ? ['**Limitations**', '', ...limits.map((l) => `- ${l}`), ''] : []),
+    ...(a.notes?.length ? ['**Notes**', '', ...a.notes.map((n) => `- ${n}`), ''] : []),
+  ];
+}
+
+function errorLine(a: ActionSpec): string {
+  const own = [...new Set([...a.errors, a.rateLimit.error])];
+  return `**Errors:** ${own.map(errorRef).join(', ')}; and the [common errors](#common-errors) of every action.`;
 }
 
 function actionSection(product: ProductSpec, a: ActionSpec): string {
@@ -164,6 +218,9 @@ function actionSection(product: ProductSpec, a: ActionSpec): string {
     '**Parameters**',
     '',
     paramTable(a.params),
+    '',
+    ...ruleLines(a),
+    errorLine(a),
     '',
     '**Result**',
     '',
@@ -187,7 +244,7 @@ export function generateApiDoc(products: readonly ProductSpec[] = PRODUCTS): str
       ...Object.values(p.actions).map((a) => '\n' + actionSection(p, a)),
     ].join('\n'),
   );
-  return [API_INTRO, ...sections].join('\n\n') + '\n';
+  return [API_INTRO, COMMON_ERRORS, ...sections].join('\n\n') + '\n';
 }
 
 // ------------------------------------------------------------- docs/errors.md
@@ -245,11 +302,21 @@ answers carry an \`x-acs-retry-after\` header (ms).
 
 Placeholders such as \`{Name}\`, \`{Product}\`, \`{Domain}\` and \`{Limit}\` are filled per request (the
 parameter name, \`CDN\`/\`VOD\`, the domain, the limit that was exceeded). Some messages get a detail
-appended, e.g. \`SignatureDoesNotMatch\` adds the server's string to sign.`;
+appended, e.g. \`SignatureDoesNotMatch\` adds the server's string to sign.
+
+The last column names the actions that may answer each code, as their entries in the action tables
+list them ([api.md](api.md) shows the same list under each action).`;
+
+/** Which actions may answer a code, from the action tables (`errors` and the rate-limit code). */
+function answeredBy(c: ErrorCode, products: readonly ProductSpec[] = PRODUCTS): string {
+  if (GATEWAY_ERRORS.includes(c)) return 'every action';
+  const names = new Set(products.flatMap((p) => Object.values(p.actions)).filter((a) => a.errors.includes(c) || a.rateLimit.error === c).map((a) => a.name));
+  return [...names].join(', ');
+}
 
 export function generateErrorsDoc(groups: ErrorGroup[] = errorGroups()): string {
   const sections = groups.map((g) => {
-    const t = table(['Code', 'HTTP status', 'Message'], g.codes.map((c) => [code(c), String(ERRORS[c].status), ERRORS[c].message]));
+    const t = table(['Code', 'HTTP status', 'Message', 'Answered by'], g.codes.map((c) => [code(c), String(ERRORS[c].status), ERRORS[c].message, answeredBy(c)]));
     return g.title ? `## ${g.title[0].toUpperCase()}${g.title.slice(1)}\n\n${t}` : t;
   });
   return [ERRORS_INTRO, ...sections].join('\n\n') + '\n';

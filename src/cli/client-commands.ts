@@ -12,6 +12,8 @@ const product = () => new Option('--product <product>', 'cdn (2018-05-10) or vod
 const endpoint = () => new Option('--endpoint <endpoint>', 'refreshd to call: host:port or http(s)://host:port (env REFRESHD_ENDPOINT; default 127.0.0.1:7070)');
 const client = (o: Common) => new RpcClient(loadProfile(process.env, undefined, o.endpoint), VERSIONS[o.product]);
 const print = (o: Common, json: unknown, text: () => string) => process.stdout.write(o.json ? JSON.stringify(json, null, 2) + '\n' : text());
+/** The --type values of `tasks`: DescribeRefreshTasks' ObjectType, lower case. */
+const TASK_TYPES = ['file', 'directory', 'regex', 'ignoreparams', 'preload', 'cachetag'];
 
 export function registerClientCommands(program: Command): void {
   const submitCommand = (name: 'refresh' | 'preload') =>
@@ -24,10 +26,19 @@ export function registerClientCommands(program: Command): void {
       .addOption(endpoint());
 
   submitCommand('refresh')
-    .description('purge URLs, directories or a regex')
+    .description('purge URLs, directories or a regex; or, with --tag, every object of a domain tagged so by the origin')
     .addOption(new Option('--type <type>', 'what the paths are').choices(['file', 'directory', 'regex', 'ignoreparams']).default('file'))
-    .option('--force', 'directories/regex: purge instead of marking stale')
-    .action(async (paths: string[], o: Common & { file?: string; wait?: boolean; timeout: string; type: string; force?: boolean }) => {
+    .option('--force', 'directories/regex/tags: purge instead of marking stale')
+    .option('--tag <tags>', 'purge by cache tag (comma-separated, at most 10) instead of paths; needs --domain')
+    .option('--domain <domain>', 'with --tag: the domain whose tagged objects are purged')
+    .action(async (paths: string[], o: Common & { file?: string; wait?: boolean; timeout: string; type: string; force?: boolean; tag?: string; domain?: string }) => {
+      if (o.tag !== undefined || o.domain !== undefined) {
+        if (o.tag === undefined || o.domain === undefined) throw new Error('--tag and --domain go together');
+        if (paths.length > 0 || o.file) throw new Error('give paths or --tag, not both');
+        if (o.product !== 'cdn') throw new Error('purge by cache tag is a CDN action (--product cdn)');
+        const res = await client(o).call('RefreshObjectCacheByCacheTag', { CacheTag: o.tag, DomainName: o.domain, Force: o.force ? 'true' : undefined }, 'POST');
+        return finish(o, [String(res.RefreshTaskId)], res);
+      }
       const type = { file: 'File', directory: 'Directory', regex: 'Regex', ignoreparams: 'IgnoreParams' }[o.type];
       const action = o.product === 'cdn' ? 'RefreshObjectCaches' : 'RefreshVodObjectCaches';
       const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined }, 'POST');
@@ -47,7 +58,7 @@ export function registerClientCommands(program: Command): void {
   program.command('tasks')
     .description('list refresh and preload rows of the last 3 days, newest first')
     .option('--domain <domain>', 'only this domain (needs --type)')
-    .addOption(new Option('--type <type>', 'task type').choices(['file', 'directory', 'regex', 'ignoreparams', 'preload']))
+    .addOption(new Option('--type <type>', 'task type').choices(TASK_TYPES))
     .addOption(new Option('--status <status>', 'task status (needs --type)').choices(['Complete', 'Refreshing', 'Failed', 'Pending']))
     .option('--task <id>', 'only rows of this task')
     .option('--path <path>', 'only rows with exactly this path')
@@ -60,7 +71,7 @@ export function registerClientCommands(program: Command): void {
     .addOption(endpoint())
     .action(async (o: Common & Record<string, string | undefined>) => {
       // The API wants ObjectType with either; say which flag that is rather than echo its parameter name.
-      if ((o.status || o.domain) && !o.type) throw new Error(`--${o.status ? 'status' : 'domain'} needs --type (file, directory, regex, ignoreparams or preload)`);
+      if ((o.status || o.domain) && !o.type) throw new Error(`--${o.status ? 'status' : 'domain'} needs --type (${TASK_TYPES.slice(0, -1).join(', ')} or ${TASK_TYPES.at(-1)})`);
       const res = await client(o).call(o.product === 'cdn' ? 'DescribeRefreshTasks' : 'DescribeVodRefreshTasks', {
         DomainName: o.domain, ObjectType: o.type, Status: o.status, TaskId: o.task, ObjectPath: o.path,
         StartTime: o.since, EndTime: o.until, PageNumber: o.page, PageSize: o.pageSize,
@@ -80,8 +91,19 @@ export function registerClientCommands(program: Command): void {
       if (res.Items.length === 0) throw new Error(`no task ${id} in the last 3 days`);
       print(o, res, () => res.Items.map((item: any) =>
         `${item.ObjectPath}  ${item.Status} ${item.Process}${item.Description ? `  (${item.Description})` : ''}\n` +
-        table(['  NODE', 'STATE', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.State, String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
+        table(['  NODE', 'STATE', 'VERIFIED', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.State, n.Verified || '-', String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
       ).join('\n'));
+    });
+
+  program.command('preload-detail <id>')
+    .description('one preload task URL by URL: on what share of nodes each was warmed, and why not elsewhere')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: Common) => {
+      const res = await client({ ...o, product: 'cdn' }).call('DescribePreloadDetailById', { TaskId: id });
+      const d = res.UrlDetails[0];
+      print(o, res, () => !d ? `no preload task ${id} in the last 3 days\n` :
+        `task ${d.TaskId}  ${d.Domain}  ${d.Status} ${d.Process}${d.EndTime ? `  ended ${d.EndTime}` : ''}\n` +
+        table(['  URL', 'WARMED', 'DETAIL'], d.Urls.map((u: Record<string, string>) => [`  ${u.Url}`, u.Success, u.Description])));
     });
 
   program.command('quota')

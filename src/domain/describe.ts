@@ -6,6 +6,7 @@ import type { ItemQuery, ItemRow } from './records.js';
 import type { SubmitType } from './object-path.js';
 import { deriveStatus, formatProcess, type ItemStatus } from './progress.js';
 import { DAY_MS } from './quota.js';
+import { TASK_ID } from './task-id.js';
 
 export interface DescribeFilter {
   accountId: number;
@@ -15,6 +16,8 @@ export interface DescribeFilter {
   objectType?: string;
   domainName?: string;
   status?: string;
+  /** The status rows no node has confirmed yet show and are filtered by (TaskListShape.unconfirmedAs). */
+  unconfirmedAs?: 'Refreshing';
   startTime?: string;
   endTime?: string;
   pageNumber: number;
@@ -32,7 +35,6 @@ export interface TaskRowWire {
   TaskId: string;
 }
 
-const TASK_ID = /^[0-9]{1,19}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_DOMAINS = 500;
@@ -46,12 +48,13 @@ export interface TaskReads {
   };
 }
 
-/** DescribeRefreshTasks / DescribeVodRefreshTasks: filter rules of seeds 002 and 004. */
+/**
+ * DescribeRefreshTasks / DescribeVodRefreshTasks: filter rules of seeds 002 and 004. The rules
+ * over several parameters (ObjectType with DomainName or Status; StartTime with EndTime) are
+ * declared in the action table and checked before this runs.
+ */
 export async function describeTasks(store: TaskReads, f: DescribeFilter, windowDays: number, now: number) {
   if (f.taskId !== undefined && !TASK_ID.test(f.taskId)) throw new ApiError('InvalidTaskId.Malformed');
-  if ((f.domainName !== undefined || f.status !== undefined) && f.objectType === undefined) {
-    throw new ApiError('MissingParameter.ObjectType');
-  }
   if (f.objectPath !== undefined && CONTROL.test(f.objectPath)) throw new ApiError('InvalidObjectPath.Malformed');
   let domains: string[] | undefined;
   if (f.domainName !== undefined) {
@@ -62,11 +65,16 @@ export async function describeTasks(store: TaskReads, f: DescribeFilter, windowD
   const q: ItemQuery = {
     accountId: f.accountId, product: f.product, from, to,
     taskId: f.taskId, objectPath: f.objectPath, objectType: f.objectType as ItemQuery['objectType'],
-    status: f.status as ItemStatus | undefined, domains,
+    status: statusFilter(f.status as ItemStatus | undefined, f.unconfirmedAs), domains,
     offset: (f.pageNumber - 1) * f.pageSize, limit: f.pageSize,
   };
   const { total, rows } = await store.tasks.queryItems(q);
-  return { total, rows: rows.map(toWire) };
+  return { total, rows: rows.map((r) => toWire(r, f.unconfirmedAs)) };
+}
+
+/** Where unconfirmed rows read Refreshing, the Refreshing filter finds them too. */
+function statusFilter(status: ItemStatus | undefined, unconfirmedAs: 'Refreshing' | undefined): ItemStatus | ItemStatus[] | undefined {
+  return status === 'Refreshing' && unconfirmedAs ? ['Pending', 'Refreshing'] : status;
 }
 
 /**
@@ -75,8 +83,8 @@ export async function describeTasks(store: TaskReads, f: DescribeFilter, windowD
  */
 function timeWindow(start: string | undefined, end: string | undefined, windowDays: number, now: number) {
   const windowStart = now - windowDays * DAY_MS;
-  if (start === undefined && end === undefined) return { from: windowStart, to: now };
-  if (start === undefined || end === undefined) throw new ApiError('MissingTimeParameter');
+  // Both or neither (the table's `together` rule).
+  if (start === undefined || end === undefined) return { from: windowStart, to: now };
   const from = parseUtcTimestamp(start, true);
   if (from === undefined) throw new ApiError('InvalidStartTime.Malformed');
   const to = parseUtcTimestamp(end, true);
@@ -108,7 +116,7 @@ export async function describeTaskIds(store: TaskReads, accountId: number, produ
 /** The wire rows of tasks already parsed by parseTaskIds, of the last `windowDays`. */
 export async function rowsOfTasks(store: TaskReads, accountId: number, product: Product, taskIds: string[], windowDays: number, now: number) {
   const rows = await store.tasks.itemsOfTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
-  return rows.map(toWire);
+  return rows.map((r) => toWire(r));
 }
 
 /**
@@ -120,14 +128,15 @@ export async function countUnfinished(store: TaskReads, accountId: number, produ
   return store.tasks.countOpenTasks(accountId, product, taskIds, now - windowDays * DAY_MS);
 }
 
-export function toWire(r: ItemRow): TaskRowWire {
+export function toWire(r: ItemRow, unconfirmedAs?: 'Refreshing'): TaskRowWire {
+  const status = deriveStatus(r.counts);
   return {
     CreationTime: formatUtc(r.createdAt),
     Description: r.description,
     ObjectPath: r.objectPath,
     ObjectType: r.objectType satisfies SubmitType,
     Process: formatProcess(r.counts),
-    Status: deriveStatus(r.counts),
+    Status: status === 'Pending' && unconfirmedAs ? unconfirmedAs : status,
     TaskId: r.taskId,
   };
 }

@@ -5,7 +5,7 @@ import { regexRefusal } from './regex-dialect.js';
  * Object paths as RefreshObjectCaches / PushObjectCache accept them: `http(s)://host/path` or
  * `host/path`, one per line (`\n` or `\r\n`), each at most 1,024 characters.
  */
-export type SubmitType = 'file' | 'directory' | 'regex' | 'ignoreparams' | 'preload';
+export type SubmitType = 'file' | 'directory' | 'regex' | 'ignoreparams' | 'preload' | 'cachetag';
 
 export interface ObjectPath {
   /** The path as the caller wrote it (trimmed): what Describe* echoes back. */

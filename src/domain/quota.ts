@@ -33,6 +33,10 @@ export function kindsFor(type: SubmitType, l2Preload: boolean): QuotaKind[] {
       return ['regex'];
     case 'ignoreparams':
       return ['ignoreParams'];
+    case 'cachetag':
+      // A tag names a set of objects, as a directory does, and costs a cache as much to drop:
+      // each tag counts against the directory bucket (DirQuota / RefreshDirQuota).
+      return ['dir'];
     case 'preload':
       // Every preload counts against PreloadQuota; those warming the edge (L1) also against PreloadEdge.
       return l2Preload ? ['preload'] : ['preload', 'preloadEdge'];
@@ -42,4 +46,21 @@ export function kindsFor(type: SubmitType, l2Preload: boolean): QuotaKind[] {
 /** Start of the next UTC day: when a daily bucket can be forgotten. */
 export function endOfDay(ms: number): number {
   return (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
+}
+
+/** What reading quotas needs of the store (the store's tasks role fits it). */
+export interface UsageReads {
+  tasks: { usage(buckets: string[]): Promise<Record<string, number>> };
+}
+
+/** Today's (UTC) limit and what remains of it, per kind asked: what both quota actions report. */
+export async function todaysQuota(
+  store: UsageReads, limits: QuotaLimits, accountId: number, product: Product, now: number, kinds: readonly QuotaKind[],
+): Promise<Record<QuotaKind, { quota: number; remain: number }>> {
+  const day = utcDay(now);
+  const buckets = kinds.map((kind) => dayBucket(accountId, product, day, kind));
+  const used = await store.tasks.usage(buckets);
+  const out = {} as Record<QuotaKind, { quota: number; remain: number }>;
+  kinds.forEach((kind, i) => (out[kind] = { quota: limits[kind], remain: Math.max(0, limits[kind] - (used[buckets[i]] ?? 0)) }));
+  return out;
 }

@@ -19,6 +19,9 @@ export interface Domain {
   createdAt: number;
 }
 
+/** What `refreshd domain set` may change of a domain (the others stay). */
+export type DomainChanges = Partial<Pick<Domain, 'nodeGroup' | 'origin' | 'product'>>;
+
 /** One task to create: one submission for one domain, with its paths as items. */
 export interface NewTask {
   domain: string;
@@ -102,7 +105,8 @@ export interface ItemQuery {
   taskId?: string;
   objectPath?: string;
   objectType?: SubmitType | 'block' | 'unblock';
-  status?: ItemStatus;
+  /** One status, or rows of any of several (CDN's `Refreshing` filter is Pending or Refreshing). */
+  status?: ItemStatus | readonly ItemStatus[];
   domains?: string[];
   offset: number;
   limit: number;
@@ -122,6 +126,22 @@ export interface CacheNode {
   options: Record<string, unknown>;
   createdAt: number;
 }
+
+/**
+ * Settings shared by the nodes of one group: how their outcomes are verified (edges/verify.ts).
+ * A group without a row uses the default (`probe` where the driver has a probe).
+ */
+export interface NodeGroup {
+  name: string;
+  verify: VerifiedBy;
+}
+
+/**
+ * How a node's outcome was established: `probe`, the node's cache was looked at afterwards and
+ * showed the object gone (or stale, or, for a preload, a fresh hit); `ack`, the node's answer
+ * to the operation was taken at its word (edges/verify.ts).
+ */
+export type VerifiedBy = 'probe' | 'ack';
 
 /** A per-node attempt handed to a worker under a lease, with what the driver needs. */
 export interface ClaimedAttempt {
@@ -143,9 +163,9 @@ export interface ClaimedAttempt {
 
 /** What came of one claimed attempt; the worker's retry policy has already decided. */
 export type AttemptResult = { itemId: number; nodeId: number; lease: string } & (
-  | { state: 'applied' }
+  | { state: 'applied'; verifiedBy?: VerifiedBy }
   | { state: 'retry'; error: string; nextRunAt: number }
-  | { state: 'failed'; error: string; description: string }
+  | { state: 'failed'; error: string; description: string; verifiedBy?: VerifiedBy }
 );
 
 /** One node's state for one item (DescribeRefreshTaskNodes). */
@@ -159,7 +179,12 @@ export interface NodeAttemptRow {
   state: 'pending' | 'applied' | 'failed';
   attempts: number;
   lastError: string | null;
+  /** When the node applied the item; null unless applied. */
   appliedAt: number | null;
+  /** When the node finished with the item: applied, or failed for good; null while pending. */
+  finishedAt: number | null;
+  /** How the node's outcome was established: its probe, its acknowledgement; null while pending. */
+  verifiedBy: VerifiedBy | null;
 }
 
 /**

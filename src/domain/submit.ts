@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { ApiError, missing } from '../spec/errors.js';
+import { ApiError, invalid, missing } from '../spec/errors.js';
 import type { Product } from '../spec/types.js';
 import type { Consumption, Domain, LeaseRequest, NewTask, SubmitBatch, SubmitOutcome } from './records.js';
 import { parseObjectPath, splitObjectPaths, type SubmitType } from './object-path.js';
@@ -24,6 +24,7 @@ const PER_CALL: Record<SubmitType, { max: number; label: string }> = {
   directory: { max: 100, label: '100 directories' },
   regex: { max: 1, label: '1 regular expression' },
   preload: { max: 100, label: '100 URLs' },
+  cachetag: { max: 10, label: '10 cache tags' },
 };
 const MAX_DOMAINS_PER_CALL = 10;
 
@@ -92,6 +93,41 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
   if ('queueFull' in outcome) throw new ApiError('PreloadQueueFull');
   if (outcome.exceeded.startsWith('minute:')) throw new ApiError('QuotaPerMinuteExceeded.Refresh');
   // Alibaba answers QuotaExceeded.Refresh for preloads too (PushObjectCache error table).
+  throw new ApiError('QuotaExceeded.Refresh');
+}
+
+/** What RefreshObjectCacheByCacheTag asks for: tags of one domain. */
+export interface TagSubmission {
+  accountId: number;
+  product: Product;
+  domain: string;
+  /** The CacheTag parameter: comma-separated tags. */
+  cacheTag: string;
+  force: boolean;
+}
+
+/** A tag travels in a header and in xkey's space-separated list: visible ASCII, no comma, at most 128. */
+const CACHE_TAG = /^[\x21-\x2b\x2d-\x7e]{1,128}$/;
+
+/**
+ * Accept a purge by cache tag: one task for the domain, one item per distinct tag (ObjectPath is
+ * the tag), each counting against the daily directory bucket (quota.ts kindsFor).
+ */
+export async function submitTags(store: SubmitStore, config: Config, s: TagSubmission, now: number, handOff: SubmitHandOff = DIRECT): Promise<string> {
+  const tags = [...new Set(s.cacheTag.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
+  if (tags.length === 0) throw missing('CacheTag');
+  if (tags.length > PER_CALL.cachetag.max) throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: PER_CALL.cachetag.label } });
+  if (!tags.every((t) => CACHE_TAG.test(t))) throw invalid('CacheTag');
+  const domain = s.domain.trim().toLowerCase();
+  const submission: Submission = { ...s, objectPath: '', type: 'cachetag', area: null, l2Preload: false, withHeader: null };
+  await checkDomain(store, submission, domain);
+  const byDomain = new Map([[domain, tags]]);
+  const batch: SubmitBatch = {
+    accountId: s.accountId, product: s.product, createdAt: now, consume: consumption(config, submission, byDomain, now),
+    tasks: [{ domain, objectType: 'cachetag', force: s.force, area: null, l2Preload: false, withHeader: null, paths: tags }],
+  };
+  const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
+  if (outcome.ok) return outcome.taskIds[0];
   throw new ApiError('QuotaExceeded.Refresh');
 }
 

@@ -65,6 +65,19 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * Codes any action may answer before its own parameters are looked at (signature, identity,
+ * routing, service state, RAM) or whatever it is (a busy or broken store). An action's table
+ * entry lists the others it may answer (`errors`), and its rate-limit code.
+ */
+export const GATEWAY_ERRORS: readonly ErrorCode[] = [
+  'InvalidParameter.Format', 'IncompleteSignature', 'SignatureDoesNotMatch', 'InvalidSignatureMethod', 'SignatureNonceUsed',
+  'InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format', 'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId.Inactive',
+  'InvalidAction.NotFound', 'InvalidVersion', 'UnsupportedHTTPMethod', 'Forbidden.RAM', 'RequestHeaderTooLarge',
+  'RequestBodyTooLarge', 'RequestTimeout',
+  'OperationDenied', 'OperationDenied.Suspended', 'InternalError', 'ServiceUnavailable',
+];
+
 /** A documented API error. Handlers throw these; protocol/ renders them. */
 export class ApiError extends Error {
   readonly code: ErrorCode;

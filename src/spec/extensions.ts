@@ -1,42 +1,46 @@
-import type { ActionSpec, Product } from './types.js';
-import { TASK_ROW_RESULT } from './params.js';
+import { TASK_ROW_RESULT, taskIdList } from './params.js';
+import { defineAction, type Product } from './types.js';
 
 /**
  * refreshd's own actions, beyond Alibaba's API, on both products with the same signing: the
  * per-node verification and push-style waiting that no anchor offers.
  */
-export const describeTaskNodes = (product: Product): ActionSpec => ({
-  name: 'DescribeRefreshTaskNodes',
-  summary:
-    'refreshd extension: per-node state of the items of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why. Paged by item: at most 100 items (each with all its nodes) per call.',
-  ramAction: `${product}:DescribeRefreshTaskNodes`,
-  resource: '*',
-  rateLimit: { perSecond: 30, error: 'Throttling' },
-  params: {
-    TaskId: { type: 'string', required: true, maxLength: 1024, doc: 'Up to 10 task ids, comma-separated.' },
-    PageNumber: { type: 'integer', min: 1, max: 100_000, default: 1, doc: 'Page of items, from 1.' },
-    PageSize: { type: 'integer', min: 1, max: 100, default: 20, doc: 'Items per page, 1–100, default 20; each item lists all its nodes.' },
-  },
-  result: {
-    RequestId: 'string',
-    TotalCount: 'integer — items of these tasks',
-    PageNumber: 'integer',
-    PageSize: 'integer',
-    'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime, and Nodes[]: Node, Driver, Group, State (Pending|Applied|Failed), Attempts, Error, AppliedTime',
-  },
-});
+export const describeTaskNodes = (product: Product) =>
+  defineAction({
+    name: 'DescribeRefreshTaskNodes',
+    summary:
+      'refreshd extension: per-node state of the items of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why. A node\'s State is Pending, Applied or Failed; its Verified says how its outcome was established: Probe (its cache was looked at afterwards) or Ack (its answer was taken), empty while Pending. Paged by item: at most 100 items (each with all its nodes) per call.',
+    ramAction: `${product}:DescribeRefreshTaskNodes`,
+    resource: '*',
+    rateLimit: { perSecond: 30, error: 'Throttling' },
+    params: {
+      TaskId: taskIdList(),
+      PageNumber: { type: 'integer', min: 1, max: 100_000, default: 1, doc: 'Page of items, from 1.' },
+      PageSize: { type: 'integer', min: 1, max: 100, default: 20, doc: 'Items per page, 1–100, default 20; each item lists all its nodes.' },
+    },
+    errors: ['MissingParameter', 'InvalidParameter', 'InvalidTaskId.Malformed'],
+    result: {
+      RequestId: 'string',
+      TotalCount: 'integer — items of these tasks',
+      PageNumber: 'integer',
+      PageSize: 'integer',
+      'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime; Nodes[]: Node, Driver, Group, State, Attempts, Error, AppliedTime, Verified',
+    },
+  });
 
-export const waitForTasks = (product: Product): ActionSpec => ({
-  name: 'WaitForTasks',
-  summary:
-    'refreshd extension: long-poll — answers as soon as every item of up to 10 tasks is Complete or Failed, or when Timeout passes (Done tells which). Set the client read timeout above Timeout.',
-  ramAction: `${product}:WaitForTasks`,
-  resource: '*',
-  rateLimit: { perSecond: 30, error: 'Throttling' },
-  params: {
-    TaskId: { type: 'string', required: true, maxLength: 1024, doc: 'Up to 10 task ids, comma-separated.' },
-    Timeout: { type: 'integer', min: 0, max: 60, default: 20, doc: 'Seconds to wait at most, 0–60, default 20.' },
-  },
-  taskList: { element: null },
-  result: { RequestId: 'string', Done: 'boolean — every row is terminal', TotalCount: 'integer', 'Tasks[]': TASK_ROW_RESULT },
-});
+export const waitForTasks = (product: Product) =>
+  defineAction({
+    name: 'WaitForTasks',
+    summary:
+      'refreshd extension: long-poll — answers as soon as every item of up to 10 tasks is Complete or Failed, or when Timeout passes (Done tells which). Set the client read timeout above Timeout.',
+    ramAction: `${product}:WaitForTasks`,
+    resource: '*',
+    rateLimit: { perSecond: 30, error: 'Throttling' },
+    params: {
+      TaskId: taskIdList(),
+      Timeout: { type: 'integer', min: 0, max: 60, default: 20, doc: 'Seconds to wait at most, 0–60, default 20.' },
+    },
+    errors: ['MissingParameter', 'InvalidParameter', 'InvalidTaskId.Malformed'],
+    taskList: { element: null },
+    result: { RequestId: 'string', Done: 'boolean — every row is terminal', TotalCount: 'integer', 'Tasks[]': TASK_ROW_RESULT },
+  });

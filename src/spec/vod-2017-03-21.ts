@@ -1,6 +1,69 @@
-import { area, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, TASK_ROW_RESULT, withHeader } from './params.js';
+import {
+  area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
+  TASK_ROW_RESULT, withHeader,
+} from './params.js';
 import { describeTaskNodes, waitForTasks } from './extensions.js';
-import type { ProductSpec } from './types.js';
+import { defineAction, type ProductSpec } from './types.js';
+
+/** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks). */
+export const VOD_ACTIONS = {
+  RefreshVodObjectCaches: defineAction({
+    name: 'RefreshVodObjectCaches',
+    summary: 'Purge URLs or directories of VOD domains.',
+    ramAction: 'vod:RefreshVodObjectCaches',
+    resource: '*',
+    rateLimit: { perSecond: 50, error: 'Throttling' },
+    params: {
+      ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
+      ObjectType: refreshObjectType(),
+      Force: force(),
+    },
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
+  }),
+  PreloadVodObjectCaches: defineAction({
+    name: 'PreloadVodObjectCaches',
+    summary: 'Preload URLs of VOD domains.',
+    ramAction: 'vod:PreloadVodObjectCaches',
+    resource: '*',
+    rateLimit: { perSecond: 50, error: 'Throttling' },
+    params: {
+      ObjectPath: objectPathSubmit('At most 100 URLs per call.'),
+      Area: area(),
+      L2Preload: l2Preload(),
+      WithHeader: withHeader(),
+    },
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    result: { RequestId: 'string', PreloadTaskId: 'string — task ids, comma-separated' },
+  }),
+  DescribeVodRefreshTasks: defineAction({
+    name: 'DescribeVodRefreshTasks',
+    summary: 'List VOD refresh/preload rows of the last 3 days, newest first.',
+    ramAction: 'vod:DescribeVodRefreshTasks',
+    resource: '*',
+    rateLimit: { perSecond: 5, error: 'Throttling' },
+    params: describeFilters({ maxPageSize: 50, objectTypes: ['file', 'directory', 'regex', 'ignoreparams', 'preload'] }),
+    rules: DESCRIBE_RULES,
+    errors: DESCRIBE_ERRORS,
+    taskList: { element: 'Task' },
+    result: { RequestId: 'string', PageNumber: 'integer', PageSize: 'integer', TotalCount: 'integer', 'Tasks.Task[]': TASK_ROW_RESULT },
+  }),
+  DescribeVodRefreshQuota: defineAction({
+    name: 'DescribeVodRefreshQuota',
+    summary: "Today's VOD quotas and what remains.",
+    ramAction: 'vod:DescribeVodRefreshQuota',
+    resource: '*',
+    rateLimit: { perSecond: 20, error: 'Throttling' },
+    params: {},
+    errors: [],
+    result: {
+      RequestId: 'string',
+      'UrlQuota, UrlRemain, DirQuota, DirRemain, PreloadQuota, PreloadRemain, BlockQuota, blockRemain': 'string (decimal; `blockRemain` is lower-case in the VOD model)',
+    },
+  }),
+  DescribeRefreshTaskNodes: describeTaskNodes('vod'),
+  WaitForTasks: waitForTasks('vod'),
+};
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; docs/protocol.md §7.4). */
 export const VOD: ProductSpec = {
@@ -8,57 +71,5 @@ export const VOD: ProductSpec = {
   version: '2017-03-21',
   serviceName: 'VOD',
   hostId: 'vod.cn-shanghai.aliyuncs.com',
-  actions: {
-    RefreshVodObjectCaches: {
-      name: 'RefreshVodObjectCaches',
-      summary: 'Purge URLs or directories of VOD domains.',
-      ramAction: 'vod:RefreshVodObjectCaches',
-      resource: '*',
-      rateLimit: { perSecond: 50, error: 'Throttling' },
-      params: {
-        ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
-        ObjectType: refreshObjectType(),
-        Force: force(),
-      },
-      result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
-    },
-    PreloadVodObjectCaches: {
-      name: 'PreloadVodObjectCaches',
-      summary: 'Preload URLs of VOD domains.',
-      ramAction: 'vod:PreloadVodObjectCaches',
-      resource: '*',
-      rateLimit: { perSecond: 50, error: 'Throttling' },
-      params: {
-        ObjectPath: objectPathSubmit('At most 100 URLs per call.'),
-        Area: area(),
-        L2Preload: l2Preload(),
-        WithHeader: withHeader(),
-      },
-      result: { RequestId: 'string', PreloadTaskId: 'string — task ids, comma-separated' },
-    },
-    DescribeVodRefreshTasks: {
-      name: 'DescribeVodRefreshTasks',
-      summary: 'List VOD refresh/preload rows of the last 3 days, newest first.',
-      ramAction: 'vod:DescribeVodRefreshTasks',
-      resource: '*',
-      rateLimit: { perSecond: 5, error: 'Throttling' },
-      params: describeFilters({ maxPageSize: 50, objectTypes: ['file', 'directory', 'regex', 'ignoreparams', 'preload'] }),
-      taskList: { element: 'Task' },
-      result: { RequestId: 'string', PageNumber: 'integer', PageSize: 'integer', TotalCount: 'integer', 'Tasks.Task[]': TASK_ROW_RESULT },
-    },
-    DescribeVodRefreshQuota: {
-      name: 'DescribeVodRefreshQuota',
-      summary: "Today's VOD quotas and what remains.",
-      ramAction: 'vod:DescribeVodRefreshQuota',
-      resource: '*',
-      rateLimit: { perSecond: 20, error: 'Throttling' },
-      params: {},
-      result: {
-        RequestId: 'string',
-        'UrlQuota, UrlRemain, DirQuota, DirRemain, PreloadQuota, PreloadRemain, BlockQuota, blockRemain': 'string (decimal; `blockRemain` is lower-case in the VOD model)',
-      },
-    },
-    DescribeRefreshTaskNodes: describeTaskNodes('vod'),
-    WaitForTasks: waitForTasks('vod'),
-  },
+  actions: VOD_ACTIONS,
 };

@@ -1,7 +1,6 @@
-/**
- * Task ids as the API spells them: up to 18 decimal digits (a 64-bit integer in both stores).
- * Anything else cannot name a task, so the stores drop it before it reaches SQL.
- */
+import { isStorableTaskId } from '../domain/task-id.js';
+
+/** The ids that can name a task in a store (domain/task-id.ts); the rest are dropped before they reach SQL. */
 export function validTaskIds(ids: string[]): string[] {
-  return ids.filter((id) => /^\d{1,18}$/.test(id));
+  return ids.filter(isStorableTaskId);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { formatUtc } from '../../src/protocol/encoding.js';
 import { ERRORS, type ErrorCode } from '../../src/spec/errors.js';
+import { assertAnsweredErrorsListed } from '../helpers/answered-errors.js';
 import { rpc } from '../helpers/rpc.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -32,6 +33,8 @@ const ROWS: Row[] = [
   ['RefreshObjectCaches', { ObjectPath: '\n\r\n  \n' }, 'MissingParameter'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'file;drop' }, 'InvalidObjectType.ValueNotSupported'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 7 }, 'InvalidObjectType.ValueNotSupported'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'constructor' }, 'InvalidObjectType.ValueNotSupported', 'an Object.prototype name is no alias'],
+  ['DescribeRefreshTasks', { ObjectType: '__proto__' }, 'InvalidObjectType.ValueNotSupported', '__proto__ is no alias'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', Force: 'yes' }, 'InvalidParameter'],
   ['RefreshObjectCaches', { ObjectPath: 'example.com/a', Force: 1 }, 'InvalidParameter'],
   ['RefreshObjectCaches', { ObjectPath: 'http://example.com/' + 'a'.repeat(1100) }, 'InvalidObjectPath.Malformed'],
@@ -99,6 +102,29 @@ const ROWS: Row[] = [
   ['DescribeRefreshTaskById', { TaskId: Array.from({ length: 11 }, (_, i) => 17000000000 + i).join(',') }, 'InvalidTaskId.Malformed'],
   ['DescribeRefreshTaskById', { TaskId: '17000000001;DELETE FROM items' }, 'InvalidTaskId.Malformed'],
   ['DescribeRefreshTaskById', { TaskId: '1'.repeat(1025) }, 'InvalidParameter'],
+  // RefreshObjectCacheByCacheTag
+  ['RefreshObjectCacheByCacheTag', {}, 'MissingParameter'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a' }, 'MissingParameter', 'no DomainName'],
+  ['RefreshObjectCacheByCacheTag', { DomainName: 'example.com' }, 'MissingParameter', 'no CacheTag'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: ' , ,', DomainName: 'example.com' }, 'MissingParameter', 'only commas'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a b', DomainName: 'example.com' }, 'InvalidParameter', 'a space inside a tag'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'ok,标签', DomainName: 'example.com' }, 'InvalidParameter', 'non-ASCII tag'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a\u0000b', DomainName: 'example.com' }, 'InvalidParameter', 'control character'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 't'.repeat(129), DomainName: 'example.com' }, 'InvalidParameter', 'a tag over 128 characters'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 't,'.repeat(700) + 't', DomainName: 'example.com' }, 'InvalidParameter', 'oversize'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: many(11, (i) => `t${i}`).replace(/\n/g, ','), DomainName: 'example.com' }, 'SingleRequest.OverLimit', '11 tags'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'example.com', Force: 'soon' }, 'InvalidParameter'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'not-mine.org' }, 'InvalidDomain.NotFound'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'vod.example.com' }, 'InvalidDomain.NotFound', 'a VOD domain'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'example.com,vod.example.com' }, 'InvalidDomain.NotFound', 'one domain only'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'd'.repeat(254) }, 'InvalidParameter', 'DomainName too long'],
+  // DescribePreloadDetailById
+  ['DescribePreloadDetailById', {}, 'MissingParameter'],
+  ['DescribePreloadDetailById', { TaskId: '12a' }, 'InvalidTaskId.Malformed'],
+  ['DescribePreloadDetailById', { TaskId: '17000000001,17000000002' }, 'InvalidTaskId.Malformed', 'one id at a time'],
+  ['DescribePreloadDetailById', { TaskId: '9'.repeat(20) }, 'InvalidTaskId.Malformed'],
+  ['DescribePreloadDetailById', { TaskId: '1'.repeat(65) }, 'InvalidParameter'],
+  ['DescribeRefreshTasks', { ObjectType: 'cachetag', Status: 'Pendingx' }, 'InvalidStatus.ValueNotSupported'],
   // VOD
   ['RefreshVodObjectCaches', { ObjectPath: 'http://vod.example.com/a', ObjectType: 'Block' }, 'InvalidObjectType.ValueNotSupported'],
   ['RefreshVodObjectCaches', { ObjectPath: 'http://example.com/a' }, 'InvalidDomain.NotFound'],
@@ -111,6 +137,8 @@ for (const s of INJECTIONS) {
   ROWS.push(['RefreshObjectCaches', { ObjectPath: s }, 'InvalidObjectPath.Malformed', `injection ${JSON.stringify(s)}`]);
   ROWS.push(['DescribeRefreshTaskById', { TaskId: s }, 'InvalidTaskId.Malformed', `injection ${JSON.stringify(s)}`]);
   ROWS.push(['DescribeRefreshTasks', { ObjectType: s }, 'InvalidObjectType.ValueNotSupported', `injection ${JSON.stringify(s)}`]);
+  ROWS.push(['DescribePreloadDetailById', { TaskId: s }, 'InvalidTaskId.Malformed', `injection ${JSON.stringify(s)}`]);
+  ROWS.push(['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: s }, 'InvalidDomain.NotFound', `injection ${JSON.stringify(s)}`]);
 }
 
 function snapshot(): string {
@@ -135,6 +163,8 @@ describe('bad input gets its documented error and stores nothing', () => {
       assert.equal(snapshot(), before, 'nothing was stored');
     });
   }
+
+  it('each code an action answered is listed in its action table entry', assertAnsweredErrorsListed);
 
   it('unicode paths that are valid are accepted and echoed intact', async () => {
     const path = 'http://example.com/路径/ファイル 名.txt?q=ü&e=🙂';

@@ -76,6 +76,39 @@ for (const flavour of ['v3', 'v2', 'sm3'] as SignatureFlavour[]) {
       assert.ok(Number(res.body.urlRemain) < 10000, 'earlier refreshes were counted');
     });
 
+    it('RefreshObjectCacheByCacheTag (5.0.0 model) answers RefreshTaskId; its rows are cachetag rows', async () => {
+      const res = await client().refreshObjectCacheByCacheTag(new Cdn.RefreshObjectCacheByCacheTagRequest({ cacheTag: 'tag1,tag2', domainName: 'example.com', force: true }));
+      assert.equal(res.statusCode, 200);
+      assert.match(res.body.refreshTaskId, /^\d+$/);
+      assert.match(res.body.requestId, /^[0-9A-F-]{36}$/);
+      const rows = await client().describeRefreshTaskById(new Cdn.DescribeRefreshTaskByIdRequest({ taskId: res.body.refreshTaskId }));
+      assert.deepEqual(rows.body.tasks.map((t: any) => [t.objectType, t.objectPath]), [['cachetag', 'tag1'], ['cachetag', 'tag2']]);
+      const listed = await client().describeRefreshTasks(new Cdn.DescribeRefreshTasksRequest({ objectType: 'cachetag', domainName: 'example.com', status: 'Refreshing' }));
+      assert.ok(listed.body.tasks.CDNTask.some((t: any) => t.taskId === res.body.refreshTaskId && t.status === 'Refreshing'), 'unconfirmed rows are Refreshing (seed 004)');
+    });
+
+    it('DescribePreloadDetailById (5.0.0 model) reads a preload task URL by URL', async () => {
+      const push = await client().pushObjectCache(new Cdn.PushObjectCacheRequest({ objectPath: 'example.com/d1.txt\nexample.com/d2.txt' }));
+      const res = await client().describePreloadDetailById(new Cdn.DescribePreloadDetailByIdRequest({ taskId: push.body.pushTaskId }));
+      assert.equal(res.body.totalCount, 1);
+      const [d] = res.body.urlDetails;
+      assert.deepEqual([d.taskId, d.domain, d.status, d.process, d.retCode, d.endTime], [push.body.pushTaskId, 'example.com', 'Refreshing', '0%', '', '']);
+      assert.match(d.creationTime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+      assert.deepEqual(d.urls.map((u: any) => [u.url, u.success, u.description]), [['example.com/d1.txt', '0%', ''], ['example.com/d2.txt', '0%', '']]);
+    });
+
+    it('DescribeCdnUserQuota (5.0.0 model) answers numbers, in step with DescribeRefreshQuota', async () => {
+      const res = await client().describeCdnUserQuota(new Cdn.DescribeCdnUserQuotaRequest({}));
+      const quota = await client().describeRefreshQuota(new Cdn.DescribeRefreshQuotaRequest({}));
+      for (const f of ['domainQuota', 'blockQuota', 'blockRemain', 'ignoreParamsQuota', 'ignoreParamsRemain', 'preloadQuota', 'preloadRemain', 'refreshDirQuota', 'refreshDirRemain', 'refreshUrlQuota', 'refreshUrlRemain']) {
+        assert.equal(typeof res.body[f], 'number', f);
+      }
+      assert.deepEqual(
+        [res.body.refreshUrlQuota, res.body.refreshUrlRemain, res.body.refreshDirQuota, res.body.refreshDirRemain, res.body.preloadRemain, res.body.blockRemain, res.body.ignoreParamsRemain],
+        [quota.body.urlQuota, quota.body.urlRemain, quota.body.dirQuota, quota.body.dirRemain, quota.body.preloadRemain, quota.body.blockRemain, quota.body.ignoreParamsRemain].map(Number),
+      );
+    });
+
     it('an empty result still has an array of CDNTask', async () => {
       const res = await client().describeRefreshTasks(new Cdn.DescribeRefreshTasksRequest({ objectPath: 'http://example.com/never-refreshed' }));
       assert.equal(res.body.totalCount, 0);

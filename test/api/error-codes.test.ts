@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { formatUtc } from '../../src/protocol/encoding.js';
 import { ERRORS, type ErrorCode } from '../../src/spec/errors.js';
+import { assertAnsweredErrorsListed } from '../helpers/answered-errors.js';
 import { rpc, type RpcResult } from '../helpers/rpc.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -138,6 +139,7 @@ describe('every catalogue error, through a listening server', () => {
   it('covers the whole catalogue', () => {
     assert.deepEqual(Object.keys(ERRORS).filter((c) => !reached.has(c)), []);
   });
+  it('each code an action answered is listed in its action table entry', assertAnsweredErrorsListed);
 });
 
 /** Fire n calls at once; return the first throttled answer (the limit must bite). */

@@ -40,6 +40,11 @@ const CASES: [string, string, Record<string, string | number>, string?][] = [
   ['DescribeVodRefreshTasks', 'vod-describe-tasks', {}, '2017-03-21'],
   ['DescribeVodRefreshQuota', 'vod-quota', {}, '2017-03-21'],
   ['DescribeRefreshTaskById', 'error-malformed-task-id', { TaskId: 'x1' }],
+  ['RefreshObjectCacheByCacheTag', 'cdn-refresh-by-tag', { CacheTag: 'product-42, sale', DomainName: 'example.com' }],
+  ['DescribeRefreshTaskById', 'cdn-describe-by-id-tag', { TaskId: '17000000005' }],
+  ['DescribePreloadDetailById', 'cdn-preload-detail', { TaskId: '17000000002' }],
+  ['DescribePreloadDetailById', 'cdn-preload-detail-none', { TaskId: '17000000001' }],
+  ['DescribeCdnUserQuota', 'cdn-user-quota', {}],
 ];
 
 for (const format of ['JSON', 'XML'] as const) {

@@ -44,6 +44,22 @@ for (const method of ['GET', 'POST'] as const) {
       assert.equal(typeof quota.PreloadRemain, 'string');
     });
 
+    it('tag purge, preload detail and user quota', async () => {
+      const tag = await popRequest(cdn(), 'RefreshObjectCacheByCacheTag', { CacheTag: 'a,b', DomainName: 'example.com', Force: 'false' }, method);
+      assert.match(tag.RefreshTaskId, /^\d{11}$/);
+      const rows = await popRequest(cdn(), 'DescribeRefreshTasks', { TaskId: tag.RefreshTaskId }, method);
+      assert.deepEqual(rows.Tasks.CDNTask.map((t: any) => [t.ObjectType, t.ObjectPath, t.Status]).sort(), [['cachetag', 'a', 'Refreshing'], ['cachetag', 'b', 'Refreshing']]);
+
+      const push = await popRequest(cdn(), 'PushObjectCache', { ObjectPath: 'example.com/detail.txt' }, method);
+      const detail = await popRequest(cdn(), 'DescribePreloadDetailById', { TaskId: push.PushTaskId }, method);
+      assert.equal(detail.TotalCount, 1);
+      assert.deepEqual(detail.UrlDetails[0].Urls.map((u: any) => [u.Url, u.Success, u.Description]), [['example.com/detail.txt', '0%', '']]);
+
+      const quota = await popRequest(cdn(), 'DescribeCdnUserQuota', {}, method);
+      assert.equal(typeof quota.RefreshDirRemain, 'number');
+      assert.equal(quota.RefreshDirQuota - quota.RefreshDirRemain >= 2, true, 'the two tags were counted as directories');
+    });
+
     it('pop-core raises the Code of an error body', async () => {
       await assert.rejects(popRequest(cdn(), 'DescribeRefreshTasks', { Status: 'Complete' }, method), (err: any) => {
         assert.equal(err.code, 'MissingParameter.ObjectType');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrigin, type Origin } from '../edges/harness/origin.js';
+import { rpc } from '../helpers/rpc.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** The everyday CLI (refresh, preload, tasks, task, quota) against a running refreshd. */
@@ -69,7 +70,34 @@ describe('refreshd CLI as an API client', () => {
     const one = await cli(['task', rows[0].TaskId]);
     assert.equal(one.code, 0, one.err);
     const items = rows.filter((t: any) => t.TaskId === rows[0].TaskId).length;
-    assert.equal((one.out.match(/sim-\d\s+Applied\s+1\s+\d{4}-/g) ?? []).length, 3 * items, one.out);
+    assert.equal((one.out.match(/sim-\d\s+Applied\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3 * items, one.out);
+  });
+
+  it('refresh --tag purges by cache tag on one domain and follows it to Complete', async () => {
+    const r = await cli(['refresh', '--tag', 'sale,new', '--domain', 'cli.example.com', '--wait']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /task \d{11}\s+\[#{24}\]\s+100%\s+Complete\s+2\/2 items/);
+    const rows = JSON.parse((await cli(['tasks', '--type', 'cachetag', '--json'])).out).Tasks.CDNTask;
+    assert.deepEqual(rows.map((t: any) => [t.ObjectPath, t.Status]).sort(), [['new', 'Complete'], ['sale', 'Complete']]);
+    const alone = await cli(['refresh', '--tag', 'sale']);
+    assert.equal(alone.code, 1);
+    assert.equal(alone.err.trim(), 'refreshd: --tag and --domain go together');
+  });
+
+  it('preload-detail shows each URL: the share of nodes that warmed it, or why not', async () => {
+    const push = JSON.parse((await cli(['preload', 'cli.example.com/pd/ok.js', 'cli.example.com/status/503/pd.js', '--json'])).out);
+    const id = push.TaskIds[0];
+    assert.equal((await rpc(server.url, 'WaitForTasks', { TaskId: id, Timeout: 30 })).json.Done, true);
+    const r = await cli(['preload-detail', id]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^task ${id}  cli\\.example\\.com  Failed 50%  ended \\d{4}-\\d{2}-\\d{2}T`, 'm'));
+    assert.match(r.out, /^\s+URL\s+WARMED\s+DETAIL$/m);
+    assert.match(r.out, /^\s+cli\.example\.com\/pd\/ok\.js\s+100%\s+Successfully preloaded$/m);
+    assert.match(r.out, /^\s+cli\.example\.com\/status\/503\/pd\.js\s+0%\s+Origin Return StatusCode 5XX$/m);
+    const json = JSON.parse((await cli(['preload-detail', id, '--json'])).out);
+    assert.deepEqual([json.UrlDetails[0].RetCode, json.UrlDetails[0].Urls.length], ['1', 2]);
+    const none = await cli(['preload-detail', '17000000001']);
+    assert.match(none.out, /^no preload task 17000000001 in the last 3 days$/m);
   });
 
   it('quota prints what is left today', async () => {
@@ -115,7 +143,7 @@ describe('refreshd CLI as an API client', () => {
     assert.equal(r.err.trim(), 'refreshd: no task 99999999999 in the last 3 days');
     const s = await cli(['tasks', '--status', 'Complete']);
     assert.equal(s.code, 1);
-    assert.match(s.err, /--status needs --type \(file, directory, regex, ignoreparams or preload\)/);
+    assert.match(s.err, /--status needs --type \(file, directory, regex, ignoreparams, preload or cachetag\)/);
   });
 
   it('--file skips blank lines and # comments', async () => {

@@ -146,9 +146,10 @@ describe('console in Chromium', () => {
       assert.deepEqual(nodes.map((n) => n.node).sort(), ['sim-1', 'sim-2', 'sim-3', 'sim-4']);
       for (const n of nodes) {
         assert.equal(n.state, 'Applied');
-        assert.equal(n.cells[4], '1', 'one attempt');
-        assert.equal(n.cells[5], '—', 'no error');
-        assert.match(n.cells[6] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} GMT\+8$/, 'applied time in local time, with its zone');
+        assert.equal(n.cells[4], 'Ack', 'a simulated node is taken at its word');
+        assert.equal(n.cells[5], '1', 'one attempt');
+        assert.equal(n.cells[6], '—', 'no error');
+        assert.match(n.cells[7] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} GMT\+8$/, 'applied time in local time, with its zone');
       }
     }
     await page.screenshot({ path: join(shots, 'task.png'), fullPage: true });
@@ -195,7 +196,30 @@ describe('console in Chromium', () => {
     assert.equal(await nodes.count(), 2, 'only the overseas half of the fleet');
     for (const text of await nodes.allInnerTexts()) assert.match(text, /Failed[\s\S]*origin http:\/\/127\.0\.0\.1:\d+\/status\/503\/broken\.js answered 503/);
     assert.match(await page.locator('section.item').innerText(), /Origin Return StatusCode 5XX/);
+    // DescribePreloadDetailById beside the nodes: the URL warmed nowhere, and why.
+    const detail = page.getByRole('region', { name: 'Preload detail' });
+    await detail.locator('tr[data-url="http://warm.example.com/status/503/broken.js"]').waitFor();
+    assert.match(await detail.innerText(), /Failed 0% · RetCode 1 · ended \d{4}-[\s\S]*broken\.js\s+0%\s+Origin Return StatusCode 5XX/);
     await page.screenshot({ path: join(shots, 'task-failed.png') });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  it('purges by cache tag from the submit form, and shows the tag rows', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, server.url);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.getByLabel('Purge by cache tag').check();
+    await page.getByRole('button', { name: 'Purge by tag' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Enter at least one cache tag' }).waitFor();
+    await page.getByLabel('Cache tags, one per line').fill('summer-sale\nproduct-9');
+    await page.getByLabel('Domain', { exact: true }).fill('www.example.com');
+    await page.getByRole('button', { name: 'Purge by tag' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'Purge of 2 tags accepted as task' });
+    await notice.getByRole('link').first().click();
+    await page.locator('section.item[data-path="summer-sale"]').waitFor();
+    assert.match(await page.locator('section.item[data-path="product-9"]').innerText(), /cachetag/);
+    assert.equal(await page.getByRole('region', { name: 'Preload detail' }).count(), 0, 'no preload detail for a refresh');
     assert.deepEqual(problems, []);
     await context.close();
   });

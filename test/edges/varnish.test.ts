@@ -5,9 +5,10 @@ import type { SubmitType } from '../../src/domain/object-path.js';
 import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome } from '../../src/edges/driver.js';
 import { EdgeHttpClient } from '../../src/edges/http-client.js';
 import { banRegex, VarnishDriver } from '../../src/edges/varnish.js';
+import { edgeConfig } from './harness/edge-config.js';
 import { startOrigin, type Origin } from './harness/origin.js';
 import { freePort } from './harness/process.js';
-import { startVarnish, type Varnish } from './harness/varnish.js';
+import { startVarnish, varnishConfigArgs, type Varnish } from './harness/varnish.js';
 
 // One varnishd and one origin for the whole file; every test uses its own paths so they never
 // share cached objects. Each test checks the cache (probe) and the origin (hit counts) before
@@ -54,7 +55,7 @@ before(async () => {
     // Vary: Accept-Encoding when matching, so the test origin's /vary/ paths would make one object.
     // Off, each client Accept-Encoding gets its own variant, as behind an origin that compresses.
     http_gzip_support: 'off',
-  });
+  }, edgeConfig('varnish', [...varnishConfigArgs(origin.port), '--tag-header', 'X-Product-Tags']));
   client = new EdgeHttpClient();
   driver = new VarnishDriver(client);
   node = { id: 1, name: 'varnish-1', driver: 'varnish', address: varnish.address, options: {} };
@@ -115,6 +116,8 @@ describe('varnish driver: refresh', () => {
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v1\n', 'the stale copy is served without waiting');
     for (let i = 0; i < 40 && hits('/ds/a/p.css') < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(hits('/ds/a/p.css'), 2, 'the stale hit triggered one background refetch');
+    // The origin has answered; Varnish stores the new copy a moment later (longer on a busy machine).
+    for (let i = 0; i < 40 && (await probe('/ds/a/p.css')) !== 'hit'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await probe('/ds/a/p.css'), 'hit');
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v2\n');
   });
@@ -218,5 +221,38 @@ describe('varnish driver: preload and failures', () => {
       sockets.forEach((s) => s.destroy());
       await new Promise((resolve) => hole.close(resolve));
     }
+  });
+});
+
+describe('varnish driver: purge by cache tag (xkey)', () => {
+  const tagJob = (tag: string, force: boolean, host = 'a.example'): EdgeJob =>
+    ({ kind: 'refresh', objectType: 'cachetag', force, objectPath: tag, host, scheme: 'http', path: tag, headers: {}, origin: origin.url });
+  const A = '/tagged/cache-tag/shared%2C%20p1/a.txt';
+  const B = '/tagged/surrogate-key/x%20shared/b.txt';
+  const C = '/tagged/cache-tag/other/c.txt';
+  const D = '/tagged/x-product-tags/p2%2Cshared2/d.txt';
+
+  test('two objects share a tag, one has none of it: the purge evicts exactly the two', async () => {
+    await cache([A, B, C, '/untagged/e.txt']);
+    await cache([A], 'b.example');
+    assertOk(await driver.execute(node, tagJob('shared', true), signal), /^200 Invalidated 2 objects$/);
+    assert.deepEqual(await states([A, B, C, '/untagged/e.txt']), ['miss', 'miss', 'hit', 'hit']);
+    assert.equal(await probe(A, 'b.example'), 'hit', "another domain's object with the same tag stays");
+    const before = hits(A);
+    await get(A);
+    assert.equal(hits(A), before + 1, 'the next GET went to the origin');
+  });
+
+  test('Force=false is a soft purge: the objects turn stale, and are kept for revalidation', async () => {
+    await cache(['/tagged/cache-tag/soft/s1.txt', '/tagged/cache-tag/soft%2Cx/s2.txt', '/tagged/cache-tag/hard/s3.txt']);
+    assertOk(await driver.execute(node, tagJob('soft', false), signal), /^200 Invalidated 2 objects$/);
+    assert.deepEqual(await states(['/tagged/cache-tag/soft/s1.txt', '/tagged/cache-tag/soft%2Cx/s2.txt', '/tagged/cache-tag/hard/s3.txt']), ['stale', 'stale', 'hit']);
+  });
+
+  test('a configured tag header (X-Product-Tags) is read too; an unknown tag purges nothing', async () => {
+    await cache([D]);
+    assertOk(await driver.execute(node, tagJob('nothing-has-this', true), signal), /^200 Invalidated 0 objects$/);
+    assertOk(await driver.execute(node, tagJob('shared2', true), signal), /^200 Invalidated 1 objects$/);
+    assert.equal(await probe(D), 'miss');
   });
 });

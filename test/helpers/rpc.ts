@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalQuery, formatUtc } from '../../src/protocol/encoding.js';
 import { v1Sign, v1StringToSign } from '../../src/protocol/signature-v1.js';
+import { recordAnswer } from './answered-errors.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET } from './server.js';
 
 export interface RpcOptions {
@@ -53,6 +54,7 @@ export async function rpc(baseUrl: string, action: string, params: Record<string
   } catch {
     /* XML or empty: callers look at text */
   }
+  if (res.status !== 200) recordAnswer(p.get('Version') ?? '', p.get('Action') ?? '', json.Code ?? /<Code>([^<]*)<\/Code>/.exec(text)?.[1]);
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', headers: res.headers, text, json };
 }
 

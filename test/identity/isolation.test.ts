@@ -24,7 +24,7 @@ const STEPS = 400;
 const CONFIG = {
   perMinutePerDomain: 25,
   preloadQueue: 8,
-  quotas: { cdn: { url: 60, dir: 6, regex: 3, ignoreParams: 60, preload: 12 }, vod: { url: 40, dir: 6, preload: 10 } },
+  quotas: { cdn: { url: 60, dir: 30, regex: 3, ignoreParams: 60, preload: 12 }, vod: { url: 40, dir: 6, preload: 10 } },
 };
 
 interface Tenant {
@@ -33,8 +33,8 @@ interface Tenant {
   vod: string;
   wildcard: string;
   /** What this tenant created: task id → paths, per product. */
-  tasks: Map<string, { product: 'cdn' | 'vod'; paths: string[] }>;
-  usage: { cdnUrl: number; vodUrl: number; preload: number };
+  tasks: Map<string, { product: 'cdn' | 'vod'; paths: string[]; tag?: true }>;
+  usage: { cdnUrl: number; vodUrl: number; preload: number; dir: number };
 }
 
 interface World {
@@ -45,6 +45,8 @@ interface World {
 let worlds: [World, World];
 const A = { cdn: ['a1.example.com', 'a2.example.com'], vod: 'av.example.com', wildcard: '*.wild-a.com' };
 const aTasks: { id: string; paths: string[] }[] = [];
+/** Tags A purged itself (in any format: an XML answer is not parsed for the task id). */
+const aTags = new Set<string>();
 
 function mulberry32(seed: number) {
   let t = seed >>> 0;
@@ -72,7 +74,7 @@ async function world(names: { cdn: string[]; vod: string; wildcard: string }): P
   for (const d of names.cdn) await add(d, 'cdn');
   await add(names.wildcard, 'cdn');
   await add(names.vod, 'vod');
-  return { server, other: { creds: { id: key.accessKeyId, secret: key.secret }, ...names, tasks: new Map(), usage: { cdnUrl: 0, vodUrl: 0, preload: 0 } } };
+  return { server, other: { creds: { id: key.accessKeyId, secret: key.secret }, ...names, tasks: new Map(), usage: { cdnUrl: 0, vodUrl: 0, preload: 0, dir: 0 } } };
 }
 
 before(async () => {
@@ -83,11 +85,15 @@ before(async () => {
 });
 after(() => Promise.all(worlds.map((w) => w.server.close())));
 
-/** Everything of the other tenants that A must never see: their task ids, domains and paths. */
+/**
+ * Everything of the other tenants that A must never see: their task ids, domains and paths — but
+ * not a tag A purged on its own domain too (tags belong to no domain, and A's rows name them).
+ */
 function foreignStrings(): string[] {
+  const own = new Set([...aTasks.flatMap((t) => t.paths), ...aTags]);
   return worlds.flatMap(({ other }) => [
     ...other.tasks.keys(), ...other.cdn, other.vod, other.wildcard, ...[...other.tasks.values()].flatMap((t) => t.paths),
-  ]);
+  ]).filter((s) => !own.has(s));
 }
 
 // ------------------------------------------------------------------ A's random calls
@@ -137,6 +143,11 @@ function randomValue(name: string, spec: ParamSpec, product: 'cdn' | 'vod'): str
       return formatUtc(Date.now() - int(1, 3) * 3_600_000);
     case 'EndTime':
       return formatUtc(Date.now() + 60_000);
+    case 'CacheTag': {
+      // A's own tags, and now and then one of the other account's (tag rows name their tag).
+      const theirs = worlds.flatMap(({ other }) => [...other.tasks.values()].filter((t) => t.tag).flatMap((t) => t.paths));
+      return Array.from({ length: int(1, 3) }, () => (theirs.length && chance(0.3) ? pick(theirs) : `tag-${word()}`)).join(',');
+    }
     case 'WithHeader':
       return chance(0.8) ? '{"Accept-Encoding":["gzip"]}' : 'nope';
     case 'Timeout':
@@ -174,11 +185,20 @@ function randomCall(): { product: ProductSpec; action: ActionSpec; params: Recor
 
 /** B and B′ submit at the same point, each on its own domains, in different amounts. */
 async function otherSubmits(step: number): Promise<void> {
-  const kind = pick(['cdn', 'cdn', 'vod', step % 3 === 0 ? 'preload' : 'cdn'] as const);
+  const kind = pick(['cdn', 'tag', 'vod', step % 3 === 0 ? 'preload' : 'cdn'] as const);
   const base = int(1, 2);
   for (const [i, { server, other }] of worlds.entries()) {
     const n = kind === 'preload' ? 1 + i : base + i; // B′ always uses more than B
     const domain = kind === 'vod' ? other.vod : pick(other.cdn);
+    if (kind === 'tag') {
+      // A purge by tag on B's own domain, with B's own tags (its rows are named by the tags).
+      const tags = Array.from({ length: 1 + i }, () => `secret-${word()}`);
+      const res = await rpc(server.url, 'RefreshObjectCacheByCacheTag', { CacheTag: tags.join(','), DomainName: domain }, { accessKeyId: other.creds.id, secret: other.creds.secret });
+      assert.equal(res.status, 200, `seed ${SEED}: the other tenant's own tag purge failed: ${res.text}`);
+      other.tasks.set(res.json.RefreshTaskId, { product: 'cdn', paths: tags, tag: true });
+      other.usage.dir += tags.length;
+      continue;
+    }
     const paths = Array.from({ length: n }, () => `http://${domain}/private/${word()}.html`);
     const [action, version] = kind === 'vod' ? ['RefreshVodObjectCaches', '2017-03-21'] : kind === 'preload' ? ['PushObjectCache', '2018-05-10'] : ['RefreshObjectCaches', '2018-05-10'];
     const res = await rpc(server.url, action, { ObjectPath: paths.join('\n') }, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
@@ -221,9 +241,13 @@ describe('account isolation (property test over every action of both products)',
       calls.set(call.action.name, (calls.get(call.action.name) ?? 0) + 1);
       const body = answers[0].json;
       if (answers[0].status === 200) {
+        for (const tag of call.params.CacheTag?.split(',') ?? []) aTags.add(tag.trim());
         const id = body.RefreshTaskId ?? body.PushTaskId ?? body.PreloadTaskId;
-        if (typeof id === 'string') for (const t of id.split(',')) aTasks.push({ id: t, paths: call.params.ObjectPath.split(/\r?\n/) });
-        rowsSeen += (body.Tasks?.CDNTask ?? body.Tasks?.Task ?? (Array.isArray(body.Tasks) ? body.Tasks : body.Items ?? [])).length;
+        if (typeof id === 'string') {
+          const paths = call.params.ObjectPath?.split(/\r?\n/) ?? call.params.CacheTag.split(',');
+          for (const t of id.split(',')) aTasks.push({ id: t, paths });
+        }
+        rowsSeen += (body.Tasks?.CDNTask ?? body.Tasks?.Task ?? (Array.isArray(body.Tasks) ? body.Tasks : body.Items ?? body.UrlDetails ?? [])).length;
       }
     }
   });
@@ -253,7 +277,10 @@ describe('account isolation (property test over every action of both products)',
       const cdnQuota = (await as('DescribeRefreshQuota', {})).json;
       assert.equal(Number(cdnQuota.UrlRemain), CONFIG.quotas.cdn.url - other.usage.cdnUrl);
       assert.equal(Number(cdnQuota.PreloadRemain), CONFIG.quotas.cdn.preload - other.usage.preload);
-      assert.equal(Number(cdnQuota.DirRemain), CONFIG.quotas.cdn.dir);
+      assert.equal(Number(cdnQuota.DirRemain), CONFIG.quotas.cdn.dir - other.usage.dir);
+      const userQuota = (await as('DescribeCdnUserQuota', {})).json;
+      assert.deepEqual([userQuota.RefreshUrlRemain, userQuota.RefreshDirRemain, userQuota.PreloadRemain],
+        [CONFIG.quotas.cdn.url - other.usage.cdnUrl, CONFIG.quotas.cdn.dir - other.usage.dir, CONFIG.quotas.cdn.preload - other.usage.preload]);
       const vodQuota = (await as('DescribeVodRefreshQuota', {}, '2017-03-21')).json;
       assert.equal(Number(vodQuota.UrlRemain), CONFIG.quotas.vod.url - other.usage.vodUrl);
     }

@@ -47,6 +47,7 @@ before(async () => {
   await user('shouty', ['shouty', policyDoc(statement('Allow', ['CDN:DESCRIBEREFRESHQUOTA', 'Vod:describe*quota']))]);
   await user('scoped', ['a-only', policyDoc(statement('Allow', 'cdn:DescribeRefreshTasks', domainArn('a.example.com')))]);
   await user('anydomain', ['any-domain', policyDoc(statement('Allow', 'cdn:DescribeRefreshTasks', domainArn('*')), statement('Deny', '*', domainArn('b.*')))]);
+  await user('tagger', ['tags-on-a', policyDoc(statement('Allow', ['cdn:RefreshObjectCacheByCacheTag', 'cdn:DescribeCdnUserQuota'], [domainArn('a.example.com'), '*']), statement('Deny', 'cdn:RefreshObjectCacheByCacheTag', domainArn('b.example.com')))]);
   await user('elsewhere', ['other-account', policyDoc(statement('Allow', '*', 'acs:cdn:*:9999999999999999:domain/*'))]);
   creds.root = { id: (await server.store.identity.listAccessKeys(account.id)).find((k) => k.userName === null)!.accessKeyId, secret: 'TestSecretKey0123456789abcdef' };
 });
@@ -135,6 +136,19 @@ describe('a RAM user', () => {
     assert.equal((await tasks('anydomain', 'a.example.com')).status, 200);
     assert.equal((await tasks('anydomain', 'b.example.com')).json.AccessDeniedDetail.NoPermissionType, 'ExplicitDeny');
     assert.equal((await tasks('elsewhere', 'a.example.com')).status, 403, "another account's resources grant nothing here");
+  });
+
+  it('RefreshObjectCacheByCacheTag is checked against its DomainName; the new describes need their own action', async () => {
+    const purge = (name: string, DomainName: string) => as(name, 'RefreshObjectCacheByCacheTag', { CacheTag: 'sale', DomainName });
+    assert.equal((await purge('tagger', 'a.example.com')).status, 200);
+    const denied = await purge('tagger', 'b.example.com');
+    assert.equal(denied.json.AccessDeniedDetail.NoPermissionType, 'ExplicitDeny');
+    assert.deepEqual(JSON.parse(Buffer.from(denied.json.AccessDeniedDetail.EncodedDiagnosticMessage, 'base64').toString()).AuthAction, 'cdn:RefreshObjectCacheByCacheTag');
+    assert.equal((await purge('reader', 'a.example.com')).json.Code, 'Forbidden.RAM', 'cdn:Describe* does not purge');
+    assert.equal((await as('reader', 'DescribeCdnUserQuota')).status, 200, 'cdn:Describe* covers the new describes');
+    assert.equal((await as('reader', 'DescribePreloadDetailById', { TaskId: '17000000001' })).status, 200);
+    assert.equal((await as('tagger', 'DescribeCdnUserQuota')).status, 200);
+    assert.equal((await as('tagger', 'DescribePreloadDetailById', { TaskId: '17000000001' })).json.Code, 'Forbidden.RAM');
   });
 
   it('gains and loses rights on the call right after a policy is attached or detached', async () => {

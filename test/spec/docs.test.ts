@@ -29,10 +29,12 @@ describe('generated docs', () => {
 });
 
 describe('docs/errors.md, read as a table', () => {
-  /** Code → [status, message] from every `| \`Code\` | 400 | Message |` row. */
+  /** Code → [status, message] from every `| \`Code\` | 400 | Message | Answered by |` row. */
   const rows = new Map<string, [number, string]>();
+  const answeredBy = new Map<string, string>();
   for (const line of read('docs/errors.md').split('\n')) {
-    const m = /^\| `([^`]+)` \| (\d{3}) \| (.*) \|$/.exec(line);
+    const m = /^\| `([^`]+)` \| (\d{3}) \| (.*) \| ([^|]*) \|$/.exec(line);
+    if (m) answeredBy.set(m[1], m[4]);
     if (m) {
       assert.ok(!rows.has(m[1]), `duplicate row for ${m[1]}`);
       rows.set(m[1], [Number(m[2]), m[3].replace(/\\\|/g, '|')]);
@@ -43,6 +45,12 @@ describe('docs/errors.md, read as a table', () => {
     for (const [code, spec] of Object.entries(ERRORS)) {
       assert.deepEqual(rows.get(code), [spec.status, spec.message], `row for ${code}`);
     }
+  });
+
+  it('names the actions that may answer each code, and every code is answered by some action', () => {
+    for (const code of Object.keys(ERRORS)) assert.ok((answeredBy.get(code) ?? '').length > 0, `nobody answers ${code}`);
+    assert.equal(answeredBy.get('InvalidTaskId.Malformed')?.split(', ').includes('DescribePreloadDetailById'), true);
+    assert.equal(answeredBy.get('SignatureDoesNotMatch'), 'every action');
   });
 
   it('has no row for a code that is not in ERRORS', () => {

@@ -1,6 +1,7 @@
 import { countUnfinished, parseTaskIds, rowsOfTasks } from '../../domain/describe.js';
 import { nextProgress } from '../../worker/progress-events.js';
 import { ApiError } from '../../spec/errors.js';
+import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { ActionContext, Handler } from '../context.js';
 
 const POLL_MS = 200;
@@ -14,7 +15,9 @@ const QUICK_MS = 1;
  * every 200 ms, so it answers at once with an in-process worker and within 200 ms across
  * processes.
  */
-export const waitForTasks: Handler = async (ctx) => {
+type WaitAction = typeof CDN_ACTIONS.WaitForTasks;
+
+export const waitForTasks: Handler<WaitAction> = async (ctx) => {
   const key = ctx.key.accessKeyId;
   if (!ctx.held.enter(key)) {
     throw new ApiError('Throttling', { detail: `At most ${ctx.config.waitForTasksPerKey} WaitForTasks calls may be held at once per AccessKey.`, headers: { 'x-acs-retry-after': '1000' } });
@@ -26,9 +29,9 @@ export const waitForTasks: Handler = async (ctx) => {
   }
 };
 
-async function waitUntilDone(ctx: ActionContext): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + (ctx.params.Timeout as number) * 1000;
-  const ids = parseTaskIds(ctx.params.TaskId as string);
+async function waitUntilDone(ctx: ActionContext<WaitAction>): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + ctx.params.Timeout * 1000;
+  const ids = parseTaskIds(ctx.params.TaskId);
   const { store, account, product, config } = ctx;
   // While waiting, only count what is still open (an index probe per task, no rows built); the
   // rows are read once, for the answer. A count that took c ms (many tasks, or a store far away)

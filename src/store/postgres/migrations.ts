@@ -254,6 +254,13 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
+  /* 6: how each node's outcome was verified (edges/verify.ts), and node-group settings (as SQLite's 9) */ `
+  ALTER TABLE node_attempts ADD COLUMN IF NOT EXISTS verified_by TEXT;
+  CREATE TABLE IF NOT EXISTS node_groups (
+    name   TEXT PRIMARY KEY,
+    verify TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */

@@ -148,15 +148,18 @@ export class PgQueue implements AttemptQueue {
         UPDATE node_attempts a SET
                state = CASE r.state WHEN 'retry' THEN 'pending' ELSE r.state END,
                attempts = a.attempts + 1,
-               applied_at = CASE WHEN r.state = 'applied' THEN ${now}::bigint ELSE a.applied_at END,
+               -- when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt)
+               applied_at = CASE WHEN r.state IN ('applied', 'failed') THEN ${now}::bigint ELSE a.applied_at END,
                last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
+               verified_by = CASE WHEN r.state = 'retry' THEN a.verified_by ELSE r.verified_by END,
                next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at ELSE a.next_run_at END,
                lease_owner = NULL, lease_until = NULL
           FROM unnest(${col((r) => r.itemId)}::bigint[], ${col((r) => r.nodeId)}::int[], ${col((r) => r.lease)}::text[],
                       ${col((r) => r.state)}::text[], ${col((r) => (r.state === 'applied' ? null : r.error))}::text[],
                       ${col((r) => (r.state === 'retry' ? r.nextRunAt : null))}::bigint[],
-                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[])
-               AS r(item_id, node_id, lease, state, error, next_run_at, description)
+                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[],
+                      ${col((r) => (r.state === 'retry' ? null : (r.verifiedBy ?? null)))}::text[])
+               AS r(item_id, node_id, lease, state, error, next_run_at, description, verified_by)
          WHERE a.item_id = r.item_id AND a.node_id = r.node_id AND a.state = 'pending' AND a.lease_owner = r.lease
         RETURNING a.item_id, a.item_created_at, r.state, r.description`;
       const byItem = new Map<number, { created: number; applied: number; failed: number; description: string | null }>();

@@ -110,7 +110,8 @@ export class PgTasks implements TaskStore {
     }
     if (q.objectPath !== undefined) filters.push(sql`AND path_hash = ${pathHash(q.objectPath)} AND object_path = ${q.objectPath}`);
     if (q.objectType !== undefined) filters.push(sql`AND object_type = ${q.objectType}`);
-    if (q.status !== undefined) filters.push(sql`AND status = ${q.status}`);
+    if (typeof q.status === 'string') filters.push(sql`AND status = ${q.status}`);
+    else if (q.status !== undefined) filters.push(sql`AND status IN ${sql([...q.status])}`);
     if (q.domains?.length === 1) filters.push(sql`AND domain = ${q.domains[0]}`);
     else if (q.domains !== undefined) filters.push(sql`AND domain = ANY(${q.domains}::text[])`);
     const where = sql`account_id = ${q.accountId} AND product = ${q.product} AND created_at BETWEEN ${q.from} AND ${q.to} ${filters.length > 0 ? filters : sql``}`;
@@ -164,7 +165,7 @@ export class PgTasks implements TaskStore {
 
   private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
     const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
              n.name, n.driver, n.node_group, a.node_id
         FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
         LEFT JOIN nodes n ON n.id = a.node_id
@@ -174,7 +175,9 @@ export class PgTasks implements TaskStore {
       taskId: r.task_id as string, itemId: Number(r.item_id), objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
+      appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
+      verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
     }));
   }
 

@@ -44,7 +44,8 @@ export class ItemReads {
     if (byTask) (where.push('task_id = ?'), args.push(Number(q.taskId)));
     if (q.objectPath !== undefined) (where.push(`${byTask ? '+' : ''}path_hash = ? AND object_path = ?`), args.push(pathHash(q.objectPath), q.objectPath));
     if (q.objectType !== undefined) (where.push(`${c('object_type')} = ?`), args.push(q.objectType));
-    if (q.status !== undefined) (where.push(`${c('status')} = ?`), args.push(q.status));
+    const statuses = q.status === undefined ? undefined : [q.status].flat();
+    if (statuses !== undefined) (where.push(`${c('status')} IN (${statuses.map(() => '?').join(',')})`), args.push(...statuses));
     else if (byType) where.push(`status IN ${ALL_STATUSES}`); // keeps the count inside items_account_type
     if (q.domains !== undefined) {
       where.push(`${c('domain')} IN (${q.domains.map(() => '?').join(',')})`);
@@ -82,7 +83,10 @@ export class ItemReads {
     const where = ['account_id = ?', 'product = ?', 'hour BETWEEN ? AND ?'];
     const args: (string | number)[] = [q.accountId, q.product, firstHour, lastHour];
     if (q.objectType !== undefined) (where.push('object_type = ?'), args.push(q.objectType));
-    if (q.status !== undefined) (where.push('status = ?'), args.push(q.status));
+    if (q.status !== undefined) {
+      const statuses = [q.status].flat();
+      (where.push(`status IN (${statuses.map(() => '?').join(',')})`), args.push(...statuses));
+    }
     if (q.domains !== undefined) (where.push(`domain IN (${q.domains.map(() => '?').join(',')})`), args.push(...q.domains));
     const row = this.cached(`SELECT coalesce(sum(n), 0) AS n FROM item_counts WHERE ${where.join(' AND ')}`).get(...args) as { n: number };
     return n + row.n;
@@ -115,7 +119,7 @@ export class ItemReads {
   private attemptsWhere(which: string, ids: number[], accountId: number, product: Product, from: number): NodeAttemptRow[] {
     const rows = this.db
       .prepare(
-        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at,
+        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
                 n.name, n.driver, n.node_group, a.node_id
            FROM items i JOIN node_attempts a ON a.item_id = i.id LEFT JOIN nodes n ON n.id = a.node_id
           WHERE ${which} AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
@@ -126,7 +130,9 @@ export class ItemReads {
       taskId: String(r.task_id), itemId: r.item_id as number, objectPath: r.object_path as string,
       node: (r.name as string | null) ?? `removed-node-${r.node_id}`, driver: (r.driver as string | null) ?? '', group: (r.node_group as string | null) ?? '',
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
-      lastError: (r.last_error as string | null) ?? null, appliedAt: (r.applied_at as number | null) ?? null,
+      lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
+      appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
+      verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
     }));
   }
 

@@ -252,4 +252,11 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
+  /* 9: how each node's outcome was verified (edges/verify.ts), and node-group settings */ `
+  ALTER TABLE node_attempts ADD COLUMN verified_by TEXT;
+  CREATE TABLE node_groups (
+    name   TEXT PRIMARY KEY,
+    verify TEXT NOT NULL
+  );
+  `,
 ];

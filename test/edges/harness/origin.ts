@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
  * A small origin for edge tests, on 127.0.0.1. Every path answers 200 with
  * `Cache-Control: public, max-age=3600` and a body naming the path and a per-path version;
  * `X-Origin-Seq` counts fetches. Special paths: `/status/NNN/…` answers that status,
- * `/slow/MS/…` waits MS ms first, `/vary/…` adds `Vary: Accept-Encoding`.
+ * `/slow/MS/…` waits MS ms first, `/vary/…` adds `Vary: Accept-Encoding`, `/tagged/NAME/VALUE/…`
+ * adds the header NAME (e.g. cache-tag) with the URL-decoded VALUE (cache tags).
  */
 export interface Origin {
   url: string;
@@ -37,6 +38,8 @@ export async function startOrigin(port = 0): Promise<Origin> {
       };
       if (code === 200) headers['cache-control'] = 'public, max-age=3600';
       if (path.startsWith('/vary/')) headers.vary = 'Accept-Encoding';
+      const tagged = /^\/tagged\/([a-z-]+)\/([^/]+)\//.exec(path);
+      if (tagged) headers[tagged[1]] = decodeURIComponent(tagged[2]);
       res.writeHead(code, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     };

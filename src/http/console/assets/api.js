@@ -14,6 +14,9 @@ export const PRODUCTS = {
     refreshId: 'RefreshTaskId',
     preload: 'PushObjectCache',
     preloadId: 'PushTaskId',
+    // CDN only: purge by cache tag, and a preload's per-URL detail.
+    tagRefresh: 'RefreshObjectCacheByCacheTag',
+    preloadDetail: 'DescribePreloadDetailById',
     list: 'DescribeRefreshTasks',
     listElement: 'CDNTask',
     maxPageSize: 100,

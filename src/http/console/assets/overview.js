@@ -87,9 +87,13 @@ function wireSubmit(section, creds, product, onSubmitted) {
   const paths = form.querySelector('textarea');
 
   const kind = () => new FormData(form).get('kind');
+  // Purge by tag is a CDN action: VOD sessions do not offer it.
+  for (const needs of form.querySelectorAll('[data-needs]')) needs.hidden = !product[needs.dataset.needs];
+  const label = form.querySelector('[data-kind-label]');
   const showKind = () => {
     for (const box of form.querySelectorAll('[data-kind]')) box.hidden = box.dataset.kind !== kind();
-    button.textContent = kind() === 'preload' ? 'Submit preload' : 'Submit refresh';
+    button.textContent = { preload: 'Submit preload', tag: 'Purge by tag' }[kind()] ?? 'Submit refresh';
+    label.textContent = label.dataset.kindLabel.split('|')[kind() === 'tag' ? 1 : 0];
   };
   form.addEventListener('change', (event) => {
     if (event.target.name === 'kind') showKind();
@@ -101,12 +105,13 @@ function wireSubmit(section, creds, product, onSubmitted) {
     const data = new FormData(form);
     const lines = String(data.get('paths') ?? '').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
     if (lines.length === 0) {
-      fill(status, errorBox({ code: 'MissingParameter', message: 'Enter at least one URL, one per line.' }));
+      fill(status, errorBox({ code: 'MissingParameter', message: kind() === 'tag' ? 'Enter at least one cache tag, one per line.' : 'Enter at least one URL, one per line.' }));
       paths.setAttribute('aria-invalid', 'true');
       paths.focus();
       return;
     }
     paths.removeAttribute('aria-invalid');
+    if (kind() === 'tag') return submitTags(data, lines);
     const preload = kind() === 'preload';
     const params = preload
       ? { ObjectPath: lines.join('\n'), Area: data.get('area') || undefined, L2Preload: data.get('l2') ? 'true' : undefined }
@@ -130,4 +135,20 @@ function wireSubmit(section, creds, product, onSubmitted) {
       button.disabled = false;
     }
   });
+
+  async function submitTags(data, tags) {
+    button.disabled = true;
+    fill(status, 'Submitting…');
+    try {
+      const params = { CacheTag: tags.join(','), DomainName: String(data.get('tagDomain') ?? '').trim(), Force: data.get('tagForce') ? 'true' : undefined };
+      const res = await call(creds, product.tagRefresh, params, { method: 'POST' });
+      fill(status, noticeBox(`Purge of ${tags.length} ${tags.length === 1 ? 'tag' : 'tags'} accepted as task `, el('a', { href: `#/task/${res.RefreshTaskId}` }, res.RefreshTaskId), '.'));
+      paths.value = '';
+      onSubmitted();
+    } catch (err) {
+      fill(status, errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  }
 }

@@ -37,7 +37,10 @@ export function renderTask(root, { creds, args }) {
         live.hidden = true;
         return false;
       }
-      fill(summary, summaryCard(list));
+      const detail = product.preloadDetail && ids.length === 1 && list.every((it) => it.ObjectType === 'preload')
+        ? (await call(creds, product.preloadDetail, { TaskId: ids[0] })).UrlDetails?.[0]
+        : undefined;
+      fill(summary, summaryCard(list), detail ? detailCard(detail) : null);
       fill(items, list.map(itemCard));
       const active = list.some((it) => !TERMINAL.has(it.Status));
       live.hidden = !active;
@@ -75,6 +78,17 @@ function summaryCard(list) {
       el('div', el('dt', 'Created'), el('dd', timeCell(list[0].CreationTime)))));
 }
 
+/** DescribePreloadDetailById: per URL, on what share of nodes it was warmed, or why not. */
+function detailCard(d) {
+  return el('section.card.preload-detail', { 'aria-label': 'Preload detail' },
+    el('h2', 'Preload detail'),
+    el('p.muted.small', `${d.Domain} · ${d.Status} ${d.Process}`, d.RetCode ? ` · RetCode ${d.RetCode}` : '', d.EndTime ? ` · ended ${d.EndTime}` : ''),
+    el('div.table-wrap', el('table',
+      el('thead', el('tr', el('th', { scope: 'col' }, 'URL'), el('th.num', { scope: 'col' }, 'Warmed on'), el('th', { scope: 'col' }, 'Detail'))),
+      el('tbody', (d.Urls ?? []).map((u) => el('tr', { dataset: { url: u.Url } },
+        el('td.mono', u.Url), el('td.num', u.Success), el('td', u.Description || el('span.muted', '—'))))))));
+}
+
 function itemCard(item) {
   const nodes = item.Nodes ?? [];
   return el('section.card.item', { dataset: { path: item.ObjectPath, status: item.Status }, 'aria-label': `Item ${item.ObjectPath}` },
@@ -91,6 +105,7 @@ function itemCard(item) {
           el('th', { scope: 'col' }, 'Driver'),
           el('th', { scope: 'col' }, 'Group'),
           el('th', { scope: 'col' }, 'State'),
+          el('th', { scope: 'col' }, 'Verified'),
           el('th.num', { scope: 'col' }, 'Attempts'),
           el('th', { scope: 'col' }, 'Error'),
           el('th', { scope: 'col' }, 'Applied'))),
@@ -105,6 +120,8 @@ function nodeRow(n) {
     el('td', n.Driver),
     el('td', n.Group),
     el('td', badge(n.State), retrying ? el('span.row-note', 'retrying') : null),
+    // Probe: the node's cache was looked at after the operation; Ack: its answer was taken.
+    el('td', n.Verified || el('span.muted', '—')),
     el('td.num', String(n.Attempts)),
     el('td.error-cell', n.Error ? el('span.text-bad', n.Error) : el('span.muted', '—')),
     el('td.nowrap', timeCell(n.AppliedTime)));

@@ -13,7 +13,7 @@ import { productForVersion, PRODUCTS } from '../spec/index.js';
 import type { ActionSpec, ProductSpec } from '../spec/types.js';
 import { StoreBusy } from '../store/errors.js';
 import type { Store } from '../store/port.js';
-import { HANDLERS } from './handlers.js';
+import { handlerFor } from './handlers.js';
 import { HeldCalls } from './held-calls.js';
 import { validateParams } from './validate.js';
 
@@ -132,7 +132,9 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
     if (waitMs > 0) throw new ApiError(action.rateLimit.error, { headers: { 'x-acs-retry-after': String(waitMs) } });
   }
   const typed = validateParams(action, params.all);
-  const result = await HANDLERS[action.name]({
+  const handler = handlerFor(action);
+  if (!handler) throw new ApiError('InvalidAction.NotFound');
+  const result = await handler({
     store: deps.store, handOff: deps.handOff ?? DIRECT, config: deps.config, product, action, account, key: auth.key, params: typed, now: at,
     held: (deps.held ??= new HeldCalls(deps.config.waitForTasksPerKey)),
   });

@@ -1,20 +1,24 @@
 import { submit } from '../../domain/submit.js';
 import { parseWithHeader } from '../../domain/with-header.js';
+import type { VOD_ACTIONS } from '../../spec/vod-2017-03-21.js';
 import type { Handler } from '../context.js';
 
-/** PushObjectCache (CDN, answers PushTaskId) and PreloadVodObjectCaches (VOD, answers PreloadTaskId). */
-export const submitPreload: Handler = async (ctx) => {
+/**
+ * PushObjectCache (CDN, answers PushTaskId), also serving PreloadVodObjectCaches (VOD, answers
+ * PreloadTaskId). Typed by the VOD entry: the parameters both have (CDN's QueryHashkey is ignored).
+ */
+export const pushObjectCache: Handler<typeof VOD_ACTIONS.PreloadVodObjectCaches> = async (ctx) => {
   const p = ctx.params;
-  const withHeader = p.WithHeader as string | undefined;
+  const withHeader = p.WithHeader;
   if (withHeader !== undefined) parseWithHeader(withHeader);
   const ids = await submit(ctx.store, ctx.config, {
     accountId: ctx.account.id,
     product: ctx.product.product,
-    objectPath: p.ObjectPath as string,
+    objectPath: p.ObjectPath,
     type: 'preload',
     force: false,
-    area: (p.Area as string | undefined) ?? null,
-    l2Preload: p.L2Preload as boolean,
+    area: p.Area ?? null,
+    l2Preload: p.L2Preload,
     withHeader: withHeader ?? null,
   }, ctx.now, ctx.handOff);
   const field = ctx.product.product === 'cdn' ? 'PushTaskId' : 'PreloadTaskId';

@@ -1,4 +1,5 @@
-import { dayBucket, utcDay, type QuotaKind } from '../../domain/quota.js';
+import { todaysQuota, type QuotaKind } from '../../domain/quota.js';
+import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 /** Wire field names per quota kind; VOD reports fewer kinds (and spells `blockRemain` in lower case). */
@@ -18,18 +19,15 @@ const VOD_FIELDS: [QuotaKind, string, string][] = [
   ['block', 'BlockQuota', 'blockRemain'],
 ];
 
-/** DescribeRefreshQuota / DescribeVodRefreshQuota: today's (UTC) quotas and remainders, as strings. */
-export const describeQuota: Handler = async (ctx) => {
+/** DescribeRefreshQuota, also serving DescribeVodRefreshQuota: today's (UTC) quotas and remainders, as strings. */
+export const describeRefreshQuota: Handler<typeof CDN_ACTIONS.DescribeRefreshQuota> = async (ctx) => {
   const product = ctx.product.product;
   const fields = product === 'cdn' ? CDN_FIELDS : VOD_FIELDS;
-  const day = utcDay(ctx.now);
-  const buckets = fields.map(([kind]) => dayBucket(ctx.account.id, product, day, kind));
-  const used = await ctx.store.tasks.usage(buckets);
-  const limits = ctx.config.quotas[product];
+  const today = await todaysQuota(ctx.store, ctx.config.quotas[product], ctx.account.id, product, ctx.now, fields.map(([kind]) => kind));
   const out: Record<string, string> = {};
-  fields.forEach(([kind, quotaField, remainField], i) => {
-    out[quotaField] = String(limits[kind]);
-    out[remainField] = String(Math.max(0, limits[kind] - used[buckets[i]]));
-  });
+  for (const [kind, quotaField, remainField] of fields) {
+    out[quotaField] = String(today[kind].quota);
+    out[remainField] = String(today[kind].remain);
+  }
   return out;
 };
