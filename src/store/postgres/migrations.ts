@@ -254,6 +254,13 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
+  /* 6: purge-then-warm (as SQLite's migration 9): the task flag, the attempt's phase and when it purged */ `
+  ALTER TABLE tasks ADD COLUMN preload_after BOOLEAN NOT NULL DEFAULT FALSE;
+  -- NULL for single-phase attempts; 'purge' then 'preload' for those of a preload_after task.
+  -- A purge recorded applied turns the row into its preload, due at once (queue.ts).
+  ALTER TABLE node_attempts ADD COLUMN phase TEXT;
+  ALTER TABLE node_attempts ADD COLUMN purged_at BIGINT;
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */
