@@ -1,4 +1,5 @@
 import {
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
   area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
   TASK_ROW_RESULT, taskIdList, withHeader,
 } from './params.js';
@@ -17,9 +18,12 @@ export const CDN_ACTIONS = {
       ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
       ObjectType: refreshObjectType(),
       Force: force(),
+      PreloadAfter: preloadAfter(),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: PRELOAD_AFTER_NOTES,
   }),
   PushObjectCache: defineAction({
     name: 'PushObjectCache',
@@ -32,6 +36,7 @@ export const CDN_ACTIONS = {
       Area: area(),
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
+      ExpandManifest: expandManifest(),
       QueryHashkey: {
         type: 'boolean',
         default: false,
@@ -39,8 +44,9 @@ export const CDN_ACTIONS = {
         limitation: 'Accepted and ignored: the nodes key the warmed object on the full URL, query string included, as they do for clients.',
       },
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PushTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeRefreshTasks: defineAction({
     name: 'DescribeRefreshTasks',

@@ -6,6 +6,8 @@ import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
+/** Purge-then-warm: the step a node is at, or finished in; empty for single-phase items. */
+const PHASE = { purge: 'Purge', preload: 'Preload' } as const;
 
 /**
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
@@ -36,6 +38,8 @@ export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefres
       Attempts: a.attempts,
       Error: a.lastError ?? '',
       AppliedTime: a.appliedAt === null ? '' : formatUtc(a.appliedAt),
+      Phase: a.phase === null ? '' : PHASE[a.phase],
+      PurgedTime: a.purgedAt === null ? '' : formatUtc(a.purgedAt),
     })),
   }));
   return { TotalCount: rows.length, PageNumber: pageNumber, PageSize: pageSize, Items: items };

@@ -14,6 +14,7 @@ export const refreshObjectCaches: Handler<typeof CDN_ACTIONS.RefreshObjectCaches
     area: null,
     l2Preload: false,
     withHeader: null,
+    preloadAfter: p.PreloadAfter,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: ids.join(',') };
 };
