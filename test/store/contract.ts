@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch, Store } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
 import { progressContract } from './progress-contract.js';
+import { phaseContract } from './phase-contract.js';
 import { queueContract } from './queue-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
@@ -17,6 +18,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
   countContract(name, open);
   progressContract(name, open);
   queueContract(name, open);
+  phaseContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let a: number;

@@ -35,6 +35,8 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
+    // ...and without what later migrations added (9: purge-then-warm), which the upgrade adds again.
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
     db.pragma('user_version = 7');
     db.close();
 
