@@ -15,9 +15,24 @@ export class OriginFetcher {
 
   /** The manifest at `url` (a URL of `domain`'s), fetched from the domain's `origin` base URL. */
   async text(origin: string, url: string): Promise<string> {
+    // Each fetch has its own controller, tied to the call's deadline only while it runs: undici
+    // keeps listening to a request's signal after its body was cut short, and a deadline firing
+    // after the answer would then raise an error nobody catches.
+    const own = new AbortController();
+    const cut = () => own.abort(this.opts.signal.reason);
+    if (this.opts.signal.aborted) cut();
+    else this.opts.signal.addEventListener('abort', cut, { once: true });
+    try {
+      return await this.read(origin, url, own.signal);
+    } finally {
+      this.opts.signal.removeEventListener('abort', cut);
+    }
+  }
+
+  private async read(origin: string, url: string, signal: AbortSignal): Promise<string> {
     const u = new URL(url);
     const target = origin.replace(/\/+$/, '') + u.pathname + u.search;
-    const { maxBytes, timeoutMs, signal } = this.opts;
+    const { maxBytes, timeoutMs } = this.opts;
     const fail = (why: string) => new ManifestError('fetch', `${url}: ${why}`);
     let res: Awaited<ReturnType<typeof request>>;
     try {
@@ -29,12 +44,12 @@ export class OriginFetcher {
       throw fail(signal.aborted ? `no answer from the origin within ${timeoutMs} ms` : `origin unreachable (${describe(err)})`);
     }
     if (res.statusCode < 200 || res.statusCode > 299) {
-      res.body.destroy();
+      discard(res.body);
       throw fail(`the origin answered HTTP ${res.statusCode}`);
     }
     const announced = Number(res.headers['content-length']);
     if (announced > maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw fail(`larger than ${maxBytes} bytes (manifests.maxBytes)`);
     }
     const chunks: Buffer[] = [];
@@ -43,7 +58,7 @@ export class OriginFetcher {
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
-          res.body.destroy();
+          discard(res.body);
           throw fail(`larger than ${maxBytes} bytes (manifests.maxBytes)`);
         }
         chunks.push(chunk as Buffer);
@@ -58,6 +73,12 @@ export class OriginFetcher {
   async close(): Promise<void> {
     await this.agent.destroy();
   }
+}
+
+/** Drop a body not read to its end: undici reports that as an error, which nothing else would handle. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 function describe(err: unknown): string {

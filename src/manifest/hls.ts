@@ -58,7 +58,7 @@ export function parseHls(text: string, url: string): HlsPlaylist {
 /** An attribute list: `NAME=value,NAME="quoted, value"` (RFC 8216 §4.2). */
 function attributes(list: string, url: string): Map<string, string> {
   const out = new Map<string, string>();
-  const re = /\s*([A-Z0-9-]+)=("[^"\r\n]*"|[^,]*)\s*(?:,|$)/gy;
+  const re = /\s*([A-Z0-9-]+)=("[^"\r\n]*"|[^,"]*)\s*(?:,|$)/gy;
   let m: RegExpExecArray | null;
   while (re.lastIndex < list.length && (m = re.exec(list)) !== null) {
     const value = m[2].startsWith('"') ? m[2].slice(1, -1) : m[2].trim();
