@@ -118,7 +118,8 @@ function nodeRow(n) {
     el('td.mono', n.Node),
     el('td', n.Driver),
     el('td', n.Group),
-    el('td', badge(n.State), retrying ? el('span.row-note', 'retrying') : null),
+    el('td', badge(n.State), n.Phase ? el('span.row-note', n.Phase === 'Purge' ? 'purging' : `preload · purged ${n.PurgedTime.slice(11, 19)}`) : null,
+      retrying ? el('span.row-note', 'retrying') : null),
     el('td.num', String(n.Attempts)),
     el('td.error-cell', n.Error ? el('span.text-bad', n.Error) : el('span.muted', '—')),
     el('td.nowrap', timeCell(n.AppliedTime)));
