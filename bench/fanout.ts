@@ -3,13 +3,14 @@
  * same purges straight to the same nodes, in the same run.
  *
  *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 60] [--reps1000 8] [--warmup 20000] [--sim-nodes 200]
- *                                     [--store sqlite|postgres] [--only varnish:1000] [--profile DIR] [--cpu] [--zero-fleet]
+ *                                     [--store sqlite|postgres] [--only varnish:1000|purge-warm:100] [--profile DIR] [--cpu] [--zero-fleet]
  *
  * Fleets: 3 real Varnish nodes (started here, in front of a local origin), and 200 simulated
  * nodes with 5–20 ms of latency per operation (a remote fleet). refreshd runs as its own
  * process (API + worker, SQLite); the bench waits with the WaitForTasks long-poll, which answers
  * as soon as the worker records the last outcome. The bare side uses the same per-node concurrency (8) and, for the simulated
- * fleet, the same driver code called directly.
+ * fleet, the same driver code called directly. The purge-then-warm cell (purge-warm-cell.ts)
+ * compares PreloadAfter=true on the 3 Varnish with a bare script that purges, then GETs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ import { freePort } from '../test/edges/harness/process.js';
 import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';
 import { signV1, type Credentials } from './load.js';
 import { CpuSplit, snapshot, type CpuSnapshot } from './cpu-split.js';
+import { runPurgeWarmCell } from './purge-warm-cell.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -92,7 +94,8 @@ async function main() {
   await store.domains.addDomain({ name: 'sim.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'sim', createdAt: now });
   await store.close();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
-    quotas: { cdn: { url: 1e9 } }, perMinutePerDomain: 1e9,
+    // The strict schema's ceilings (src/config/schema.ts): far above what a run submits.
+    quotas: { cdn: { url: 1e8, preload: 1e8, preloadEdge: 1e8 } }, perMinutePerDomain: 1e7,
     engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
   }));
 
@@ -208,6 +211,15 @@ async function main() {
       if (barePiped.length > 0) notes.push(`${rows.at(-1)![0]} × ${n}: bare with refreshd's pipelining (8 on one connection) p50 ${ms(pct(barePiped, 50))} ms`);
       if (cpu) notes.push(`${rows.at(-1)![0]} × ${n}, CPU per rep: refreshd run: ${cpu.ours}; bare run: ${cpu.bare}`);
     }
+  }
+
+  // Purge-then-warm, 3 Varnish × 100 URLs, against a bare script purging then GETting per node (purge-warm-cell.ts).
+  if (!onlyFleet || (onlyFleet === 'purge-warm' && (!onlyN || onlyN === '100'))) {
+    const reps = Number(args.reps100);
+    const cell = await runPurgeWarmCell({ call, varnishes, origin, host: 'v.example.com', urls: 100, reps, warmup: Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / 600))) });
+    rows.push(['3 Varnish purge-then-warm', '100', String(reps), ms(pct(cell.ours, 50)), ms(pct(cell.ours, 99)), ms(pct(cell.bare, 50)), ms(pct(cell.bare, 99)), (pct(cell.ours, 50) / pct(cell.bare, 50)).toFixed(2)]);
+    console.log(rows.at(-1)!.join('\t'));
+    notes.push('3 Varnish purge-then-warm × 100: baseline is a bare script that, per node, sends the same PURGEs (pipelined, 8 on one connection) and then the same GETs (8 connections), each GET fetching from the origin.');
   }
 
   console.log(`\nstore: ${args.store}; machine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);

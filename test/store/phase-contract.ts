@@ -39,7 +39,8 @@ export function phaseContract(name: string, open: () => Promise<Store>): void {
       await store.queue.claimAttempts('ph-drain', at, 3_600_000, 100_000);
     };
     const ok = (c: ClaimedAttempt): AttemptResult => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' });
-    const fail = (c: ClaimedAttempt): AttemptResult => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'failed', error: `no ${c.node.name}`, description: 'Internal Error' });
+    const fail = (c: ClaimedAttempt, description: 'Internal Error' | 'Origin Return StatusCode 5XX' = 'Internal Error'): AttemptResult =>
+      ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'failed', error: `no ${c.node.name}`, description });
     const retry = (c: ClaimedAttempt, at: number): AttemptResult => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'retry', error: 'later', nextRunAt: at });
     const nodesOf = (taskId: string) => store.tasks.attemptsOfTasks(acct, 'cdn', [taskId], 0);
     const item = async (taskId: string) => (await store.tasks.itemsOfTasks(acct, 'cdn', [taskId], 0))[0];
@@ -141,7 +142,7 @@ export function phaseContract(name: string, open: () => Promise<Store>): void {
       await store.queue.recordOutcomes(at + 3, [retry(p1, at + 4), ok(p3)]);
       const p1b = await store.queue.claimAttempts('ph-w', at + 4, 60_000, 10);
       assert.deepEqual(p1b.map((c) => [c.node.name, c.phase, c.attempts]), [['ph-1', 'preload', 1]]);
-      await store.queue.recordOutcomes(at + 5, [{ ...fail(p1b[0]), description: 'Origin Return StatusCode 5XX' }]);
+      await store.queue.recordOutcomes(at + 5, [fail(p1b[0], 'Origin Return StatusCode 5XX')]);
       // (Earlier tests' leases run out too; only this task's attempts are looked at.)
       assert.ok((await store.queue.reapLeases(at + 2 + 60_001)) >= 1, 'ph-2’s preload lease ran out');
       const p2b = (await store.queue.claimAttempts('ph-w2', at + 2 + 60_001, 60_000, 100)).filter((c) => c.taskId === taskId);

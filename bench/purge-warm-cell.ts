@@ -1,0 +1,94 @@
+/**
+ * The purge-then-warm cell of bench/fanout.ts (`--only purge-warm:100` runs it alone): 100 URLs
+ * cached on the 3 Varnish nodes, then
+ * - refreshd: one RefreshObjectCaches with PreloadAfter=true, from the submit until WaitForTasks
+ *   says every row is Complete (every node purged, then preloaded, each URL);
+ * - bare: a script that, on each node at once, sends the same 100 PURGEs (pipelined, 8 in flight
+ *   on one connection, as refreshd sends them) and, once that node has answered them all, the same
+ *   100 GETs (8 connections, as refreshd's preloads go), each fetching from the origin.
+ * Which side goes first alternates per rep; both start from the same cached state, on URLs of
+ * their own. Each side must fetch every URL from the origin exactly once per node, or the bench
+ * stops: a preload that reached a node before its purge would be a HIT and fetch nothing.
+ */
+import { Agent, request } from 'undici';
+import type { Origin } from '../test/edges/harness/origin.js';
+import type { Varnish } from '../test/edges/harness/varnish.js';
+
+export interface PurgeWarmCell {
+  /** A signed API call to the refreshd under test. */
+  call(method: 'GET' | 'POST', action: string, params: Record<string, string>): Promise<Record<string, any>>;
+  varnishes: Varnish[];
+  origin: Origin;
+  /** The domain, served by the Varnish group, whose origin is `origin`. */
+  host: string;
+  urls: number;
+  reps: number;
+  warmup: number;
+}
+
+const PER_NODE = 8;
+
+export async function runPurgeWarmCell(c: PurgeWarmCell): Promise<{ ours: number[]; bare: number[] }> {
+  const piped = new Agent({ connections: 1, pipelining: PER_NODE });
+  const plain = new Agent({ connections: PER_NODE });
+  let seq = 0;
+  const pathsOf = () => {
+    const s = seq++;
+    return Array.from({ length: c.urls }, (_, i) => `/ptw/${s}/${i}.js`);
+  };
+  const get = async (v: Varnish, path: string) => {
+    const res = await request(`http://${v.address}${path}`, { dispatcher: plain, headers: { host: c.host } });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`GET ${path} on ${v.address}: ${res.statusCode}`);
+  };
+  const cacheAll = (paths: string[]) => Promise.all(c.varnishes.map(async (v) => { for (const p of paths) await get(v, p); }));
+  /** Every path fetched from the origin exactly once per node since `before`. */
+  const fetchedOncePerNode = (paths: string[], before: number[], who: string) => {
+    paths.forEach((p, i) => {
+      const n = (c.origin.hits.get(p) ?? 0) - before[i];
+      if (n !== c.varnishes.length) throw new Error(`${who}: ${p} fetched ${n} times from the origin, not once per node`);
+    });
+  };
+
+  const refreshd = async (paths: string[]) => {
+    const t0 = performance.now();
+    const ids = (await c.call('POST', 'RefreshObjectCaches', { ObjectPath: paths.map((p) => `http://${c.host}${p}`).join('\n'), PreloadAfter: 'true' })).RefreshTaskId as string;
+    for (;;) {
+      const r = await c.call('GET', 'WaitForTasks', { TaskId: ids, Timeout: '60' });
+      if (!r.Done) continue;
+      const elapsed = performance.now() - t0;
+      const bad = r.Tasks.filter((t: any) => t.Status !== 'Complete');
+      if (bad.length > 0) throw new Error(`purge-then-warm task ${ids} did not complete: ${JSON.stringify(bad[0])}`);
+      return elapsed;
+    }
+  };
+  const bare = async (paths: string[]) => {
+    const t0 = performance.now();
+    await Promise.all(c.varnishes.map(async (v) => {
+      await Promise.all(paths.map(async (p) => {
+        const res = await request(`http://${v.address}${p}`, { dispatcher: piped, method: 'PURGE', headers: { host: c.host }, idempotent: true, blocking: false });
+        await res.body.dump();
+        if (res.statusCode !== 200) throw new Error(`bare PURGE answered ${res.statusCode}`);
+      }));
+      await Promise.all(paths.map((p) => get(v, p)));
+    }));
+    return performance.now() - t0;
+  };
+
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < c.warmup + c.reps; r++) {
+    const sides = [[refreshd, ours, 'refreshd'], [bare, theirs, 'bare']] as const;
+    for (const [run, into, who] of r % 2 === 0 ? sides : [...sides].reverse()) {
+      const paths = pathsOf();
+      await cacheAll(paths);
+      const before = paths.map((p) => c.origin.hits.get(p) ?? 0);
+      const ms = await run(paths);
+      fetchedOncePerNode(paths, before, who);
+      if (r >= c.warmup) into.push(ms);
+    }
+  }
+  await piped.close();
+  await plain.close();
+  return { ours, bare: theirs };
+}
