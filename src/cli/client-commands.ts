@@ -12,6 +12,8 @@ const product = () => new Option('--product <product>', 'cdn (2018-05-10) or vod
 const endpoint = () => new Option('--endpoint <endpoint>', 'refreshd to call: host:port or http(s)://host:port (env REFRESHD_ENDPOINT; default 127.0.0.1:7070)');
 const client = (o: Common) => new RpcClient(loadProfile(process.env, undefined, o.endpoint), VERSIONS[o.product]);
 const print = (o: Common, json: unknown, text: () => string) => process.stdout.write(o.json ? JSON.stringify(json, null, 2) + '\n' : text());
+/** The --type values of `tasks`: DescribeRefreshTasks' ObjectType, lower case. */
+const TASK_TYPES = ['file', 'directory', 'regex', 'ignoreparams', 'preload', 'cachetag'];
 
 export function registerClientCommands(program: Command): void {
   const submitCommand = (name: 'refresh' | 'preload') =>
@@ -63,7 +65,7 @@ export function registerClientCommands(program: Command): void {
   program.command('tasks')
     .description('list refresh and preload rows of the last 3 days, newest first')
     .option('--domain <domain>', 'only this domain (needs --type)')
-    .addOption(new Option('--type <type>', 'task type').choices(['file', 'directory', 'regex', 'ignoreparams', 'preload', 'cachetag']))
+    .addOption(new Option('--type <type>', 'task type').choices(TASK_TYPES))
     .addOption(new Option('--status <status>', 'task status (needs --type)').choices(['Complete', 'Refreshing', 'Failed', 'Pending']))
     .option('--task <id>', 'only rows of this task')
     .option('--path <path>', 'only rows with exactly this path')
@@ -76,7 +78,7 @@ export function registerClientCommands(program: Command): void {
     .addOption(endpoint())
     .action(async (o: Common & Record<string, string | undefined>) => {
       // The API wants ObjectType with either; say which flag that is rather than echo its parameter name.
-      if ((o.status || o.domain) && !o.type) throw new Error(`--${o.status ? 'status' : 'domain'} needs --type (file, directory, regex, ignoreparams or preload)`);
+      if ((o.status || o.domain) && !o.type) throw new Error(`--${o.status ? 'status' : 'domain'} needs --type (${TASK_TYPES.slice(0, -1).join(', ')} or ${TASK_TYPES.at(-1)})`);
       const res = await client(o).call(o.product === 'cdn' ? 'DescribeRefreshTasks' : 'DescribeVodRefreshTasks', {
         DomainName: o.domain, ObjectType: o.type, Status: o.status, TaskId: o.task, ObjectPath: o.path,
         StartTime: o.since, EndTime: o.until, PageNumber: o.page, PageSize: o.pageSize,

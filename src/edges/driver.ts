@@ -1,7 +1,7 @@
 import type { SubmitType } from '../domain/object-path.js';
 
 /**
- * The one interface every cache-server driver implements (DESIGN.md convention 6). A driver
+ * The one interface every cache-server driver implements (docs/design.md, convention 6). A driver
  * turns one item of a task into requests to one node and reports a typed outcome; the worker
  * decides what happens next (retry with backoff, or record the node as applied or failed).
  */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { handleRpc, type ApiDeps } from '../api/dispatch.js';
+import { handleRpc, type ApiDeps } from '../api/handle-rpc.js';
 import type { HttpLimits } from '../config/config.js';
 import { ApiError, type ErrorCode } from '../spec/errors.js';
 import { answerClientError, apiErrorBody, SECURITY_HEADERS } from './error-answers.js';

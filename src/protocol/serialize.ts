@@ -4,7 +4,7 @@ import type { ApiError } from '../spec/errors.js';
 /**
  * Rendering of answers (docs/protocol.md §6). JSON for ACS3 requests and for `Format=JSON`, which
  * every client we know of sends; XML for `Format=XML`, and for a V1 request without `Format`
- * (Alibaba's RPC default; api/dispatch.ts chooses). Lists are arrays in the result objects, so XML
+ * (Alibaba's RPC default; api/handle-rpc.ts chooses). Lists are arrays in the result objects, so XML
  * repeats the element: `Tasks: {CDNTask: [...]}` → `<Tasks><CDNTask/><CDNTask/></Tasks>`, a bare
  * `Tasks: [...]` → `<Tasks/><Tasks/>`.
  */

@@ -161,7 +161,7 @@ describe('refreshd CLI as an API client', () => {
     assert.equal(r.err.trim(), 'refreshd: no task 99999999999 in the last 3 days');
     const s = await cli(['tasks', '--status', 'Complete']);
     assert.equal(s.code, 1);
-    assert.match(s.err, /--status needs --type \(file, directory, regex, ignoreparams or preload\)/);
+    assert.match(s.err, /--status needs --type \(file, directory, regex, ignoreparams, preload or cachetag\)/);
   });
 
   it('--file skips blank lines and # comments', async () => {
