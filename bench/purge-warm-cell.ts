@@ -13,6 +13,7 @@
 import { Agent, request } from 'undici';
 import type { Origin } from '../test/edges/harness/origin.js';
 import type { Varnish } from '../test/edges/harness/varnish.js';
+import { CpuSplit, snapshot } from './cpu-split.js';
 
 export interface PurgeWarmCell {
   /** A signed API call to the refreshd under test. */
@@ -24,11 +25,13 @@ export interface PurgeWarmCell {
   urls: number;
   reps: number;
   warmup: number;
+  /** `--cpu`: the refreshd server's pid, to split each side's CPU by party (cpu-split.ts). */
+  cpuOf?: number;
 }
 
 const PER_NODE = 8;
 
-export async function runPurgeWarmCell(c: PurgeWarmCell): Promise<{ ours: number[]; bare: number[] }> {
+export async function runPurgeWarmCell(c: PurgeWarmCell): Promise<{ ours: number[]; bare: number[]; cpu?: { ours: CpuSplit; bare: CpuSplit } }> {
   const piped = new Agent({ connections: 1, pipelining: PER_NODE });
   const plain = new Agent({ connections: PER_NODE });
   let seq = 0;
@@ -77,18 +80,21 @@ export async function runPurgeWarmCell(c: PurgeWarmCell): Promise<{ ours: number
 
   const ours: number[] = [];
   const theirs: number[] = [];
+  const cpu = c.cpuOf === undefined ? undefined : { refreshd: new CpuSplit(), bare: new CpuSplit() };
   for (let r = 0; r < c.warmup + c.reps; r++) {
     const sides = [[refreshd, ours, 'refreshd'], [bare, theirs, 'bare']] as const;
     for (const [run, into, who] of r % 2 === 0 ? sides : [...sides].reverse()) {
       const paths = pathsOf();
       await cacheAll(paths);
       const before = paths.map((p) => c.origin.hits.get(p) ?? 0);
+      const s0 = cpu && snapshot(c.cpuOf!);
       const ms = await run(paths);
+      if (cpu && r >= c.warmup) cpu[who].add(s0!, snapshot(c.cpuOf!));
       fetchedOncePerNode(paths, before, who);
       if (r >= c.warmup) into.push(ms);
     }
   }
   await piped.close();
   await plain.close();
-  return { ours, bare: theirs };
+  return { ours, bare: theirs, cpu: cpu && { ours: cpu.refreshd, bare: cpu.bare } };
 }

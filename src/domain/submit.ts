@@ -119,7 +119,8 @@ async function expansionRefusal(store: SubmitStore, batch: SubmitBatch, outcome:
   if ('queueFull' in outcome) return `The manifests expand to ${needs} URLs, more than the preload queue has room for.`;
   const limit = batch.consume.find((c) => c.bucket === outcome.exceeded)?.limit ?? 0;
   const used = (await store.tasks.usage([outcome.exceeded]))[outcome.exceeded] ?? 0;
-  return `The manifests expand to ${needs} URLs; today's preload quota has ${Math.max(0, limit - used)} left.`;
+  const quota = outcome.exceeded.endsWith(':preloadEdge') ? 'edge preload quota (PreloadEdgeQuota)' : 'preload quota (PreloadQuota)';
+  return `The manifests expand to ${needs} URLs; today's ${quota} has ${Math.max(0, limit - used)} left.`;
 }
 
 /** What RefreshObjectCacheByCacheTag asks for: tags of one domain. */

@@ -129,7 +129,7 @@ describe('ExpandManifest on a real origin, preloaded by the worker', () => {
     const err = await popRequest(vod, 'PreloadVodObjectCaches', { ObjectPath: 'vmedia.example.com/vod/master.m3u8', ExpandManifest: true }).then(
       () => assert.fail('accepted'), (e: { code: string; message: string; entry: { response: { statusCode: number } } }) => e);
     assert.deepEqual([err.code, err.entry.response.statusCode], ['QuotaExceeded.Refresh', 400]);
-    assert.match(err.message, /The manifests expand to 7 URLs; today's preload quota has 5 left\./);
+    assert.match(err.message, /The manifests expand to 7 URLs; today's preload quota \(PreloadQuota\) has 5 left\./);
     assert.equal(await remain(), '5', 'nothing charged');
   });
 });
