@@ -160,7 +160,7 @@ async function main() {
     const configFile = join(dataDir, 'bench-config.json');
     writeFileSync(configFile, JSON.stringify({
       quotas: { cdn: { url: 100_000_000 } },
-      perMinutePerDomain: 100_000_000,
+      perMinutePerDomain: 10_000_000, // the schema's ceiling
       queryWindowDays: windowDays,
       retentionDays: windowDays,
     }, null, 2));

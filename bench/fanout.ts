@@ -5,8 +5,12 @@
  *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 60] [--reps1000 8] [--warmup 20000] [--sim-nodes 200]
  *                                     [--store sqlite|postgres] [--only varnish:1000|purge-warm:100] [--profile DIR] [--cpu] [--zero-fleet]
  *
- * Fleets: 3 real Varnish nodes (started here, in front of a local origin), and 200 simulated
- * nodes with 5–20 ms of latency per operation (a remote fleet). refreshd runs as its own
+ * Fleets: 3 real Varnish nodes (started here, in front of a local origin), twice: group
+ * `varnish` verifies every purge with the VCL probe (the default), group `varnish-ack` takes
+ * Varnish's answer (`verify: ack`); and 200 simulated nodes with 5–20 ms of latency per
+ * operation (a remote fleet). The probe cells are judged against a bare script that sends the
+ * same purges and the same probes, and against one that only purges, both pipelined as
+ * refreshd pipelines (8 on one connection per node). refreshd runs as its own
  * process (API + worker, SQLite); the bench waits with the WaitForTasks long-poll, which answers
  * as soon as the worker records the last outcome. The bare side uses the same per-node concurrency (8) and, for the simulated
  * fleet, the same driver code called directly. The purge-then-warm cell (purge-warm-cell.ts)
@@ -86,16 +90,20 @@ async function main() {
     // --zero-fleet: refreshd's own cost, with nodes that answer at once (the bare side still uses Varnish).
     if (args['zero-fleet']) await store.fleet.addNode({ name: `varnish-${i + 1}`, driver: 'simulated', address: `zero/${i}`, group: 'varnish', area: 'domestic', enabled: true, options: { latencyMs: [0, 0] }, createdAt: now });
     else await store.fleet.addNode({ name: `varnish-${i + 1}`, driver: 'varnish', address: v.address, group: 'varnish', area: 'domestic', enabled: true, options: {}, createdAt: now });
+    // The same servers again, in a group that takes their answers at their word.
+    await store.fleet.addNode({ name: `varnish-ack-${i + 1}`, driver: 'varnish', address: v.address, group: 'varnish-ack', area: 'domestic', enabled: true, options: {}, createdAt: now });
   }
+  await store.fleet.setNodeGroup({ name: 'varnish-ack', verify: 'ack' });
   for (let i = 1; i <= simNodes; i++) {
     await store.fleet.addNode({ name: `sim-${i}`, driver: 'simulated', address: `sim/${i}`, group: 'sim', area: 'domestic', enabled: true, options: { latencyMs: SIM_LATENCY, concurrency: PER_NODE }, createdAt: now });
   }
   await store.domains.addDomain({ name: 'v.example.com', accountId: acct.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'varnish', createdAt: now });
+  await store.domains.addDomain({ name: 'va.example.com', accountId: acct.id, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'varnish-ack', createdAt: now });
   await store.domains.addDomain({ name: 'sim.example.com', accountId: acct.id, product: 'cdn', origin: null, online: true, nodeGroup: 'sim', createdAt: now });
   await store.close();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
-    // The strict schema's ceilings (src/config/schema.ts): far above what a run submits.
-    quotas: { cdn: { url: 1e8, preload: 1e8, preloadEdge: 1e8 } }, perMinutePerDomain: 1e7,
+    // The schema's ceilings (src/config/schema.ts): far above what any run submits.
+    quotas: { cdn: { url: 100_000_000, preload: 100_000_000, preloadEdge: 100_000_000 } }, perMinutePerDomain: 10_000_000,
     engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
   }));
 
@@ -138,16 +146,36 @@ async function main() {
   const pipelinedEdge = new Agent({ connections: 1, pipelining: PER_NODE });
   const warm = async (urls: string[]) => {
     for (const v of varnishes) {
-      await Promise.all(urls.map(async (u) => (await request(`http://${v.address}${new URL(u).pathname}`, { dispatcher: edge, headers: { host: 'v.example.com' } })).body.dump()));
+      await Promise.all(urls.map(async (u) => (await request(`http://${v.address}${new URL(u).pathname}`, { dispatcher: edge, headers: { host: new URL(u).host } })).body.dump()));
     }
   };
   const bareVarnish = async (urls: string[], dispatcher = edge) => {
     const t0 = performance.now();
     await Promise.all(varnishes.flatMap((v) => urls.map(async (u) => {
       const pipelined = dispatcher === pipelinedEdge ? { idempotent: true, blocking: false } : {};
-      const res = await request(`http://${v.address}${new URL(u).pathname}`, { dispatcher, method: 'PURGE', headers: { host: 'v.example.com' }, ...pipelined });
+      const res = await request(`http://${v.address}${new URL(u).pathname}`, { dispatcher, method: 'PURGE', headers: { host: new URL(u).host }, ...pipelined });
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`bare purge answered ${res.statusCode}`);
+    })));
+    return performance.now() - t0;
+  };
+  /**
+   * What verification adds, done by hand as refreshd does it: each purge with a probe of the same
+   * URL sent right behind it on the node's one pipelined connection (answered in order).
+   */
+  const bareVarnishProbed = async (urls: string[]) => {
+    const t0 = performance.now();
+    const piped = { dispatcher: pipelinedEdge, idempotent: true, blocking: false };
+    await Promise.all(varnishes.flatMap((v) => urls.map(async (u) => {
+      const { host, pathname } = new URL(u);
+      const purging = request(`http://${v.address}${pathname}`, { ...piped, method: 'PURGE', headers: { host } });
+      const probing = request(`http://${v.address}${pathname}`, { ...piped, method: 'GET', headers: { host, 'x-cache-probe': '1' } });
+      const purged = await purging;
+      await purged.body.dump();
+      if (purged.statusCode !== 200) throw new Error(`bare purge answered ${purged.statusCode}`);
+      const probed = await probing;
+      await probed.body.dump();
+      if (probed.statusCode !== 404) throw new Error(`bare probe answered ${probed.statusCode}: still cached`);
     })));
     return performance.now() - t0;
   };
@@ -173,42 +201,57 @@ async function main() {
   const notes: string[] = [];
   // --only varnish:1000 runs one cell (for profiling).
   const [onlyFleet, onlyN] = (args.only ?? ':').split(':');
-  for (const fleet of ['varnish', 'simulated'] as const) {
-    if (onlyFleet && onlyFleet !== fleet) continue;
+  const probeRows: string[][] = [];
+  for (const fleet of ['varnish', 'varnish-ack', 'simulated'] as const) {
+    if (onlyFleet && !fleet.startsWith(onlyFleet)) continue;
+    const isVarnish = fleet !== 'simulated';
     for (const n of [1, 100, 1000]) {
       if (onlyN && Number(onlyN) !== n) continue;
       const reps = Number(n === 1 ? args.reps1 : n === 100 ? args.reps100 : args.reps1000);
       const ours: number[] = [];
       const bare: number[] = [];
       const barePiped: number[] = [];
+      const bareProbed: number[] = [];
       const cpu = args.cpu ? { ours: new CpuSplit(), bare: new CpuSplit() } : undefined;
-      const warmup = Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / (n * (fleet === 'varnish' ? varnishes.length : simNodes)))));
+      const warmup = Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / (n * (isVarnish ? varnishes.length : simNodes)))));
       for (let r = 0; r < warmup + reps; r++) {
-        const host = fleet === 'varnish' ? 'v.example.com' : 'sim.example.com';
+        const host = fleet === 'varnish' ? 'v.example.com' : fleet === 'varnish-ack' ? 'va.example.com' : 'sim.example.com';
         const urls = Array.from({ length: n }, (_, i) => `http://${host}/b/${seq}/${i}.js`);
         seq++;
-        if (fleet === 'varnish') await warm(urls);
+        if (isVarnish) await warm(urls);
         const s0 = cpu && snapshot(server.pid!);
         const mine = await refreshd(urls);
         if (cpu && r >= warmup) cpu.ours.add(s0 as CpuSnapshot, snapshot(server.pid!));
-        if (fleet === 'varnish') await warm(urls);
+        if (isVarnish) await warm(urls);
         const s1 = cpu && snapshot(server.pid!);
-        const theirs = fleet === 'varnish' ? await bareVarnish(urls) : await bareSim(urls);
+        const theirs = isVarnish ? await bareVarnish(urls) : await bareSim(urls);
         if (cpu && r >= warmup) cpu.bare.add(s1 as CpuSnapshot, snapshot(server.pid!));
-        // The same purges pipelined (as refreshd sends them to Varnish), for comparison only.
-        if (fleet === 'varnish') {
+        // The same purges pipelined (as refreshd sends them to Varnish), and with a probe after
+        // each (what probe verification adds), both as refreshd sends them.
+        if (isVarnish) {
           await warm(urls);
           const piped = await bareVarnish(urls, pipelinedEdge);
           if (r >= warmup) barePiped.push(piped);
+        }
+        if (fleet === 'varnish') {
+          await warm(urls);
+          const probed = await bareVarnishProbed(urls);
+          if (r >= warmup) bareProbed.push(probed);
         }
         if (r < warmup) continue;
         ours.push(mine);
         bare.push(theirs);
       }
       const ratio = pct(ours, 50) / pct(bare, 50);
-      rows.push([fleet === 'varnish' ? '3 Varnish' : `${simNodes} simulated`, String(n), String(reps), ms(pct(ours, 50)), ms(pct(ours, 99)), ms(pct(bare, 50)), ms(pct(bare, 99)), ratio.toFixed(2)]);
+      const label = fleet === 'varnish' ? '3 Varnish (probe)' : fleet === 'varnish-ack' ? '3 Varnish (ack)' : `${simNodes} simulated`;
+      rows.push([label, String(n), String(reps), ms(pct(ours, 50)), ms(pct(ours, 99)), ms(pct(bare, 50)), ms(pct(bare, 99)), ratio.toFixed(2)]);
       console.log(rows.at(-1)!.join('\t'));
       if (barePiped.length > 0) notes.push(`${rows.at(-1)![0]} × ${n}: bare with refreshd's pipelining (8 on one connection) p50 ${ms(pct(barePiped, 50))} ms`);
+      if (bareProbed.length > 0) {
+        const [p, pp, pb] = [pct(ours, 50), pct(barePiped, 50), pct(bareProbed, 50)];
+        probeRows.push([String(n), String(reps), ms(p), ms(pb), (p / pb).toFixed(2), ms(pp), (p / pp).toFixed(2)]);
+        console.log(`probe-verified × ${n}: refreshd ${ms(p)} ms; bare purge+probe pipelined ${ms(pb)} ms (${(p / pb).toFixed(2)}×); bare purge-only pipelined ${ms(pp)} ms (${(p / pp).toFixed(2)}×)`);
+      }
       if (cpu) notes.push(`${rows.at(-1)![0]} × ${n}, CPU per rep: refreshd run: ${cpu.ours}; bare run: ${cpu.bare}`);
     }
   }
@@ -230,9 +273,14 @@ async function main() {
   console.log('| fleet | URLs | reps | refreshd p50 ms | refreshd p99 ms | bare p50 ms | bare p99 ms | ratio (p50) |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  if (probeRows.length > 0) {
+    console.log('\n| 3 Varnish, verify: probe | reps | refreshd p50 ms | bare purge+probe p50 ms | ratio | bare purge-only p50 ms | ratio |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of probeRows) console.log(`| ${r[0]} URLs | ${r.slice(1).join(' | ')} |`);
+  }
   if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
   if (args['zero-fleet']) console.log('\n--zero-fleet: refreshd ran against nodes that answer at once; the ratios above mean nothing.');
-  const single = rows.find((r) => r[0] === '3 Varnish' && r[1] === '1');
+  const single = rows.find((r) => r[0] === '3 Varnish (ack)' && r[1] === '1');
   if (single) console.log(`\ntarget p50 ≤ 50 ms for 1 URL on 3 Varnish: ${Number(single[3]) <= 50 ? 'PASS' : 'FAIL'} (${single[3]} ms)`);
   for (const r of rows) {
     // One URL on 3 Varnish has its own target, the p50 above: the bare side is three parallel
@@ -240,7 +288,13 @@ async function main() {
     // submit that is on disk before it is answered (--zero-fleet: ~2.9 ms with nodes that
     // answer at once), so a ratio there measures the API, not the fan-out. Printed, not judged.
     if (r === single) console.log(`ratio for 1 URL on 3 Varnish (reported; its target is the p50 above): ${r[7]}`);
+    else if (r[0] === '3 Varnish (probe)') continue;
     else console.log(`target ratio ≤ 1.5 (${r[0]}, ${r[1]} URLs): ${Number(r[7]) <= 1.5 ? 'PASS' : 'FAIL'} (${r[7]})`);
+  }
+  for (const r of probeRows) {
+    if (r[0] === '1') continue; // one URL: the API's floor, as above
+    console.log(`target with probes ≤ 1.5 × bare purge+probe (3 Varnish, ${r[0]} URLs): ${Number(r[4]) <= 1.5 ? 'PASS' : 'FAIL'} (${r[4]})`);
+    console.log(`target with probes ≤ 2.5 × bare purge-only (3 Varnish, ${r[0]} URLs): ${Number(r[6]) <= 2.5 ? 'PASS' : 'FAIL'} (${r[6]})`);
   }
 
   server.kill('SIGTERM');

@@ -134,6 +134,7 @@ const SAMPLE: Record<string, string | number | boolean> = {
   Attempts: 1,
   Error: '',
   AppliedTime: '2024-05-01T08:00:02Z',
+  Verified: 'Probe',
   Phase: '',
   PurgedTime: '',
   Domain: 'example.com',

@@ -18,6 +18,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { Executor } from './worker/executor.js';
 import { HandOff } from './worker/hand-off.js';
 import { ensureSimulatedFleet } from './worker/fleet-bootstrap.js';
+import { GroupSettings } from './worker/group-settings.js';
 import { Notifier } from './worker/notifier.js';
 import { Worker } from './worker/worker.js';
 
@@ -87,7 +88,12 @@ export async function startWorkers(
 ): Promise<Workers> {
   await ensureSimulatedFleet(store, config.engine);
   // The drivers and their HTTP client live in the executor's thread (worker/executor.ts).
-  const executor = new Executor({ perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs, attemptTimeoutMs: config.engine.attemptTimeoutMs }, logger);
+  const groups = new GroupSettings(store, logger);
+  await groups.start();
+  const executor = new Executor(
+    { perNodeConcurrency: config.engine.perNodeConcurrency, requestTimeoutMs: config.engine.requestTimeoutMs, attemptTimeoutMs: config.engine.attemptTimeoutMs },
+    logger, groups.verifyOf,
+  );
   executor.warm();
   const handOff = new HandOff();
   const workers = Array.from({ length: count }, () => new Worker(store, executor, config.engine, logger, handOff));
@@ -99,6 +105,7 @@ export async function startWorkers(
     owners: workers.map((w) => w.owner),
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
+      groups.stop();
       await notifier.stop();
       await executor.close();
     },

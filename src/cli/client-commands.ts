@@ -98,7 +98,7 @@ export function registerClientCommands(program: Command): void {
       if (res.Items.length === 0) throw new Error(`no task ${id} in the last 3 days`);
       print(o, res, () => res.Items.map((item: any) =>
         `${item.ObjectPath}  ${item.Status} ${item.Process}${item.Description ? `  (${item.Description})` : ''}\n` +
-        table(['  NODE', 'STATE', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.Phase ? `${n.State} (${n.Phase.toLowerCase()})` : n.State, String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
+        table(['  NODE', 'STATE', 'VERIFIED', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.Phase ? `${n.State} (${n.Phase.toLowerCase()})` : n.State, n.Verified || '-', String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
       ).join('\n'));
     });
 

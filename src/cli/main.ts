@@ -4,6 +4,8 @@ import { registerClientCommands } from './client-commands.js';
 import { registerAccountCommands } from './account-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerDomainCommands } from './domain-commands.js';
+import { registerEdgeCommands } from './edge-commands.js';
+import { registerGroupCommands } from './group-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerPolicyCommands } from './policy-commands.js';
@@ -26,6 +28,8 @@ registerKeyCommands(program);
 registerPolicyCommands(program);
 registerDomainCommands(program);
 registerNodeCommands(program);
+registerEdgeCommands(program);
+registerGroupCommands(program);
 registerAuditCommands(program);
 registerWebhookCommands(program);
 

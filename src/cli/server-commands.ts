@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import { makeLogger, openStore, SQLITE_FILE, startServer, startWorkers } from '../app.js';
 import type { Config } from '../config/config.js';
+import { fleetWarnings } from '../domain/fleet-warnings.js';
 import { ensureRootAccount } from '../identity/root-account.js';
 import { openVault } from '../identity/vault.js';
 import type { Store } from '../store/port.js';
@@ -28,6 +29,7 @@ export function registerServerCommands(program: Command): void {
         { listen: running.url, store: storeName(config), fleet: await fleetOf(store), console: `${running.url}/console/`, metrics: `${running.metricsUrl ?? running.url}/metrics`, workers: running.workerOwners, host: hostname(), pid: process.pid },
         `refreshd listening on ${running.url}`,
       );
+      await warnSimulatedOnly(store, logger);
       untilStopped(logger, async () => {
         await running.stop();
         await store.close();
@@ -100,6 +102,14 @@ async function fleetOf(store: Pick<Store, 'fleet'>): Promise<{ real: number; sim
   const on = nodes.filter((n) => n.enabled);
   const simulated = on.filter((n) => n.driver === 'simulated').length;
   return { real: on.length - simulated, simulated, disabled: nodes.length - on.length };
+}
+
+/** A domain left on the simulated fleet next to real caches would report false Completes: say so at start. */
+async function warnSimulatedOnly(store: Pick<Store, 'domains' | 'fleet'>, logger: Logger): Promise<void> {
+  for (const w of fleetWarnings(await store.domains.listDomains(), await store.fleet.listNodes())) {
+    logger.warn({ warning: w }, 'domain on simulated nodes only');
+    process.stderr.write(`refreshd: warning: ${w}\n`);
+  }
 }
 
 /** Stop cleanly on SIGINT/SIGTERM, and when the npm/npx process that started this one goes away. */

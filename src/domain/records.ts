@@ -19,6 +19,9 @@ export interface Domain {
   createdAt: number;
 }
 
+/** What `refreshd domain set` may change of a domain (the others stay). */
+export type DomainChanges = Partial<Pick<Domain, 'nodeGroup' | 'origin' | 'product'>>;
+
 /** One task to create: one submission for one domain, with its paths as items. */
 export interface NewTask {
   domain: string;
@@ -136,6 +139,22 @@ export interface CacheNode {
   createdAt: number;
 }
 
+/**
+ * Settings shared by the nodes of one group: how their outcomes are verified (edges/verify.ts).
+ * A group without a row uses the default (`probe` where the driver has a probe).
+ */
+export interface NodeGroup {
+  name: string;
+  verify: VerifiedBy;
+}
+
+/**
+ * How a node's outcome was established: `probe`, the node's cache was looked at afterwards and
+ * showed the object gone (or stale, or, for a preload, a fresh hit); `ack`, the node's answer
+ * to the operation was taken at its word (edges/verify.ts).
+ */
+export type VerifiedBy = 'probe' | 'ack';
+
 /** A per-node attempt handed to a worker under a lease, with what the driver needs. */
 export interface ClaimedAttempt {
   itemId: number;
@@ -158,9 +177,9 @@ export interface ClaimedAttempt {
 
 /** What came of one claimed attempt; the worker's retry policy has already decided. */
 export type AttemptResult = { itemId: number; nodeId: number; lease: string } & (
-  | { state: 'applied' }
+  | { state: 'applied'; verifiedBy?: VerifiedBy }
   | { state: 'retry'; error: string; nextRunAt: number }
-  | { state: 'failed'; error: string; description: string }
+  | { state: 'failed'; error: string; description: string; verifiedBy?: VerifiedBy }
 );
 
 /** One node's state for one item (DescribeRefreshTaskNodes). */
@@ -178,6 +197,8 @@ export interface NodeAttemptRow {
   appliedAt: number | null;
   /** When the node finished with the item: applied, or failed for good; null while pending. */
   finishedAt: number | null;
+  /** How the node's outcome was established: its probe, its acknowledgement; null while pending. */
+  verifiedBy: VerifiedBy | null;
   /** Purge-then-warm: the step the node is at (or finished in); null for other items. */
   phase: AttemptPhase | null;
   /** Purge-then-warm: when the node confirmed the purge; null before, and for other items. */

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { chown, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome } from './driver.js';
+import { diagnosePurge, diagnoseProbe } from './diagnose.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
 /**
- * Driver for Apache Traffic Server 9.2 as a reverse proxy (configured as test/edges/harness/ats.ts does).
+ * Driver for Apache Traffic Server 9.2 as a reverse proxy (docs/caches.md; config from `refreshd edge config ats`).
  *
  * - File: `PURGE <path>` with the domain's Host; ATS removes every Vary alternate. 404 from the
  *   cache means "not cached" (success); 404 "Not Found on Accelerator" means the node has no
@@ -26,7 +27,7 @@ import { preloadThrough } from './preload-through.js';
  *   force=true writes MISS (refetch); force=false leaves the default STALE (conditional
  *   revalidation: the soft purge). Without these options the types fail permanently.
  * - Preload: GET through the node. Probe: `Cache-Control: only-if-cached` + `X-Debug: X-Cache`
- *   (xdebug plugin): hit-fresh / hit-stale / miss. Caveat, measured: on a STALE object
+ *   (xdebug plugin): hit-fresh / hit-stale / miss. Caveat measured (docs/caches.md): on a STALE object
  *   the probe itself makes ATS revalidate it with the origin.
  */
 export const ATS_NEEDS_ON_BOX = 'ats prefix/regex purge needs regex_revalidate on the ATS host';
@@ -44,25 +45,25 @@ export class AtsDriver implements EdgeDriver {
     return this.revalidate(node, job);
   }
 
-  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
-    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'cache-control': 'only-if-cached', 'x-debug': 'X-Cache' } });
+  async probe(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState> {
+    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'cache-control': 'only-if-cached', 'x-debug': 'X-Cache' }, signal });
     const state = String(res.headers['x-cache'] ?? '');
     if (state === 'hit-fresh') return 'hit';
     if (state === 'hit-stale') return 'stale';
-    if (state === 'miss' || res.status === 504) return 'miss';
-    throw new Error(`ats probe of ${host}${path} on ${node.name}: unexpected ${res.status} X-Cache=${state || '-'} (is xdebug.so loaded?)`);
+    if (state === 'miss') return 'miss';
+    throw new Error(diagnoseProbe('ats', node, res));
   }
 
   private async purge(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
     try {
       const res = await this.http.send(node.address, { method: 'PURGE', path: job.path, headers: { host: job.host }, signal });
       if (res.text.includes('Not Found on Accelerator')) {
-        return { kind: 'permanent', error: `${node.name} has no remap rule for ${job.host}`, description: 'Internal Error' };
+        return { kind: 'permanent', error: diagnosePurge('ats', node, 'PURGE', res).replace('this domain', job.host), description: 'Internal Error' };
       }
       if (res.status === 200) return { kind: 'ok', detail: 'purged' };
       if (res.status === 404) return { kind: 'ok', detail: 'not cached' };
       if (res.status >= 500) return { kind: 'retryable', error: `PURGE answered ${res.status} on ${node.name}` };
-      return { kind: 'permanent', error: `PURGE answered ${res.status} on ${node.name} (ip_allow.yaml must allow PURGE from this host)`, description: 'Internal Error' };
+      return { kind: 'permanent', error: diagnosePurge('ats', node, 'PURGE', res), description: 'Internal Error' };
     } catch (err) {
       return { kind: 'retryable', error: `purge on ${node.name}: ${networkError(err)}` };
     }

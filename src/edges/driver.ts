@@ -1,4 +1,8 @@
 import type { SubmitType } from '../domain/object-path.js';
+import type { VerifiedBy } from '../domain/records.js';
+
+// How a node's outcome was established (probe or ack): a record of the attempt, defined there.
+export type { VerifiedBy } from '../domain/records.js';
 
 /**
  * The one interface every cache-server driver implements (docs/design.md, convention 6). A driver
@@ -10,11 +14,20 @@ import type { SubmitType } from '../domain/object-path.js';
 export type FailureDescription = 'Internal Error' | 'Origin Timeout' | 'Origin Return StatusCode 5XX';
 
 export type Outcome =
-  | { kind: 'ok'; detail?: string }
-  /** Try again later (node unreachable, timeout, 5xx from the node itself). */
-  | { kind: 'retryable'; error: string }
+  | { kind: 'ok'; detail?: string; verifiedBy?: VerifiedBy }
+  /** Try again later (node unreachable, timeout, 5xx from the node itself, still cached after a purge). */
+  | { kind: 'retryable'; error: string; verifiedBy?: VerifiedBy }
   /** Will never succeed on this node (unsupported operation, origin 404, bad regex). */
-  | { kind: 'permanent'; error: string; description: FailureDescription };
+  | { kind: 'permanent'; error: string; description: FailureDescription; verifiedBy?: VerifiedBy };
+
+/** What a node's cache holds for a URL, as its probe sees it without fetching. */
+export type ProbeState = 'hit' | 'stale' | 'miss';
+
+export interface Inspection {
+  state: ProbeState;
+  /** The cached copy's age, when the node tells it. */
+  ageSeconds?: number;
+}
 
 export interface EdgeJob {
   /** refresh: make the node drop or revalidate; preload: make the node fetch and store. */
@@ -47,12 +60,22 @@ export interface EdgeNode {
   address: string;
   /** Driver-specific settings (e.g. nginx purge location, ATS config dir). */
   options: Record<string, unknown>;
+  /** How outcomes are verified, from the node's group (default `probe`; edges/verify.ts). */
+  verify?: VerifiedBy;
 }
 
 export interface EdgeDriver {
   execute(node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome>;
-  /** Is the object cached on the node? Used by tests and the verification endpoint. */
-  probe?(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'>;
+  /** Is the object cached on the node? Never fetches it. Verification (verify.ts), node check, tests. */
+  probe?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState>;
+  /** The probe with the cached copy's age, where the node tells it (a copy younger than a purge is a refetch). */
+  inspect?(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<Inspection>;
+  /**
+   * Start the operation and, where the node answers requests of one connection in order, the
+   * probe of `path` right behind it, without waiting for the operation's answer (one round trip
+   * instead of two); null when this job cannot be sent that way (verify.ts then runs them in turn).
+   */
+  executeThenInspect?(node: EdgeNode, job: EdgeJob, path: string, signal: AbortSignal): [Promise<Outcome>, Promise<Inspection>] | null;
 }
 
 /**

@@ -53,9 +53,15 @@ export class EdgeHttpClient {
    * connection for the default 8), whose writes of one turn go out together (coalescing, below).
    */
   private readonly pipelined: Agent;
+  /**
+   * Pipelined requests to one node share one connection, so the node answers them in the order
+   * they were sent: a probe sent right behind a purge sees the purge done (edges/verify.ts).
+   */
+  readonly pipelineOrdered: boolean;
 
   constructor(private readonly opts: EdgeHttpOptions = { connectionsPerNode: 8, timeoutMs: 10_000 }) {
     this.agent = new Agent({ connections: opts.connectionsPerNode, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.pipelineOrdered = Math.ceil(opts.connectionsPerNode / PIPELINE_DEPTH) <= 1;
     this.pipelined = new Agent({
       connections: Math.max(1, Math.ceil(opts.connectionsPerNode / PIPELINE_DEPTH)), keepAliveTimeout: 30_000, pipelining: PIPELINE_DEPTH,
       connect: coalescing(buildConnector({ timeout: opts.timeoutMs })),

@@ -1,14 +1,15 @@
 import { preloadThrough } from './preload-through.js';
-import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome } from './driver.js';
+import { diagnosePurge, diagnoseProbe } from './diagnose.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 
 /**
- * Driver for nginx with Debian's ngx_cache_purge 2.3 (libnginx-mod-http-cache-purge). What that module can
+ * Driver for nginx with Debian's ngx_cache_purge 2.3 (docs/caches.md). What that module can
  * do decides what this driver can do:
  *
  * - One URL: `GET <purgePrefix><path>` against a separate purge location whose key is
  *   `$host$purge_target`. The module's documented same-location `PURGE` method segfaults the
- *   worker on 2.3, so the node needs a separate purge location, as test/edges/harness/nginx.ts configures.
+ *   worker on 2.3, so the node must be configured as `refreshd edge config nginx` prints.
  * - Directory, Regex, IgnoreParams: impossible (2.3 has no wildcard; `*` is taken literally). They
  *   fail permanently with the reason instead of reporting a purge that did not happen.
  * - Preload: a plain GET through the node, which stores the response.
@@ -51,23 +52,21 @@ export class NginxDriver implements EdgeDriver {
       if (res.status === 404 && !viaCache) return { kind: 'ok', detail: 'not cached' };
       if (res.status >= 500) return { kind: 'retryable', error: `purge answered ${res.status} on ${node.name}` };
       // 403 (allow list) or a location that is not a purge location: a node misconfiguration.
-      return {
-        kind: 'permanent',
-        error: `purge ${prefix}${job.path} answered ${res.status} on ${node.name}: is ${prefix}/ a cache_purge location allowing this host?`,
-        description: 'Internal Error',
-      };
+      return { kind: 'permanent', error: diagnosePurge('nginx', node, `purge ${prefix}/`, res), description: 'Internal Error' };
     } catch (err) {
       return { kind: 'retryable', error: `purge on ${node.name}: ${networkError(err)}` };
     }
   }
 
-  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
-    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'x-cache-probe': '1' } });
+  async probe(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState> {
+    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'x-cache-probe': '1' }, signal });
+    // Every answer of the caching location carries X-Cache; without it nothing here is a cache's word.
+    if (res.headers['x-cache'] === undefined) throw new Error(diagnoseProbe('nginx', node, res));
     const cacheStatus = String(res.headers['x-cache'] ?? '').toUpperCase();
     if (res.status === 404) return cacheStatus === 'EXPIRED' ? 'stale' : 'miss';
     if (cacheStatus === 'STALE' || cacheStatus === 'UPDATING') return 'stale';
     if (res.status >= 200 && res.status < 400 && cacheStatus === 'HIT') return 'hit';
-    throw new Error(`nginx probe of ${host}${path} on ${node.name}: unexpected ${res.status} X-Cache=${cacheStatus || '-'}`);
+    throw new Error(diagnoseProbe('nginx', node, res));
   }
 }
 

@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
-import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome } from './driver.js';
+import { diagnosePurge, diagnoseProbe } from './diagnose.js';
+import { cannotPurgeTags, type EdgeDriver, type EdgeJob, type EdgeNode, type Outcome, type ProbeState } from './driver.js';
 import { networkError, type EdgeHttpClient } from './http-client.js';
 import { preloadThrough } from './preload-through.js';
 
 /**
- * Driver for Squid 5.7 as an accelerator (configured as test/edges/harness/squid.ts does).
+ * Driver for Squid 5.7 as an accelerator (docs/caches.md; config from `refreshd edge config squid`).
  *
  * - File: `PURGE <path>` with the domain's Host (Squid keys on `http://<Host>/<path>`).
  *   Vary: a PURGE *without* the varied header answers 404 and leaves Vary'd objects cached
- *   (measured). Also measured: a PURGE carrying any `Accept-Encoding` removes every
+ *   (docs/caches.md). Measured here: a PURGE carrying any `Accept-Encoding` removes every
  *   Accept-Encoding variant, and also purges objects without Vary. So the driver sends
  *   `Accept-Encoding: gzip` first and, when that finds nothing, a plain PURGE as well. Objects
  *   that vary on other headers (Cookie, User-Agent) are not covered.
@@ -59,12 +60,14 @@ export class SquidDriver implements EdgeDriver {
     }
   }
 
-  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
+  async probe(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState> {
     // A plain request sees only the variant stored without Accept-Encoding: ask for gzip too.
     for (const extra of [NO_HEADERS, GZIP]) {
-      const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'cache-control': 'only-if-cached', ...extra } });
-      if (res.status >= 200 && res.status < 400) return 'hit';
-      if (res.status !== 504) throw new Error(`squid probe of ${host}${path} on ${node.name}: unexpected ${res.status}`);
+      const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'cache-control': 'only-if-cached', ...extra }, signal });
+      // Squid's own answers say so in X-Cache ("HIT from <name>"); anything else is not its cache's word.
+      const xc = String(res.headers['x-cache'] ?? '');
+      if (res.status >= 200 && res.status < 400 && /^HIT/i.test(xc)) return 'hit';
+      if (res.status !== 504 || !/^MISS/i.test(xc)) throw new Error(diagnoseProbe('squid', node, res));
     }
     return 'miss';
   }
@@ -75,8 +78,8 @@ export class SquidDriver implements EdgeDriver {
     for (const extra of [GZIP, NO_HEADERS]) {
       const res = await this.http.send(node.address, { method: 'PURGE', path, headers: { host, ...extra }, signal });
       if (res.status === 200) found = true;
-      else if (res.status === 403) throw new PermanentError(`PURGE denied (403) by ${node.name}: its http_access must allow PURGE from this host`);
-      else if (res.status !== 404) throw new Error(`PURGE ${host}${path} answered ${res.status} on ${node.name}`);
+      else if (res.status === 403) throw new PermanentError(diagnosePurge('squid', node, 'PURGE', res));
+      else if (res.status !== 404) throw new Error(diagnosePurge('squid', node, 'PURGE', res));
       if (found) break;
     }
     return found;

@@ -1,10 +1,11 @@
-import type { EdgeDriver, EdgeJob, EdgeNode, FailureDescription, Outcome } from './driver.js';
+import { diagnoseProbe, diagnosePurge } from './diagnose.js';
+import type { EdgeDriver, EdgeJob, EdgeNode, FailureDescription, Inspection, Outcome, ProbeState } from './driver.js';
 import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.js';
 
 /**
  * The `varnish` driver: every operation is one HTTP request to the node's listener, answered by
- * the VCL below (varnishVcl, loaded into a real Varnish by test/edges/varnish.test.ts). What the
- * node's VCL must provide, from the purgers ACL:
+ * the VCL `refreshd edge config varnish` prints (config/varnish-vcl.ts, docs/caches.md). What
+ * that VCL provides, from the purgers ACL:
  *   PURGE <url>          hard purge of every Vary variant: 200 "Purged" / 404 "Not in cache"
  *   BAN + X-Ban-Regex    std.ban on obj.http.x-host/x-url (lurker-friendly): 200, or 400 + PCRE error
  *   XKEY-PURGE / XKEY-SOFTPURGE + X-Key   xkey (varnish-modules) on the `d:<host><dir>` tags that
@@ -14,6 +15,7 @@ import { EdgeHttpClient, networkError, type EdgeResponse } from './http-client.j
  *   X-Fetch-Error        on a 503 from a failed backend fetch: "timeout" or "failed"
  * Varnish keys on the Host header exactly as sent, so the VCL lower-cases it and drops the port,
  * which is what toEdgeTarget gives the driver; sites with their own VCL must do the same.
+ * Every answer Varnish itself gives carries X-Varnish: one without it came from the origin.
  */
 
 /** The VCL tags `d:<host>/`, `/a/`, `/a/b/` and `/a/b/c/`: deeper directories need a BAN. */
@@ -40,25 +42,27 @@ export class VarnishDriver implements EdgeDriver {
       switch (job.objectType) {
         case 'file':
           // Alibaba's Force only matters for non-File types: a file refresh always drops the object.
-          return purgeOutcome(await send('PURGE', job.path, {}));
+          return purgeOutcome(await send('PURGE', job.path, {}), node, 'PURGE');
         case 'directory': {
           const dir = job.path.endsWith('/') ? job.path : job.path + '/';
           if (mode === 'xkey' && directoryDepth(dir) <= XKEY_DIRECTORY_DEPTH && !/[\s,]/.test(dir)) {
             const method = job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE';
-            return purgeOutcome(await send(method, '/', { 'x-key': `d:${job.host}${dir}` }));
+            return purgeOutcome(await send(method, '/', { 'x-key': `d:${job.host}${dir}` }), node, method);
           }
           // A ban cannot be soft: force=false on a deep directory (or in ban mode) still invalidates hard.
-          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex('^' + escapeRegex(dir)) }));
+          return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex('^' + escapeRegex(dir)) }));
         }
         case 'regex':
           // job.path is the regex for the path from its first '/', so anchor it at the start.
-          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
-        case 'cachetag':
+          return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex(`^(?:${job.path})`) }));
+        case 'cachetag': {
           // Tags are kept per host (the VCL prefixes them), so one domain's purge never reaches another's objects.
-          return purgeOutcome(await send(job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE', '/', { 'x-key': cacheTagKey(job.host, job.path) }));
+          const method = job.force ? 'XKEY-PURGE' : 'XKEY-SOFTPURGE';
+          return purgeOutcome(await send(method, '/', { 'x-key': cacheTagKey(job.host, job.path) }), node, method);
+        }
         case 'ignoreparams': {
           const bare = job.path.replace(/[?#].*$/, '');
-          return banOutcome(await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
+          return banOutcome(node, await send('BAN', '/', { 'x-ban-regex': banRegex(`^${escapeRegex(bare)}(\\?.*)?$`) }));
         }
         default:
           return permanent(`varnish cannot refresh object type ${job.objectType}`);
@@ -68,13 +72,34 @@ export class VarnishDriver implements EdgeDriver {
     }
   }
 
-  async probe(node: EdgeNode, host: string, path: string): Promise<'hit' | 'stale' | 'miss'> {
-    const res = await this.http.send(node.address, { method: 'HEAD', path, headers: { host, 'x-cache-probe': '1' } });
-    if (res.status === 404) return 'miss';
+  async probe(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<ProbeState> {
+    return (await this.inspect(node, host, path, signal)).state;
+  }
+
+  /**
+   * Refreshes go out pipelined on the node's one connection (http-client.ts), and Varnish answers
+   * a connection's requests in order: the probe, dispatched right after the purge, ban or xkey
+   * purge, is looked up after it. Preloads use another pool, so they are probed in turn.
+   */
+  executeThenInspect(node: EdgeNode, job: EdgeJob, path: string, signal: AbortSignal): [Promise<Outcome>, Promise<Inspection>] | null {
+    if (job.kind !== 'refresh' || !this.http.pipelineOrdered) return null;
+    // execute() dispatches its one request before its first await, so it goes out first.
+    const outcome = this.execute(node, job, signal);
+    return [outcome, this.inspect(node, job.host, path, signal)];
+  }
+
+  async inspect(node: EdgeNode, host: string, path: string, signal?: AbortSignal): Promise<Inspection> {
+    // Answered by the VCL from the cache alone (synth): safe to pipeline behind the purge. GET,
+    // not HEAD: Varnish closes the connection after a synthetic answer to HEAD (300 pipelined
+    // probes: 660–870 ms as HEAD, 100–270 ms as GET), and the synthetic body is a few hundred bytes.
+    const res = await this.http.send(node.address, { method: 'GET', path, headers: { host, 'x-cache-probe': '1' }, signal, pipeline: true });
     const state = String(res.headers['x-cache'] ?? '').toUpperCase();
-    if (res.status === 200 && state === 'HIT') return 'hit';
-    if (res.status === 200 && state === 'STALE') return 'stale';
-    throw new Error(`varnish probe of ${host}${path} on ${node.address}: unexpected ${res.status} X-Cache: ${state}`);
+    if (res.status === 404 && state === 'MISS') return { state: 'miss' };
+    const age = Number(res.headers['x-obj-age']);
+    const ageSeconds = Number.isFinite(age) ? age : undefined;
+    if (res.status === 200 && state === 'HIT') return { state: 'hit', ageSeconds };
+    if (res.status === 200 && state === 'STALE') return { state: 'stale', ageSeconds };
+    throw new Error(diagnoseProbe('varnish', node, res));
   }
 }
 
@@ -108,17 +133,20 @@ function preloadHeaders(headers: Record<string, string[]>): Record<string, strin
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop.has(name.toLowerCase())));
 }
 
-function purgeOutcome(res: EdgeResponse): Outcome {
-  // 404 "Not in cache" is success too: the object is gone either way.
-  if (res.status === 200 || (res.status === 404 && reason(res) === 'Not in cache')) return { kind: 'ok', detail: statusLine(res) };
-  return unexpected(res);
+function purgeOutcome(res: EdgeResponse, node: EdgeNode, method: string): Outcome {
+  // 404 "Not in cache" is success too: the object is gone either way. Only the VCL's own answers
+  // count: the origin's 200 to a PURGE that the builtin VCL piped to it is no purge.
+  const fromVarnish = res.headers['x-varnish'] !== undefined;
+  if (fromVarnish && (res.status === 200 || (res.status === 404 && reason(res) === 'Not in cache'))) return { kind: 'ok', detail: statusLine(res) };
+  return unexpected(res, node, method);
 }
 
-function banOutcome(res: EdgeResponse): Outcome {
-  if (res.status === 200) return { kind: 'ok', detail: statusLine(res) };
+function banOutcome(node: EdgeNode, res: EdgeResponse): Outcome {
+  const fromVarnish = res.headers['x-varnish'] !== undefined;
+  if (fromVarnish && res.status === 200) return { kind: 'ok', detail: statusLine(res) };
   // The VCL answers 400 with std.ban_error() when PCRE rejects the regex: retrying cannot help.
-  if (res.status === 400) return permanent(`varnish rejected the ban: ${reason(res)}`);
-  return unexpected(res);
+  if (fromVarnish && res.status === 400) return permanent(`varnish rejected the ban: ${reason(res)}`);
+  return unexpected(res, node, 'BAN');
 }
 
 function preloadOutcome(res: EdgeResponse): Outcome {
@@ -131,10 +159,11 @@ function preloadOutcome(res: EdgeResponse): Outcome {
   return permanent(`origin answered ${res.status}`);
 }
 
-function unexpected(res: EdgeResponse): Outcome {
-  // E.g. 405 "Not allowed" (we are not in the purgers ACL) or a VCL without these methods: the
-  // operator can fix the node, so retry with backoff rather than fail the task for good.
-  return { kind: 'retryable', error: `unexpected answer from varnish: ${statusLine(res)}` };
+function unexpected(res: EdgeResponse, node: EdgeNode, method: string): Outcome {
+  // E.g. 405 "Not allowed" (we are not in the purgers ACL), the builtin VCL passing PURGE to the
+  // origin, a VCL without these methods: the operator can fix the node, so retry with backoff
+  // rather than fail the task for good; the error says what to fix.
+  return { kind: 'retryable', error: diagnosePurge('varnish', node, method, res, reason(res)) };
 }
 
 function failedRequest(err: unknown): Outcome {
@@ -157,88 +186,4 @@ function reason(res: EdgeResponse): string {
 
 function statusLine(res: EdgeResponse): string {
   return `${res.status} ${reason(res)}`.trim();
-}
-
-/**
- * The reference VCL (tested by test/edges/varnish.test.ts) in front of one origin. Host is
- * normalised like toEdgeTarget (lower case, no port) so purges and xkey tags match what clients
- * cached, and vcl_backend_error says whether a failed fetch ran into the first-byte timeout
- * (Varnish 7.1 exposes no fetch-error variable). The origin's cache tags — `Cache-Tag`
- * (comma-separated), `Surrogate-Key` (space-separated) and `tagHeader` if given (either) — become
- * xkey tags `t:<host>:<tag>` (cacheTagKey), so RefreshObjectCacheByCacheTag purges them.
- */
-export function varnishVcl(originHost: string, originPort: number, opts: { tagHeader?: string } = {}): string {
-  const tagHeader = opts.tagHeader && /^[A-Za-z0-9-]+$/.test(opts.tagHeader) ? opts.tagHeader : undefined;
-  if (opts.tagHeader && !tagHeader) throw new Error(`not a header name: ${JSON.stringify(opts.tagHeader)}`);
-  const extraTags = tagHeader ? `
-    if (beresp.http.${tagHeader}) { set beresp.http.x-tags = beresp.http.x-tags + " " + beresp.http.${tagHeader}; }` : '';
-  return String.raw`vcl 4.1;
-import std;
-import purge;
-import xkey;
-backend origin { .host = "${originHost}"; .port = "${originPort}"; }
-acl purgers { "127.0.0.1"; "::1"; }
-sub vcl_recv {
-    if (req.http.host) { set req.http.host = std.tolower(regsub(req.http.host, ":[0-9]+$", "")); }
-    if (req.method ~ "^(PURGE|SOFTPURGE|BAN|XKEY-PURGE|XKEY-SOFTPURGE)$" || req.http.X-Refresh || req.http.X-Cache-Probe) {
-        if (!client.ip ~ purgers) { return (synth(405, "Not allowed")); }
-    }
-    if (req.method == "PURGE" || req.method == "SOFTPURGE") { return (hash); }
-    if (req.method == "BAN") {
-        if (!req.http.X-Ban-Regex) { return (synth(400, "X-Ban-Regex header required")); }
-        if (std.ban("obj.http.x-host == " + req.http.host + " && obj.http.x-url ~ " + req.http.X-Ban-Regex)) {
-            return (synth(200, "Ban added"));
-        }
-        return (synth(400, std.ban_error()));
-    }
-    if (req.method == "XKEY-PURGE")     { return (synth(200, "Invalidated " + xkey.purge(req.http.X-Key) + " objects")); }
-    if (req.method == "XKEY-SOFTPURGE") { return (synth(200, "Invalidated " + xkey.softpurge(req.http.X-Key) + " objects")); }
-    if (req.http.X-Refresh) { set req.hash_always_miss = true; }
-    return (hash);
-}
-sub vcl_hit {
-    if (req.method == "PURGE")     { purge.hard(); return (synth(200, "Purged")); }
-    if (req.method == "SOFTPURGE") { purge.soft(0s, 120s); return (synth(200, "Soft-purged")); }
-    if (req.http.X-Cache-Probe) {
-        set req.http.X-Probe-TTL = obj.ttl;
-        set req.http.X-Probe-Age = obj.age;
-        if (obj.ttl > 0s) { return (synth(200, "HIT")); } else { return (synth(200, "STALE")); }
-    }
-}
-sub vcl_miss {
-    if (req.method == "PURGE")     { purge.hard(); return (synth(404, "Not in cache")); }
-    if (req.method == "SOFTPURGE") { purge.soft(0s, 120s); return (synth(404, "Not in cache")); }
-    if (req.http.X-Cache-Probe) { return (synth(404, "MISS")); }
-}
-sub vcl_backend_response {
-    set beresp.http.x-url = bereq.url;
-    set beresp.http.x-host = bereq.http.host;
-    set beresp.http.xkey = "d:" + bereq.http.host + "/";
-    if (bereq.url ~ "^/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/).*$", "\1"); }
-    if (bereq.url ~ "^/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/).*$", "\1"); }
-    if (bereq.url ~ "^/[^/?]+/[^/?]+/[^/?]+/") { set beresp.http.xkey += " d:" + bereq.http.host + regsub(bereq.url, "^(/[^/?]+/[^/?]+/[^/?]+/).*$", "\1"); }
-    set beresp.http.x-tags = beresp.http.Cache-Tag + " " + beresp.http.Surrogate-Key;${extraTags}
-    if (beresp.http.x-tags ~ "[^\s,]") {
-        set beresp.http.xkey += " " + regsuball(regsuball(beresp.http.x-tags, "[\s,]+", " "), "([^ ]+)", "t:" + bereq.http.host + ":\1");
-    }
-    unset beresp.http.x-tags;
-}
-sub vcl_backend_error {
-    if (now - bereq.time >= bereq.first_byte_timeout) { set beresp.http.X-Fetch-Error = "timeout"; }
-    else { set beresp.http.X-Fetch-Error = "failed"; }
-}
-sub vcl_synth {
-    if (req.http.X-Cache-Probe) {
-        set resp.http.X-Cache = resp.reason;
-        set resp.http.X-Obj-TTL = req.http.X-Probe-TTL;
-        set resp.http.X-Obj-Age = req.http.X-Probe-Age;
-    }
-}
-sub vcl_deliver {
-    if (obj.hits > 0) { set resp.http.X-Cache = "HIT"; } else { set resp.http.X-Cache = "MISS"; }
-    unset resp.http.x-url;
-    unset resp.http.x-host;
-    unset resp.http.xkey;
-}
-`;
 }

@@ -1,5 +1,5 @@
 import type {
-  AttemptResult, CacheNode, ClaimedAttempt, Domain, ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome,
+  AttemptResult, CacheNode, ClaimedAttempt, Domain, DomainChanges, ItemQuery, ItemRow, NodeAttemptRow, NodeGroup, SubmitBatch, SubmitOutcome,
 } from '../domain/records.js';
 import type { Product } from '../spec/types.js';
 import type {
@@ -84,6 +84,10 @@ export interface DomainStore {
   findDomain(name: string): Promise<Domain | undefined>;
   listDomains(accountId?: number): Promise<Domain[]>;
   setDomainOnline(name: string, online: boolean): Promise<boolean>;
+  /** Change a domain's group, origin or product; false when there is no such domain. */
+  updateDomain(name: string, changes: DomainChanges): Promise<boolean>;
+  /** Unregister a domain (its tasks stay for the describe window); false when there is none. */
+  removeDomain(name: string): Promise<boolean>;
 }
 
 export interface FleetStore {
@@ -92,6 +96,10 @@ export interface FleetStore {
   setNodeEnabled(name: string, enabled: boolean): Promise<boolean>;
   /** Remove a node: its unfinished attempts leave the items' scope (their progress is recounted). */
   removeNode(name: string): Promise<boolean>;
+  /** Create or replace a node group's settings (how its nodes' outcomes are verified). */
+  setNodeGroup(group: NodeGroup): Promise<void>;
+  /** Groups with settings of their own, by name; a group without a row uses the defaults. */
+  listNodeGroups(): Promise<NodeGroup[]>;
 }
 
 /** Tasks and their items as the API writes and reads them. */

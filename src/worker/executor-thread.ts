@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EdgeJob, EdgeNode, Outcome } from '../edges/driver.js';
 import { EdgeHttpClient } from '../edges/http-client.js';
 import { createDrivers } from '../edges/registry.js';
+import { executeVerified } from '../edges/verify.js';
 import type { ExecutorOptions, FromExecutor, ToExecutor } from './executor.js';
 
 /**
@@ -35,7 +36,7 @@ const nodes = new Map<number, Slot>();
 /** The latest copy of each node (its address or options may have changed between claims). */
 const byId = new Map<number, EdgeNode>();
 
-/** Outcomes since the last report: key, kind, ms, error, description, flat. */
+/** Outcomes since the last report: key, kind, ms, error, description, verified by, flat. */
 let out: (number | string)[] = [];
 let scheduled = false;
 const KIND = { ok: 0, retryable: 1, permanent: 2 } as const;
@@ -52,7 +53,7 @@ let timer: NodeJS.Timeout | undefined;
  * else running) go at the end of this turn.
  */
 function report(key: number, o: Outcome, ms: number): void {
-  out.push(key, KIND[o.kind], ms, o.kind === 'ok' ? '' : o.error, o.kind === 'permanent' ? o.description : '');
+  out.push(key, KIND[o.kind], ms, o.kind === 'ok' ? '' : o.error, o.kind === 'permanent' ? o.description : '', o.verifiedBy ?? '');
   if (running > 0) timer ??= setTimeout(send, BATCH_MS);
   else if (!scheduled) {
     scheduled = true;
@@ -76,7 +77,7 @@ function start(p: Pending, slot: Slot): void {
   const driver = drivers[p.node.driver];
   const started = performance.now();
   const attempt: Promise<Outcome> = driver
-    ? driver.execute(p.node, p.job, stop.signal)
+    ? executeVerified(driver, p.node, p.job, stop.signal)
     : Promise.resolve({ kind: 'permanent', error: `no driver named ${p.node.driver}`, description: 'Internal Error' });
   // Every request has its own deadline (EdgeHttpClient), but a driver may take several steps (a
   // rule file and a reload): the attempt as a whole gets one too, so a driver that never settles

@@ -1,6 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome } from '../edges/driver.js';
+import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome, type VerifiedBy } from '../edges/driver.js';
 import { parseWithHeader } from '../domain/with-header.js';
 import type { ClaimedAttempt } from '../store/port.js';
 
@@ -23,10 +23,13 @@ export interface ExecutorOptions {
 
 /** Main → thread: attempts as (key, node id, job index) triples, each node and job sent once. */
 export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' };
-/** Thread → main: outcomes as (key, kind, ms, error, description) runs. */
+/** Thread → main: outcomes as (key, kind, ms, error, description, verified by) runs. */
 export type FromExecutor = { t: 'done'; out: (number | string)[] };
 
 export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
+
+/** How a node group verifies its nodes' outcomes (its settings in the store; undefined: the default). */
+export type VerifyOf = (group: string) => VerifiedBy | undefined;
 
 const KINDS = ['ok', 'retryable', 'permanent'] as const;
 
@@ -36,7 +39,7 @@ export class Executor {
   private seq = 0;
   private closed = false;
 
-  constructor(private readonly opts: ExecutorOptions, private readonly logger: Logger) {}
+  constructor(private readonly opts: ExecutorOptions, private readonly logger: Logger, private readonly verifyOf: VerifyOf = () => undefined) {}
 
   /** Start the thread now (it takes a few ms to load), not on the first claim. */
   warm(): void {
@@ -71,7 +74,8 @@ export class Executor {
       }
       if (!nodes.has(c.nodeId)) {
         const { id, name, driver, address, options } = c.node;
-        nodes.set(c.nodeId, [id, { id, name, driver, address, options }, Number(options.concurrency ?? this.opts.perNodeConcurrency)]);
+        const verify = this.verifyOf(c.node.group);
+        nodes.set(c.nodeId, [id, { id, name, driver, address, options, verify }, Number(options.concurrency ?? this.opts.perNodeConcurrency)]);
       }
       const key = ++this.seq;
       this.pending.set(key, { c, done });
@@ -124,13 +128,14 @@ export class Executor {
 
   private receive(m: FromExecutor): void {
     const o = m.out;
-    for (let i = 0; i < o.length; i += 5) {
+    for (let i = 0; i < o.length; i += 6) {
       const p = this.pending.get(o[i] as number);
       if (!p) continue;
       this.pending.delete(o[i] as number);
       const kind = KINDS[o[i + 1] as number];
-      const outcome: Outcome = kind === 'ok' ? { kind } : kind === 'retryable' ? { kind, error: o[i + 3] as string }
-        : { kind, error: o[i + 3] as string, description: o[i + 4] as Extract<Outcome, { kind: 'permanent' }>['description'] };
+      const verifiedBy = (o[i + 5] as VerifiedBy | '') || undefined;
+      const outcome: Outcome = kind === 'ok' ? { kind, verifiedBy } : kind === 'retryable' ? { kind, error: o[i + 3] as string, verifiedBy }
+        : { kind, error: o[i + 3] as string, description: o[i + 4] as Extract<Outcome, { kind: 'permanent' }>['description'], verifiedBy };
       p.done(p.c, outcome, o[i + 2] as number);
     }
   }

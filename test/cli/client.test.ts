@@ -70,7 +70,7 @@ describe('refreshd CLI as an API client', () => {
     const one = await cli(['task', rows[0].TaskId]);
     assert.equal(one.code, 0, one.err);
     const items = rows.filter((t: any) => t.TaskId === rows[0].TaskId).length;
-    assert.equal((one.out.match(/sim-\d\s+Applied\s+1\s+\d{4}-/g) ?? []).length, 3 * items, one.out);
+    assert.equal((one.out.match(/sim-\d\s+Applied\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3 * items, one.out);
   });
 
   it('refresh --then-preload warms each URL on each node after its purge; task shows the phase', async () => {

@@ -23,14 +23,18 @@ let cluster: PgCluster;
 let url: string;
 const apiUrls: string[] = [];
 
-/** A stand-in cache node: answers PURGE with 200 after a delay, counting purges per path. */
+/**
+ * A stand-in Varnish node: answers PURGE with 200 after a delay, counting purges per path, and
+ * every probe with a miss, as refreshd's VCL does (X-Varnish on every answer of its own).
+ */
 interface CountingNode { server: Server; address: string; purges: Map<string, number> }
 const nodes: CountingNode[] = [];
 async function countingNode(delayMs: number): Promise<CountingNode> {
   const purges = new Map<string, number>();
   const server = createServer((req, res) => {
     if (req.method === 'PURGE') purges.set(req.url!, (purges.get(req.url!) ?? 0) + 1);
-    setTimeout(() => res.writeHead(200, { 'content-length': '0' }).end(), delayMs);
+    const probe = req.headers['x-cache-probe'] === '1';
+    setTimeout(() => res.writeHead(probe ? 404 : 200, { 'content-length': '0', 'x-varnish': '1', ...(probe ? { 'x-cache': 'MISS' } : {}) }).end(), delayMs);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, purges };

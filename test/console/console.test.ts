@@ -146,9 +146,10 @@ describe('console in Chromium', () => {
       assert.deepEqual(nodes.map((n) => n.node).sort(), ['sim-1', 'sim-2', 'sim-3', 'sim-4']);
       for (const n of nodes) {
         assert.equal(n.state, 'Applied');
-        assert.equal(n.cells[4], '1', 'one attempt');
-        assert.equal(n.cells[5], '—', 'no error');
-        assert.match(n.cells[6] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} GMT\+8$/, 'applied time in local time, with its zone');
+        assert.equal(n.cells[4], 'Ack', 'a simulated node is taken at its word');
+        assert.equal(n.cells[5], '1', 'one attempt');
+        assert.equal(n.cells[6], '—', 'no error');
+        assert.match(n.cells[7] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} GMT\+8$/, 'applied time in local time, with its zone');
       }
     }
     await page.screenshot({ path: join(shots, 'task.png'), fullPage: true });

@@ -5,9 +5,10 @@ import type { SubmitType } from '../../src/domain/object-path.js';
 import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome } from '../../src/edges/driver.js';
 import { EdgeHttpClient } from '../../src/edges/http-client.js';
 import { banRegex, VarnishDriver } from '../../src/edges/varnish.js';
+import { edgeConfig } from './harness/edge-config.js';
 import { startOrigin, type Origin } from './harness/origin.js';
 import { freePort } from './harness/process.js';
-import { startVarnish, type Varnish } from './harness/varnish.js';
+import { startVarnish, varnishConfigArgs, type Varnish } from './harness/varnish.js';
 
 // One varnishd and one origin for the whole file; every test uses its own paths so they never
 // share cached objects. Each test checks the cache (probe) and the origin (hit counts) before
@@ -54,7 +55,7 @@ before(async () => {
     // Vary: Accept-Encoding when matching, so the test origin's /vary/ paths would make one object.
     // Off, each client Accept-Encoding gets its own variant, as behind an origin that compresses.
     http_gzip_support: 'off',
-  }, { tagHeader: 'X-Product-Tags' });
+  }, edgeConfig('varnish', [...varnishConfigArgs(origin.port), '--tag-header', 'X-Product-Tags']));
   client = new EdgeHttpClient();
   driver = new VarnishDriver(client);
   node = { id: 1, name: 'varnish-1', driver: 'varnish', address: varnish.address, options: {} };
@@ -115,6 +116,8 @@ describe('varnish driver: refresh', () => {
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v1\n', 'the stale copy is served without waiting');
     for (let i = 0; i < 40 && hits('/ds/a/p.css') < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(hits('/ds/a/p.css'), 2, 'the stale hit triggered one background refetch');
+    // The origin has answered; Varnish stores the new copy a moment later (longer on a busy machine).
+    for (let i = 0; i < 40 && (await probe('/ds/a/p.css')) !== 'hit'; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await probe('/ds/a/p.css'), 'hit');
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v2\n');
   });

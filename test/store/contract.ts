@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewTask, SubmitBatch, Store } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
+import { fleetContract } from './fleet-contract.js';
 import { progressContract } from './progress-contract.js';
 import { phaseContract } from './phase-contract.js';
 import { queueContract } from './queue-contract.js';
@@ -18,6 +19,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
   countContract(name, open);
   progressContract(name, open);
   queueContract(name, open);
+  fleetContract(name, open);
   phaseContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;

@@ -1,6 +1,7 @@
 import { dispatchPending } from './harness.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
 import type { NewTask, SubmitBatch } from '../../src/store/port.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
@@ -214,7 +215,7 @@ describe('PostgresStore upgrade to migration 5', () => {
       // Back to how version 4 stored b.
       await store.raw`UPDATE items SET status = 'Refreshing' WHERE object_path = 'u.example.com/b'`;
       await store.raw`DELETE FROM schema_migrations WHERE version >= 5`;
-      // ...and without what later migrations added (6: purge-then-warm), which the upgrade adds again.
+      // ...and without what later migrations added (7: purge-then-warm), which the upgrade adds again.
       await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.close();
       store = await PostgresStore.open(url);
@@ -224,6 +225,64 @@ describe('PostgresStore upgrade to migration 5', () => {
       assert.deepEqual(await status('Refreshing'), ['u.example.com/a']);
     } finally {
       await store.close();
+    }
+  });
+});
+
+/**
+ * Migration 6 (verified_by on node attempts, node_groups): a database written by the release
+ * before it (schema 5) migrates forward, keeps its attempts as not verified, and records how new
+ * outcomes were verified from then on.
+ */
+describe('PostgresStore upgrade to migration 6', () => {
+  it('a schema-5 database migrates forward: old outcomes unverified, new ones recorded, groups settable', async () => {
+    const T0 = Date.UTC(2026, 11, 4, 9, 0, 0);
+    // The schema the release before migration 6 creates, for comparison.
+    const reference = postgres(await cluster.createDatabase(), { max: 1, onnotice: () => {} });
+    for (const m of MIGRATIONS.slice(0, 5)) await reference.unsafe(m);
+    const url = await cluster.createDatabase();
+    let store = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000084', name: 'up6', createdAt: T0 })).id;
+      await store.domains.addDomain({ name: 'v.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+      for (const n of ['v1', 'v2']) await store.fleet.addNode({ name: n, driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await store.tasks.submit({
+        accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+        tasks: [{ domain: 'v.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['v.example.com/a'] }],
+      });
+      assert.ok(out.ok);
+      const { claimed } = await store.queue.dispatchAndClaim('up6', T0, 60_000, 10, 100);
+      const [first, second] = [...claimed].sort((x, y) => x.nodeId - y.nodeId);
+      await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
+
+      // Back to schema 5: what migration 6 added goes, and the tables and columns are the reference's.
+      await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
+      await store.raw`DROP TABLE node_groups`;
+      // (and what the migrations after it added: 7, purge-then-warm)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
+      const columns = async (sql: postgres.Sql) => (await sql`
+        SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'schema_migrations'
+           AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY 1, 2`).map((r) => `${r.t}.${r.col} ${r.type}`);
+      assert.deepEqual(await columns(store.raw), await columns(reference));
+      await store.close();
+
+      store = await PostgresStore.open(url);
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      let rows = await store.tasks.attemptsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(rows.map((r) => [r.node, r.state, r.verifiedBy]), [['v1', 'applied', null], ['v2', 'pending', null]]);
+      await store.queue.recordOutcomes(T0 + 2, [{ itemId: second.itemId, nodeId: second.nodeId, lease: second.lease, state: 'applied', verifiedBy: 'probe' }]);
+      rows = await store.tasks.attemptsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(rows.map((r) => [r.node, r.state, r.verifiedBy]), [['v1', 'applied', null], ['v2', 'applied', 'probe']]);
+      assert.deepEqual(await store.fleet.listNodeGroups(), []);
+      await store.fleet.setNodeGroup({ name: 'g', verify: 'ack' });
+      assert.deepEqual(await store.fleet.listNodeGroups(), [{ name: 'g', verify: 'ack' }]);
+    } finally {
+      await store.close();
+      await reference.end();
     }
   });
 });

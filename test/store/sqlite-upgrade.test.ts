@@ -35,7 +35,8 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
-    // ...and without what later migrations added (9: purge-then-warm), which the upgrade adds again.
+    // And undo what later migrations added (9: verified_by, node_groups; 10: purge-then-warm).
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
     db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
     db.pragma('user_version = 7');
     db.close();
@@ -49,5 +50,61 @@ describe('SqliteStore upgrade to migration 8', () => {
     assert.equal(await total('Pending'), 2);
     assert.equal(await total('Refreshing'), 1);
     await store.close();
+  });
+});
+
+/**
+ * Migration 9 (verified_by on node attempts, node_groups): a store written by the release before
+ * it (schema 8) opens, keeps its attempts, shows them as not verified, and records how new
+ * outcomes were verified from then on.
+ */
+describe('SqliteStore upgrade to migration 9', () => {
+  it('a schema-8 store migrates forward: old outcomes unverified, new ones recorded, groups settable', async () => {
+    const T0 = Date.UTC(2026, 11, 4, 9, 0, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'refreshd-upgrade9-'));
+    // The schema the release before migration 9 creates, for comparison.
+    const reference = new Database(join(dir, 'reference.db'));
+    for (const m of MIGRATIONS.slice(0, 8)) reference.exec(m);
+    const file = join(dir, 'refreshd.db');
+    let store = new SqliteStore(file);
+    const acct = (await store.identity.createAccount({ uid: '1000000000000083', name: 'up9', createdAt: T0 })).id;
+    await store.domains.addDomain({ name: 'v.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+    for (const n of ['v1', 'v2']) await store.fleet.addNode({ name: n, driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+    const out = await store.tasks.submit({
+      accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+      tasks: [{ domain: 'v.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['http://v.example.com/a'] }],
+    });
+    assert.ok(out.ok);
+    const { claimed } = await store.queue.dispatchAndClaim('up9', T0, 60_000, 10, 100);
+    const [first, second] = [...claimed].sort((x, y) => x.nodeId - y.nodeId);
+    await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
+    await store.close();
+
+    // Back to schema 8: what migration 9 added goes, and the file's schema is the reference's.
+    const db = new Database(file);
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    // (and what the migrations after it added: 10, purge-then-warm)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
+    db.pragma('user_version = 8');
+    const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
+      .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
+    assert.deepEqual(schema(db), schema(reference));
+    db.close();
+    reference.close();
+
+    store = new SqliteStore(file);
+    try {
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      let rows = await store.tasks.attemptsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(rows.map((r) => [r.node, r.state, r.verifiedBy]), [['v1', 'applied', null], ['v2', 'pending', null]]);
+      await store.queue.recordOutcomes(T0 + 2, [{ itemId: second.itemId, nodeId: second.nodeId, lease: second.lease, state: 'applied', verifiedBy: 'probe' }]);
+      rows = await store.tasks.attemptsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(rows.map((r) => [r.node, r.state, r.verifiedBy]), [['v1', 'applied', null], ['v2', 'applied', 'probe']]);
+      assert.deepEqual(await store.fleet.listNodeGroups(), []);
+      await store.fleet.setNodeGroup({ name: 'g', verify: 'ack' });
+      assert.deepEqual(await store.fleet.listNodeGroups(), [{ name: 'g', verify: 'ack' }]);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -6,14 +6,15 @@ import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
+const VERIFIED = { probe: 'Probe', ack: 'Ack' } as const;
 /** Purge-then-warm: the step a node is at, or finished in; empty for single-phase items. */
 const PHASE = { purge: 'Purge', preload: 'Preload' } as const;
 
 /**
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
- * item, every cache node in scope with its state, attempts, last error and when it applied.
- * One page of items at a time, their attempts read by item id and grouped in one pass: the
- * answer grows with the page, never with the whole task times itself.
+ * item, every cache node in scope with its state, attempts, last error, when it applied and how
+ * that outcome was verified. One page of items at a time, their attempts read by item id and
+ * grouped in one pass: the answer grows with the page, never with the whole task times itself.
  */
 export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefreshTaskNodes> = async (ctx) => {
   const product = ctx.product.product;
@@ -38,6 +39,8 @@ export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefres
       Attempts: a.attempts,
       Error: a.lastError ?? '',
       AppliedTime: a.appliedAt === null ? '' : formatUtc(a.appliedAt),
+      // How the outcome was established: Probe (the node's cache was looked at), Ack (its answer was taken).
+      Verified: a.verifiedBy === null ? '' : VERIFIED[a.verifiedBy],
       Phase: a.phase === null ? '' : PHASE[a.phase],
       PurgedTime: a.purgedAt === null ? '' : formatUtc(a.purgedAt),
     })),

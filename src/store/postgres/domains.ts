@@ -1,4 +1,4 @@
-import type { Domain, DomainStore } from '../port.js';
+import type { Domain, DomainChanges, DomainStore } from '../port.js';
 import { toDomain, type Sql } from './rows.js';
 
 /** The domains table of the PostgreSQL store. */
@@ -24,5 +24,19 @@ export class PgDomains implements DomainStore {
 
   async setDomainOnline(name: string, online: boolean): Promise<boolean> {
     return (await this.sql`UPDATE domains SET online = ${online} WHERE name = ${name}`).count > 0;
+  }
+
+  /** Only the named columns change (an origin may be set to null); an empty change only says whether the domain exists. */
+  async updateDomain(name: string, c: DomainChanges): Promise<boolean> {
+    const [row] = await this.sql`
+      UPDATE domains SET node_group = coalesce(${c.nodeGroup ?? null}, node_group),
+             origin = CASE WHEN ${c.origin !== undefined} THEN ${c.origin ?? null} ELSE origin END,
+             product = coalesce(${c.product ?? null}, product)
+       WHERE name = ${name} RETURNING name`;
+    return row !== undefined;
+  }
+
+  async removeDomain(name: string): Promise<boolean> {
+    return (await this.sql`DELETE FROM domains WHERE name = ${name}`).count > 0;
   }
 }

@@ -1,9 +1,9 @@
 import type { JSONValue } from 'postgres';
-import type { CacheNode, FleetStore } from '../port.js';
+import type { CacheNode, FleetStore, NodeGroup } from '../port.js';
 import { adjustCounts } from './progress.js';
 import { toNode, type Sql } from './rows.js';
 
-/** The fleet tables of the PostgreSQL store: cache nodes and what removing one means for items. */
+/** The fleet tables of the PostgreSQL store: cache nodes, their groups' settings, and what removing a node means for items. */
 export class PgFleet implements FleetStore {
   constructor(private readonly sql: Sql) {}
 
@@ -21,6 +21,14 @@ export class PgFleet implements FleetStore {
 
   async setNodeEnabled(name: string, enabled: boolean): Promise<boolean> {
     return (await this.sql`UPDATE nodes SET enabled = ${enabled} WHERE name = ${name}`).count > 0;
+  }
+
+  async setNodeGroup(g: NodeGroup): Promise<void> {
+    await this.sql`INSERT INTO node_groups (name, verify) VALUES (${g.name}, ${g.verify}) ON CONFLICT (name) DO UPDATE SET verify = excluded.verify`;
+  }
+
+  async listNodeGroups(): Promise<NodeGroup[]> {
+    return (await this.sql<NodeGroup[]>`SELECT name, verify FROM node_groups ORDER BY name`).map((r) => ({ name: r.name, verify: r.verify }));
   }
 
   /**

@@ -254,7 +254,14 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
-  /* 6: purge-then-warm (as SQLite's migration 9): the task flag, the attempt's phase and when it purged */ `
+  /* 6: how each node's outcome was verified (edges/verify.ts), and node-group settings (as SQLite's 9) */ `
+  ALTER TABLE node_attempts ADD COLUMN IF NOT EXISTS verified_by TEXT;
+  CREATE TABLE IF NOT EXISTS node_groups (
+    name   TEXT PRIMARY KEY,
+    verify TEXT NOT NULL
+  );
+  `,
+  /* 7: purge-then-warm (as SQLite's migration 10): the task flag, the attempt's phase and when it purged */ `
   ALTER TABLE tasks ADD COLUMN preload_after BOOLEAN NOT NULL DEFAULT FALSE;
   -- NULL for single-phase attempts; 'purge' then 'preload' for those of a preload_after task.
   -- A purge recorded applied turns the row into its preload, due at once (queue.ts).

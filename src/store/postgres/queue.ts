@@ -149,7 +149,8 @@ export class PgQueue implements AttemptQueue {
     await this.sql.begin(async (tx) => {
       // A purge-then-warm attempt's purge recorded applied does not apply the item on the node:
       // the row becomes its preload, unleased and due at once, with attempts counted afresh
-      // (every SET expression reads the row as it was). Only rows now applied or failed count.
+      // (every SET expression reads the row as it was; verified_by says how the purge was proved
+      // until the preload's replaces it). Only rows now applied or failed count.
       const done = await tx<{ item_id: number; item_created_at: number; state: string; description: string | null }[]>`
         UPDATE node_attempts a SET
                state = CASE WHEN r.state = 'retry' OR (r.state = 'applied' AND a.phase = 'purge') THEN 'pending' ELSE r.state END,
@@ -159,6 +160,7 @@ export class PgQueue implements AttemptQueue {
                                  WHEN r.state IN ('applied', 'failed') THEN ${now}::bigint ELSE a.applied_at END,
                purged_at = CASE WHEN r.state = 'applied' AND a.phase = 'purge' THEN ${now}::bigint ELSE a.purged_at END,
                last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
+               verified_by = CASE WHEN r.state = 'retry' THEN a.verified_by ELSE r.verified_by END,
                next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at
                                   WHEN r.state = 'applied' AND a.phase = 'purge' THEN ${now}::bigint ELSE a.next_run_at END,
                phase = CASE WHEN r.state = 'applied' AND a.phase = 'purge' THEN 'preload' ELSE a.phase END,
@@ -166,8 +168,9 @@ export class PgQueue implements AttemptQueue {
           FROM unnest(${col((r) => r.itemId)}::bigint[], ${col((r) => r.nodeId)}::int[], ${col((r) => r.lease)}::text[],
                       ${col((r) => r.state)}::text[], ${col((r) => (r.state === 'applied' ? null : r.error))}::text[],
                       ${col((r) => (r.state === 'retry' ? r.nextRunAt : null))}::bigint[],
-                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[])
-               AS r(item_id, node_id, lease, state, error, next_run_at, description)
+                      ${col((r) => (r.state === 'failed' ? r.description : null))}::text[],
+                      ${col((r) => (r.state === 'retry' ? null : (r.verifiedBy ?? null)))}::text[])
+               AS r(item_id, node_id, lease, state, error, next_run_at, description, verified_by)
          WHERE a.item_id = r.item_id AND a.node_id = r.node_id AND a.state = 'pending' AND a.lease_owner = r.lease
         RETURNING a.item_id, a.item_created_at, a.state, r.description`;
       const byItem = new Map<number, { created: number; applied: number; failed: number; description: string | null }>();

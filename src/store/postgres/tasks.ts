@@ -165,7 +165,7 @@ export class PgTasks implements TaskStore {
 
   private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
     const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.phase, a.purged_at,
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by, a.phase, a.purged_at,
              n.name, n.driver, n.node_group, a.node_id
         FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
         LEFT JOIN nodes n ON n.id = a.node_id
@@ -177,6 +177,7 @@ export class PgTasks implements TaskStore {
       state: r.state as NodeAttemptRow['state'], attempts: r.attempts as number,
       lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
       appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
+      verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
       phase: (r.phase as NodeAttemptRow['phase']) ?? null, purgedAt: r.purged_at === null ? null : Number(r.purged_at),
     }));
   }

@@ -1,13 +1,15 @@
 import type Database from 'better-sqlite3';
-import type { CacheNode, FleetStore } from '../port.js';
+import type { CacheNode, FleetStore, NodeGroup } from '../port.js';
 import type { SqliteProgress } from './progress.js';
 
-/** The fleet tables of the SQLite store: cache nodes and what removing one means for items. */
+/** The fleet tables of the SQLite store: cache nodes, their groups' settings, and what removing a node means for items. */
 export class SqliteFleet implements FleetStore {
   private readonly insert;
   private readonly all;
   private readonly byName;
   private readonly enable;
+  private readonly putGroup;
+  private readonly allGroups;
 
   constructor(
     private readonly db: Database.Database,
@@ -17,6 +19,8 @@ export class SqliteFleet implements FleetStore {
     this.all = db.prepare('SELECT * FROM nodes ORDER BY id');
     this.byName = db.prepare('SELECT * FROM nodes WHERE name = ?');
     this.enable = db.prepare('UPDATE nodes SET enabled = ? WHERE name = ?');
+    this.putGroup = db.prepare('INSERT INTO node_groups (name, verify) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET verify = excluded.verify');
+    this.allGroups = db.prepare('SELECT name, verify FROM node_groups ORDER BY name');
   }
 
   async addNode(n: Omit<CacheNode, 'id'>): Promise<CacheNode> {
@@ -30,6 +34,14 @@ export class SqliteFleet implements FleetStore {
 
   async setNodeEnabled(name: string, enabled: boolean): Promise<boolean> {
     return this.enable.run(enabled ? 1 : 0, name).changes > 0;
+  }
+
+  async setNodeGroup(g: NodeGroup): Promise<void> {
+    this.putGroup.run(g.name, g.verify);
+  }
+
+  async listNodeGroups(): Promise<NodeGroup[]> {
+    return this.allGroups.all() as NodeGroup[];
   }
 
   /**

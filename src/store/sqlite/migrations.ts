@@ -252,7 +252,14 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE items SET status = 'Pending'
    WHERE status = 'Refreshing' AND nodes_total > 0 AND nodes_applied = 0 AND nodes_failed = 0;
   `,
-  /* 9: purge-then-warm: a task may warm each node once it confirmed the purge (AttemptPhase in domain/records.ts) */ `
+  /* 9: how each node's outcome was verified (edges/verify.ts), and node-group settings */ `
+  ALTER TABLE node_attempts ADD COLUMN verified_by TEXT;
+  CREATE TABLE node_groups (
+    name   TEXT PRIMARY KEY,
+    verify TEXT NOT NULL
+  );
+  `,
+  /* 10: purge-then-warm: a task may warm each node once it confirmed the purge (AttemptPhase in domain/records.ts) */ `
   ALTER TABLE tasks ADD COLUMN preload_after INTEGER NOT NULL DEFAULT 0;
   -- NULL for single-phase attempts; 'purge' then 'preload' for those of a preload_after task.
   -- A purge recorded applied turns the row into its preload, due at once (queue.ts).

@@ -47,10 +47,11 @@ export class SqliteQueue implements AttemptQueue {
       ),
       jobsOf: db.prepare(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE i.id IN (SELECT value FROM json_each(?))`),
       nodesById: db.prepare('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
-      // [item, node, lease] triples; an outcome counts only while the attempt is leased under it.
+      // [item, node, lease, verified by] rows; an outcome counts only while the attempt is leased under it.
       // A purge-then-warm attempt's purge does not apply the item on the node: the row becomes
       // its preload, unleased and due at once, with attempts counted afresh (every SET reads the
-      // row as it was). Only rows now 'applied' count for their item.
+      // row as it was; verified_by says how the purge was proved until the preload's replaces it).
+      // Only rows now 'applied' count for their item.
       applied: db.prepare(
         `UPDATE node_attempts SET
                 state = CASE WHEN phase = 'purge' THEN 'pending' ELSE 'applied' END,
@@ -59,8 +60,8 @@ export class SqliteQueue implements AttemptQueue {
                 purged_at = CASE WHEN phase = 'purge' THEN @now ELSE purged_at END,
                 next_run_at = CASE WHEN phase = 'purge' THEN @now ELSE next_run_at END,
                 phase = CASE WHEN phase = 'purge' THEN 'preload' ELSE phase END,
-                last_error = NULL, lease_owner = NULL, lease_until = NULL
-           FROM (SELECT value ->> 0 AS item_id, value ->> 1 AS node_id, value ->> 2 AS lease FROM json_each(@results)) r
+                last_error = NULL, lease_owner = NULL, lease_until = NULL, verified_by = r.verified_by
+           FROM (SELECT value ->> 0 AS item_id, value ->> 1 AS node_id, value ->> 2 AS lease, value ->> 3 AS verified_by FROM json_each(@results)) r
           WHERE node_attempts.item_id = r.item_id AND node_attempts.node_id = r.node_id
             AND node_attempts.state = 'pending' AND node_attempts.lease_owner = r.lease
           RETURNING node_attempts.item_id, node_attempts.state`,
@@ -70,7 +71,7 @@ export class SqliteQueue implements AttemptQueue {
       ),
       // applied_at is when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt).
       failed: db.prepare(
-        "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, applied_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
+        "UPDATE node_attempts SET state = 'failed', attempts = attempts + 1, applied_at = ?, last_error = ?, verified_by = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = 'pending' AND lease_owner = ?",
       ),
       renew: db.prepare("UPDATE node_attempts SET lease_until = ? WHERE lease_owner = ? AND state = 'pending'"),
       reap: db.prepare('UPDATE node_attempts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL AND lease_until < ?'),
@@ -176,12 +177,12 @@ export class SqliteQueue implements AttemptQueue {
       };
       const applied = results.filter((r) => r.state === 'applied');
       if (applied.length > 0) {
-        const done = this.s.applied.all({ now, results: JSON.stringify(applied.map((r) => [r.itemId, r.nodeId, r.lease])) }) as { item_id: number; state: string }[];
+        const done = this.s.applied.all({ now, results: JSON.stringify(applied.map((r) => [r.itemId, r.nodeId, r.lease, r.verifiedBy ?? null])) }) as { item_id: number; state: string }[];
         for (const d of done) if (d.state === 'applied') count(d.item_id)[1]++;
       }
       for (const r of results) {
         if (r.state === 'retry') this.s.retry.run(r.nextRunAt, r.error, r.itemId, r.nodeId, r.lease);
-        else if (r.state === 'failed' && this.s.failed.run(now, r.error, r.itemId, r.nodeId, r.lease).changes) {
+        else if (r.state === 'failed' && this.s.failed.run(now, r.error, r.verifiedBy ?? null, r.itemId, r.nodeId, r.lease).changes) {
           const c = count(r.itemId);
           c[2]++;
           c[3] ??= r.description;

@@ -4,15 +4,18 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeNode } from '../../../src/edges/driver.js';
+import { splitConfigFiles } from '../../../src/edges/config/options.js';
+import { edgeConfig } from './edge-config.js';
 import { chownTree, freePort, requireBinary, startDaemon, tailOf, untilReady, waitForPort } from './process.js';
 
 /**
- * A real Apache Traffic Server 9.2 in front of the test origin, from the runroot layout and
- * records.config edits tested in research/edges.md §4/§9 (up_ats), with:
- * - two domains mapped to different origin paths (www.example.com → origin /, other.example.com →
- *   origin /other/), because ATS keys its cache on the remapped origin URL: this is how two Host
- *   headers get separate objects, and it exercises the driver's per-host originBase;
- * - regex_revalidate with a state file, which the driver reads to confirm a rule is loaded.
+ * A real Apache Traffic Server 9.2 in front of the test origin, in a runroot of its own: Debian's
+ * packaged configuration with the files `refreshd edge config ats` prints applied to it (records
+ * lines replace their namesakes; the other files are written as printed), or, with
+ * `debianDefault`, the packaged configuration alone on our port. The harness maps two domains to
+ * different origin paths (www.example.com → origin /, other.example.com → origin /other/):
+ * ATS keys its cache on the remapped origin URL, so that is how two Host headers get separate
+ * objects, and it exercises the driver's per-host originBase.
  * traffic_manager runs in the foreground (our child) and starts traffic_server; ~3 s to ready.
  */
 export const OTHER_HOST = 'other.example.com';
@@ -22,23 +25,31 @@ export interface AtsEdge {
   node: EdgeNode;
   port: number;
   dir: string;
+  /** What `refreshd edge config ats` printed ('' for the Debian default). */
+  config: string;
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startAts(originPort: number): Promise<AtsEdge> {
+/** The arguments the harness gives `refreshd edge config ats`. */
+export const atsConfigArgs = (originPort: number, port: number, dir: string) => [
+  '--backend', `127.0.0.1:${originPort}`, '--listen', `127.0.0.1:${port}`, '--dir', join(dir, 'var'),
+  '--domain', 'www.example.com', '--domain', `${OTHER_HOST}=http://127.0.0.1:${originPort}/other`, '--purger', '127.0.0.1',
+];
+
+export async function startAts(originPort: number, opts: { debianDefault?: boolean } = {}): Promise<AtsEdge> {
   const bin = requireBinary('traffic_manager');
   requireBinary('traffic_ctl');
   const dir = mkdtempSync(join(tmpdir(), 'refreshd-ats-'));
   try {
-    return await launch(bin, dir, originPort);
+    return await launch(bin, dir, originPort, opts.debianDefault ?? false);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function launch(bin: string, dir: string, originPort: number): Promise<AtsEdge> {
+async function launch(bin: string, dir: string, originPort: number, debianDefault: boolean): Promise<AtsEdge> {
   for (const sub of ['etc', 'cache', 'log', 'run', 'var']) mkdirSync(join(dir, sub));
   cpSync('/etc/trafficserver', join(dir, 'etc'), { recursive: true });
   const port = await freePort();
@@ -51,24 +62,21 @@ async function launch(bin: string, dir: string, originPort: number): Promise<Ats
     'libexecdir: /usr/lib/trafficserver/modules', `localstatedir: ${dir}/var`, `runtimedir: ${dir}/run`,
     `logdir: ${dir}/log`, `cachedir: ${dir}/cache`, '',
   ].join('\n'));
-  const records = readFileSync(etc('records.config'), 'utf8')
-    .replace(/^CONFIG proxy\.config\.http\.server_ports .*$/m, `CONFIG proxy.config.http.server_ports STRING ${port}:ip-in=127.0.0.1`)
-    .replace(/^CONFIG proxy\.config\.http\.insert_response_via_str .*$/m, 'CONFIG proxy.config.http.insert_response_via_str INT 2')
-    .replace(/^CONFIG proxy\.config\.exec_thread\.autoconfig .*$/m, 'CONFIG proxy.config.exec_thread.autoconfig INT 0')
-    // Not root: there is no user to switch to; '#-1' keeps the current one (edges.md §4).
-    .replace(/^CONFIG proxy\.config\.admin\.user_id .*$/m, (line) => (userInfo().uid === 0 ? line : 'CONFIG proxy.config.admin.user_id STRING #-1'));
-  // wait_for_cache: do not accept requests before the cache is up (else the first ones bypass it).
-  writeFileSync(etc('records.config'), `${records}\nCONFIG proxy.config.http.wait_for_cache INT 1\n`);
+  const config = debianDefault ? '' : edgeConfig('ats', atsConfigArgs(originPort, port, dir));
+  const files = splitConfigFiles(config);
+  // The harness's own settings first (the printed lines then replace or add to them).
+  let records = setRecord(readFileSync(etc('records.config'), 'utf8'), `CONFIG proxy.config.http.server_ports STRING ${port}:ip-in=127.0.0.1`);
+  records = setRecord(records, 'CONFIG proxy.config.exec_thread.autoconfig INT 0');
+  // Not root: there is no user to switch to; '#-1' keeps the current one.
+  if (userInfo().uid !== 0) records = setRecord(records, 'CONFIG proxy.config.admin.user_id STRING #-1');
+  for (const line of (files.get('records.config') ?? '').split('\n')) if (line.startsWith('CONFIG ')) records = setRecord(records, line);
+  writeFileSync(etc('records.config'), records);
   writeFileSync(etc('storage.config'), `${dir}/cache 64M\n`);
-  writeFileSync(etc('remap.config'), [
-    `map http://www.example.com/ ${origin}/`,
-    `map http://${OTHER_HOST}/ ${origin}/other/`,
-    '',
-  ].join('\n'));
-  const rules = etc('regex_revalidate.config');
+  for (const [name, text] of files) {
+    if (name !== 'records.config') writeFileSync(name.startsWith('/') ? name : etc(name), text);
+  }
+  const rules = join(dir, 'var', 'regex_revalidate.config');
   const state = join(dir, 'var', 'regex_revalidate.state');
-  writeFileSync(rules, '# <PCRE on the remapped (origin) URL> <rule expiry, epoch seconds> [MISS]\n');
-  writeFileSync(etc('plugin.config'), `xdebug.so\nregex_revalidate.so -d -c ${rules} -l revalidate.log -f ${state}\n`);
   // traffic_manager and traffic_server drop to user 'trafficserver' (proxy.config.admin.user_id).
   if (userInfo().uid === 0) chownTree(dir, 'trafficserver');
   const daemon = startDaemon(bin, [], { ...process.env, TS_RUNROOT: runroot });
@@ -87,12 +95,20 @@ async function launch(bin: string, dir: string, originPort: number): Promise<Ats
     },
     port,
     dir,
+    config,
     log: () => tailOf(join(dir, 'log', 'diags.log')),
     stop: async () => {
       await stopAts(daemon.child, dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Replace the records.config line of the same name as `line`, or add it. */
+function setRecord(records: string, line: string): string {
+  const name = line.split(/\s+/)[1];
+  const re = new RegExp(`^CONFIG ${name.replace(/\./g, '\\.')} .*$`, 'm');
+  return re.test(records) ? records.replace(re, () => line) : `${records.replace(/\n*$/, '\n')}${line}\n`;
 }
 
 /**
@@ -139,7 +155,7 @@ function waitForHttp(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-/** A zombie counts as stopped: PID 1 on these VMs does not reap orphans (edges.md §1). */
+/** A zombie counts as stopped: PID 1 on these VMs does not reap orphans. */
 function alive(pid: number): boolean {
   const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
   const stat = ps.stdout.trim();

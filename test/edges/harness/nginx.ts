@@ -2,18 +2,21 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeNode } from '../../../src/edges/driver.js';
+import { edgeConfig } from './edge-config.js';
 import { freePort, requireBinary, startDaemon, stopProcess, tailOf, untilReady, waitForPort } from './process.js';
 
 /**
- * A real nginx 1.22 + ngx_cache_purge 2.3 in front of the test origin, from the config tested in
- * research/edges.md §9 (up_nginx): separate purge location (the same-location PURGE syntax
- * segfaults the worker on 2.3), Vary ignored so one object per key, and a probe header that
- * routes misses to a 404 sink without storing them.
+ * A real nginx 1.22 + ngx_cache_purge 2.3 in front of the test origin, loading the http-level
+ * file `refreshd edge config nginx` prints (Debian would include it from conf.d), or, with
+ * `debianDefault`, Debian's packaged default site instead (a static server that knows nothing
+ * of refreshd: what `node check` must diagnose).
  */
 export interface NginxEdge {
   node: EdgeNode;
   port: number;
   dir: string;
+  /** The refreshd config file loaded ('' for the Debian default). */
+  config: string;
   /** Tail of nginx's own error log, for assertion messages. */
   errors(): string;
   stop(): Promise<void>;
@@ -21,7 +24,11 @@ export interface NginxEdge {
 
 const PURGE_MODULE = '/usr/lib/nginx/modules/ngx_http_cache_purge_module.so';
 
-export async function startNginx(originPort: number): Promise<NginxEdge> {
+/** The arguments the harness gives `refreshd edge config nginx`. */
+export const nginxConfigArgs = (originPort: number, port: number, sinkPort: number, dir: string) =>
+  ['--backend', `127.0.0.1:${originPort}`, '--listen', `127.0.0.1:${port}`, '--probe-sink', `127.0.0.1:${sinkPort}`, '--dir', `${dir}/cache`, '--purger', '127.0.0.1'];
+
+export async function startNginx(originPort: number, opts: { debianDefault?: boolean } = {}): Promise<NginxEdge> {
   const bin = requireBinary('nginx');
   try {
     readFileSync(PURGE_MODULE);
@@ -35,6 +42,11 @@ export async function startNginx(originPort: number): Promise<NginxEdge> {
   mkdirSync(join(dir, 'logs'));
   mkdirSync(join(dir, 'tmp'));
   const [port, sinkPort] = [await freePort(), await freePort()];
+  const config = opts.debianDefault ? '' : edgeConfig('nginx', nginxConfigArgs(originPort, port, sinkPort, dir));
+  // Debian's default site, on our port: a static root and try_files, no proxy, no cache.
+  const site = `server { listen 127.0.0.1:${port} default_server; root ${dir}/www; index index.html; server_name _; location / { try_files $uri $uri/ =404; } }`;
+  mkdirSync(join(dir, 'www'));
+  writeFileSync(join(dir, 'refreshd.conf'), opts.debianDefault ? site : config);
   const conf = `
 load_module ${PURGE_MODULE};
 worker_processes 1;
@@ -48,49 +60,19 @@ http {
     fastcgi_temp_path     ${dir}/tmp/fastcgi;
     uwsgi_temp_path       ${dir}/tmp/uwsgi;
     scgi_temp_path        ${dir}/tmp/scgi;
-    proxy_cache_path ${dir}/cache levels=1:2 keys_zone=edge:10m max_size=256m inactive=7d use_temp_path=off;
-    upstream origin     { server 127.0.0.1:${originPort}; keepalive 16; }
-    upstream probe_sink { server 127.0.0.1:${sinkPort}; }
-    map $http_x_cache_probe $edge_upstream { default origin; "1" probe_sink; }
-    map $request_uri $purge_target { "~^/__purge(?<t>/.*)$" $t; }
-    server {
-        listen 127.0.0.1:${port};
-        location /__purge/ {
-            allow 127.0.0.1; deny all;
-            proxy_cache_purge edge "$host$purge_target";
-        }
-        location / {
-            proxy_pass http://$edge_upstream;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_cache edge;
-            proxy_cache_key "$host$request_uri";
-            proxy_cache_valid 200 301 302 10m;
-            proxy_cache_lock on;
-            proxy_set_header Accept-Encoding "";
-            proxy_ignore_headers Vary;
-            proxy_cache_bypass $http_x_refresh;
-            proxy_no_cache $http_x_cache_probe;
-            add_header X-Cache $upstream_cache_status always;
-        }
-    }
-    server {
-        listen 127.0.0.1:${sinkPort};
-        location / { return 404 "MISS\\n"; }
-    }
+    include ${dir}/refreshd.conf;
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
   try {
-    return await launch(bin, dir, port);
+    return await launch(bin, dir, port, config);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function launch(bin: string, dir: string, port: number): Promise<NginxEdge> {
+async function launch(bin: string, dir: string, port: number, config: string): Promise<NginxEdge> {
   // -e: without it nginx opens /var/log/nginx/error.log before it has read the config.
   const args = ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs/error.log'), '-g', 'daemon off;'];
   const check = startDaemon(bin, [...args, '-t']);
@@ -102,6 +84,7 @@ async function launch(bin: string, dir: string, port: number): Promise<NginxEdge
     node: { id: 1, name: 'nginx-test', driver: 'nginx', address: `127.0.0.1:${port}`, options: {} },
     port,
     dir,
+    config,
     errors: () => tailOf(join(dir, 'logs/error.log')),
     stop: async () => {
       // SIGTERM is nginx's fast shutdown: the master stops its workers and exits.

@@ -1,54 +1,61 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeNode } from '../../../src/edges/driver.js';
+import { edgeConfig } from './edge-config.js';
 import { chownTree, freePort, requireBinary, startDaemon, tailOf, untilReady, waitForPort } from './process.js';
 
 /**
- * A real Squid 5.7 accelerator in front of the test origin, from the config tested in
- * research/edges.md §9 (up_squid), minus HTCP (a fixed UDP port would collide between runs).
- * `squid -N` keeps the one process in the foreground, so the test owns its PID.
+ * A real Squid 5.7 accelerator in front of the test origin: Debian's packaged squid.conf, whose
+ * `include /etc/squid/conf.d/*.conf` line here includes the fragment `refreshd edge config squid`
+ * prints (or nothing, with `debianDefault`: the forward proxy Debian ships), plus this harness's
+ * paths (cache, logs, pid) and no HTCP/ICP ports. `squid -N` keeps the one process in the
+ * foreground, so the test owns its PID.
  */
 export interface SquidEdge {
   node: EdgeNode;
   port: number;
   dir: string;
   config: string;
+  /** The refreshd fragment loaded ('' for the Debian default). */
+  fragment: string;
   /** Tail of Squid's cache.log, for assertion messages. */
   log(): string;
   stop(): Promise<void>;
 }
 
-export async function startSquid(originPort: number): Promise<SquidEdge> {
+/** The arguments the harness gives `refreshd edge config squid`. */
+export const squidConfigArgs = (originPort: number, port: number) =>
+  ['--backend', `127.0.0.1:${originPort}`, '--listen', `127.0.0.1:${port}`, '--purger', '127.0.0.1'];
+
+export async function startSquid(originPort: number, opts: { debianDefault?: boolean } = {}): Promise<SquidEdge> {
   const bin = requireBinary('squid');
   requireBinary('squid-purge'); // the driver's on-box pattern purge, tested against this instance
   const dir = mkdtempSync(join(tmpdir(), 'refreshd-squid-'));
   try {
-    return await launch(bin, dir, originPort);
+    return await launch(bin, dir, originPort, opts.debianDefault ?? false);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function launch(bin: string, dir: string, originPort: number): Promise<SquidEdge> {
+async function launch(bin: string, dir: string, originPort: number, debianDefault: boolean): Promise<SquidEdge> {
   mkdirSync(join(dir, 'cache'));
   mkdirSync(join(dir, 'logs'));
   const port = await freePort();
   const config = join(dir, 'squid.conf');
+  const fragment = debianDefault ? '' : edgeConfig('squid', squidConfigArgs(originPort, port));
+  writeFileSync(join(dir, 'refreshd.conf'), fragment);
+  const packaged = readFileSync('/etc/squid/squid.conf', 'utf8')
+    .replace(/^include \/etc\/squid\/conf\.d\/\*\.conf$/m, debianDefault ? '' : `include ${dir}/refreshd.conf`)
+    // The fragment brings its own accelerator port; the default keeps its forward-proxy port, moved.
+    .replace(/^http_port 3128$/m, debianDefault ? `http_port 127.0.0.1:${port}` : '')
+    .replace(/^coredump_dir .*$/m, '');
   // Squid takes no comments at the end of a line: keep every comment on its own line.
-  writeFileSync(config, `
-http_port 127.0.0.1:${port} accel defaultsite=127.0.0.1 vhost
-cache_peer 127.0.0.1 parent ${originPort} 0 no-query no-digest originserver name=origin
-cache_peer_access origin allow all
-# every Host goes to the one origin peer, never to DNS
-never_direct allow all
-# an acl of type 'method PURGE' must exist for PURGE to be accepted at all
-acl PURGE method PURGE
-http_access allow PURGE localhost
-http_access deny PURGE
-http_access allow all
+  writeFileSync(config, `${packaged}
+# --- the test harness: its own paths, no UDP ports ---
 htcp_port 0
 icp_port 0
 pinger_enable off
@@ -74,6 +81,7 @@ shutdown_lifetime 0 seconds
     port,
     dir,
     config,
+    fragment,
     log: () => tailOf(join(dir, 'logs/cache.log')),
     stop: async () => {
       await stopSquid(daemon.child);

@@ -105,6 +105,7 @@ function itemCard(item) {
           el('th', { scope: 'col' }, 'Driver'),
           el('th', { scope: 'col' }, 'Group'),
           el('th', { scope: 'col' }, 'State'),
+          el('th', { scope: 'col' }, 'Verified'),
           el('th.num', { scope: 'col' }, 'Attempts'),
           el('th', { scope: 'col' }, 'Error'),
           el('th', { scope: 'col' }, 'Applied'))),
@@ -120,6 +121,8 @@ function nodeRow(n) {
     el('td', n.Group),
     el('td', badge(n.State), n.Phase ? el('span.row-note', n.Phase === 'Purge' ? 'purging' : `preload · purged ${n.PurgedTime.slice(11, 19)}`) : null,
       retrying ? el('span.row-note', 'retrying') : null),
+    // Probe: the node's cache was looked at after the operation; Ack: its answer was taken.
+    el('td', n.Verified || el('span.muted', '—')),
     el('td.num', String(n.Attempts)),
     el('td.error-cell', n.Error ? el('span.text-bad', n.Error) : el('span.muted', '—')),
     el('td.nowrap', timeCell(n.AppliedTime)));
