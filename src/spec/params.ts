@@ -115,7 +115,7 @@ export const preloadAfter = () =>
   ({
     type: 'boolean',
     default: false,
-    doc: 'refreshd extension, purge-then-warm: `true` preloads each URL on each node as soon as that node has confirmed its purge, so no warm-up can reach a node before its purge and bring the old object back. ObjectType File or IgnoreParams only. Each URL also counts against the preload quota (PreloadQuota and PreloadEdgeQuota).',
+    doc: 'refreshd extension, purge-then-warm: `true` preloads each URL on each node as soon as that node has confirmed its purge (and, where its group verifies by probe, the probe has shown the object gone), so no warm-up can reach a node before its purge and bring the old object back. ObjectType File or IgnoreParams only. Each URL also counts against the preload quota (PreloadQuota and PreloadEdgeQuota).',
   }) as const satisfies ParamSpec;
 
 /** PreloadAfter=true needs objects, not directories or a regex. */

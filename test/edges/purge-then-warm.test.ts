@@ -83,7 +83,8 @@ describe('purge-then-warm on real Varnish', () => {
       for (const item of nodes.json.Items) {
         assert.equal(item.Nodes.length, 3);
         for (const n of item.Nodes) {
-          assert.deepEqual([n.Phase, n.State, n.Error], ['Preload', 'Applied', ''], JSON.stringify(n));
+          // Proved by the node's probe (the group's default): the purge before the preload moved on, the preload's HIT now.
+          assert.deepEqual([n.Phase, n.State, n.Error, n.Verified], ['Preload', 'Applied', '', 'Probe'], JSON.stringify(n));
           assert.ok(n.PurgedTime !== '' && n.PurgedTime <= n.AppliedTime, `purged ${n.PurgedTime}, then preloaded ${n.AppliedTime}`);
         }
       }

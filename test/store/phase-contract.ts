@@ -38,7 +38,7 @@ export function phaseContract(name: string, open: () => Promise<Store>): void {
       await store.queue.dispatchAndClaim('ph-drain', at, 3_600_000, 1000, 100_000);
       await store.queue.claimAttempts('ph-drain', at, 3_600_000, 100_000);
     };
-    const ok = (c: ClaimedAttempt): AttemptResult => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' });
+    const ok = (c: ClaimedAttempt, verifiedBy?: 'probe' | 'ack'): AttemptResult => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied', ...(verifiedBy ? { verifiedBy } : {}) });
     const fail = (c: ClaimedAttempt, description: 'Internal Error' | 'Origin Return StatusCode 5XX' = 'Internal Error'): AttemptResult =>
       ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'failed', error: `no ${c.node.name}`, description });
     const retry = (c: ClaimedAttempt, at: number): AttemptResult => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'retry', error: 'later', nextRunAt: at });
@@ -72,7 +72,9 @@ export function phaseContract(name: string, open: () => Promise<Store>): void {
       await store.queue.recordOutcomes(at + 1, [retry(claimed[0], at + 5)]);
       const again = await store.queue.claimAttempts('ph-w', at + 5, 60_000, 10);
       assert.deepEqual(again.map((c) => [c.phase, c.attempts]), [['purge', 1]]);
-      await store.queue.recordOutcomes(at + 10, [ok(again[0]), ok(claimed[1])]);
+      // A purge proved by the node's probe: the row says so until its preload's outcome replaces it.
+      await store.queue.recordOutcomes(at + 10, [ok(again[0], 'probe'), ok(claimed[1])]);
+      assert.deepEqual((await nodesOf(taskId)).map((a) => [a.node, a.phase, a.verifiedBy]), [['ph-1', 'preload', 'probe'], ['ph-2', 'preload', null], ['ph-3', 'purge', null]]);
 
       const rows = await nodesOf(taskId);
       assert.deepEqual(rows.map(view), [
@@ -96,14 +98,15 @@ export function phaseContract(name: string, open: () => Promise<Store>): void {
       await drain(at);
       const { taskId } = await submit(['b.js'], at, { preloadAfter: true });
       const { claimed } = await store.queue.dispatchAndClaim('ph-w', at, 60_000, 10, 100);
-      await store.queue.recordOutcomes(at + 1, claimed.map(ok));
+      await store.queue.recordOutcomes(at + 1, claimed.map((c) => ok(c)));
       const preloads = await store.queue.claimAttempts('ph-w', at + 1, 60_000, 10);
       assert.equal(preloads.length, 3);
-      await store.queue.recordOutcomes(at + 2, preloads.slice(0, 2).map(ok));
+      await store.queue.recordOutcomes(at + 2, preloads.slice(0, 2).map((c) => ok(c)));
       assert.deepEqual((await item(taskId)).counts, { total: 3, applied: 2, failed: 0 });
       assert.equal((await store.tasks.queryItems({ accountId: acct, product: 'cdn', from: at, to: at, taskId, offset: 0, limit: 1, status: 'Refreshing' })).total, 1);
-      await store.queue.recordOutcomes(at + 3, [ok(preloads[2])]);
+      await store.queue.recordOutcomes(at + 3, [ok(preloads[2], 'ack')]);
       assert.deepEqual((await item(taskId)).counts, { total: 3, applied: 3, failed: 0 });
+      assert.deepEqual((await nodesOf(taskId)).map((a) => a.verifiedBy).sort(), ['ack', null, null], 'the preload’s verification replaces the purge’s');
       assert.equal(await store.tasks.countOpenTasks(acct, 'cdn', [taskId], 0), 0, 'Complete');
       const rows = await nodesOf(taskId);
       assert.deepEqual(rows.map(view).map((r) => r.slice(1)).sort(), [
@@ -135,7 +138,7 @@ export function phaseContract(name: string, open: () => Promise<Store>): void {
       // An outcome under a lease the attempt no longer has does not move it to its preload.
       await store.queue.recordOutcomes(at + 1, [{ ...ok(claimed[0]), lease: 'ph-someone-else/x' }]);
       assert.deepEqual((await nodesOf(taskId)).map((a) => a.phase), ['purge', 'purge', 'purge']);
-      await store.queue.recordOutcomes(at + 2, claimed.map(ok));
+      await store.queue.recordOutcomes(at + 2, claimed.map((c) => ok(c)));
       const preloads = await store.queue.claimAttempts('ph-w', at + 2, 60_000, 10);
       // ph-1: retried, then failed for good; ph-2: its worker dies (lease reaped); ph-3: applied.
       const [p1, p2, p3] = ['ph-1', 'ph-2', 'ph-3'].map((n) => preloads.find((c) => c.node.name === n)!);
