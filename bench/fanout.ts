@@ -256,17 +256,20 @@ async function main() {
     }
   }
 
-  // Purge-then-warm, 3 Varnish × 100 URLs, against a bare script purging then GETting per node (purge-warm-cell.ts).
+  // Purge-then-warm, 3 Varnish × 100 URLs, against a bare script purging then GETting per node
+  // (purge-warm-cell.ts): on the group that takes Varnish's answer, and on the one that probes.
   if (!onlyFleet || (onlyFleet === 'purge-warm' && (!onlyN || onlyN === '100'))) {
     const reps = Number(args.reps100);
-    const cell = await runPurgeWarmCell({
-      call, varnishes, origin, host: 'v.example.com', urls: 100, reps, warmup: Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / 600))),
-      cpuOf: args.cpu ? server.pid : undefined,
-    });
-    rows.push(['3 Varnish purge-then-warm', '100', String(reps), ms(pct(cell.ours, 50)), ms(pct(cell.ours, 99)), ms(pct(cell.bare, 50)), ms(pct(cell.bare, 99)), (pct(cell.ours, 50) / pct(cell.bare, 50)).toFixed(2)]);
-    console.log(rows.at(-1)!.join('\t'));
-    notes.push('3 Varnish purge-then-warm × 100: baseline is a bare script that, per node, sends the same PURGEs (pipelined, 8 on one connection) and then the same GETs (8 connections), each GET fetching from the origin.');
-    if (cell.cpu) notes.push(`3 Varnish purge-then-warm × 100, CPU per rep: refreshd run: ${cell.cpu.ours}; bare run: ${cell.cpu.bare}`);
+    for (const [label, host, probe] of [['3 Varnish (ack) purge-then-warm', 'va.example.com', false], ['3 Varnish (probe) purge-then-warm', 'v.example.com', true]] as const) {
+      const cell = await runPurgeWarmCell({
+        call, varnishes, origin, host, probe, urls: 100, reps, warmup: Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / 600))),
+        cpuOf: args.cpu ? server.pid : undefined,
+      });
+      rows.push([label, '100', String(reps), ms(pct(cell.ours, 50)), ms(pct(cell.ours, 99)), ms(pct(cell.bare, 50)), ms(pct(cell.bare, 99)), (pct(cell.ours, 50) / pct(cell.bare, 50)).toFixed(2)]);
+      console.log(rows.at(-1)!.join('\t'));
+      if (cell.cpu) notes.push(`${label} × 100, CPU per rep: refreshd run: ${cell.cpu.ours}; bare run: ${cell.cpu.bare}`);
+    }
+    notes.push('purge-then-warm × 100: the baseline is a bare script that, per node, sends the same PURGEs (pipelined, 8 on one connection) and then the same GETs (8 connections), each GET fetching from the origin; on the probe group it also probes after each PURGE (pipelined behind it) and after each GET, as refreshd verifies.');
   }
 
   console.log(`\nstore: ${args.store}; machine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);

@@ -6,8 +6,11 @@
  * - bare: a script that, on each node at once, sends the same 100 PURGEs (pipelined, 8 in flight
  *   on one connection, as refreshd sends them) and, once that node has answered them all, the same
  *   100 GETs (8 connections, as refreshd's preloads go), each fetching from the origin.
- * Which side goes first alternates per rep; both start from the same cached state, on URLs of
- * their own. Each side must fetch every URL from the origin exactly once per node, or the bench
+ * With `probe` (a group that verifies by probe, refreshd's default), refreshd looks at each
+ * node's cache after every purge and every preload, and so does the bare script: a probe of the
+ * URL right behind each PURGE on the pipelined connection (answered 404), and one after each GET
+ * (answered 200, a hit). Which side goes first alternates per rep; both start from the same
+ * cached state, on URLs of their own. Each side must fetch every URL from the origin exactly once per node, or the bench
  * stops: a preload that reached a node before its purge would be a HIT and fetch nothing.
  */
 import { Agent, request } from 'undici';
@@ -23,6 +26,8 @@ export interface PurgeWarmCell {
   /** The domain, served by the Varnish group, whose origin is `origin`. */
   host: string;
   urls: number;
+  /** The domain's group verifies by probe: the bare script probes as refreshd does. */
+  probe: boolean;
   reps: number;
   warmup: number;
   /** `--cpu`: the refreshd server's pid, to split each side's CPU by party (cpu-split.ts). */
@@ -65,15 +70,22 @@ export async function runPurgeWarmCell(c: PurgeWarmCell): Promise<{ ours: number
       return elapsed;
     }
   };
+  /** A request on the node's pipelined connection, answered `status`. */
+  const pipelined = async (v: Varnish, method: string, path: string, status: number, headers: Record<string, string> = {}) => {
+    const res = await request(`http://${v.address}${path}`, { dispatcher: piped, method, headers: { host: c.host, ...headers }, idempotent: true, blocking: false });
+    await res.body.dump();
+    if (res.statusCode !== status) throw new Error(`bare ${method} ${path} answered ${res.statusCode}, not ${status}`);
+  };
+  const probe = (v: Varnish, p: string, status: number) => pipelined(v, 'GET', p, status, { 'x-cache-probe': '1' });
   const bare = async (paths: string[]) => {
     const t0 = performance.now();
     await Promise.all(c.varnishes.map(async (v) => {
+      // The probe goes right behind its PURGE on the same connection, as refreshd sends them.
+      await Promise.all(paths.map((p) => Promise.all([pipelined(v, 'PURGE', p, 200), c.probe ? probe(v, p, 404) : undefined])));
       await Promise.all(paths.map(async (p) => {
-        const res = await request(`http://${v.address}${p}`, { dispatcher: piped, method: 'PURGE', headers: { host: c.host }, idempotent: true, blocking: false });
-        await res.body.dump();
-        if (res.statusCode !== 200) throw new Error(`bare PURGE answered ${res.statusCode}`);
+        await get(v, p);
+        if (c.probe) await probe(v, p, 200);
       }));
-      await Promise.all(paths.map((p) => get(v, p)));
     }));
     return performance.now() - t0;
   };
