@@ -1,4 +1,5 @@
 import {
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
   area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
   TASK_ROW_RESULT, taskIdList, withHeader,
 } from './params.js';
@@ -18,9 +19,12 @@ export const CDN_ACTIONS = {
       ObjectType: refreshObjectType(),
       Force: force(),
       ClientToken: clientToken(),
+      PreloadAfter: preloadAfter(),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: PRELOAD_AFTER_NOTES,
   }),
   PushObjectCache: defineAction({
     name: 'PushObjectCache',
@@ -33,6 +37,7 @@ export const CDN_ACTIONS = {
       Area: area(),
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
+      ExpandManifest: expandManifest(),
       QueryHashkey: {
         type: 'boolean',
         default: false,
@@ -41,8 +46,9 @@ export const CDN_ACTIONS = {
       },
       ClientToken: clientToken(),
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PushTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeRefreshTasks: defineAction({
     name: 'DescribeRefreshTasks',

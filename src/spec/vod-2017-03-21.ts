@@ -1,4 +1,5 @@
 import {
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
   area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
   TASK_ROW_RESULT, withHeader,
 } from './params.js';
@@ -18,9 +19,12 @@ export const VOD_ACTIONS = {
       ObjectType: refreshObjectType(),
       Force: force(),
       ClientToken: clientToken(),
+      PreloadAfter: preloadAfter(),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
+    notes: PRELOAD_AFTER_NOTES,
   }),
   PreloadVodObjectCaches: defineAction({
     name: 'PreloadVodObjectCaches',
@@ -34,9 +38,11 @@ export const VOD_ACTIONS = {
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
       ClientToken: clientToken(),
+      ExpandManifest: expandManifest(),
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PreloadTaskId: 'string — task ids, comma-separated' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeVodRefreshTasks: defineAction({
     name: 'DescribeVodRefreshTasks',

@@ -320,6 +320,8 @@ describe('PostgresStore upgrade to migration 5', () => {
       // Back to how version 4 stored b.
       await store.raw`UPDATE items SET status = 'Refreshing' WHERE object_path = 'u.example.com/b'`;
       await store.raw`DELETE FROM schema_migrations WHERE version >= 5`;
+      // ...and without what later migrations added (8: purge-then-warm), which the upgrade adds again.
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.close();
       store = await PostgresStore.open(url);
       const status = async (s: 'Pending' | 'Refreshing') =>
@@ -362,6 +364,8 @@ describe('PostgresStore upgrade to migration 6', () => {
       await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
       await store.raw`DROP TABLE node_groups`;
       await store.raw`DROP TABLE client_tokens`;
+      // (and what the migrations after it added: 8, purge-then-warm)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
@@ -410,6 +414,8 @@ describe('PostgresStore upgrade to migration 7', () => {
       const before = await store.tasks.submit(batch('t.example.com/old'));
       assert.ok(before.ok);
       await store.raw`DROP TABLE client_tokens`;
+      // (and what the migration after it added: 8, purge-then-warm)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.raw`DELETE FROM schema_migrations WHERE version >= 7`;
       const tables = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

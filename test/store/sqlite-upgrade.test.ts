@@ -35,8 +35,9 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
-    // And undo what later migrations added (9: verified_by, node_groups; 10: client_tokens).
+    // And undo what later migrations added (9: verified_by, node_groups; 10: client_tokens; 11: purge-then-warm).
     db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
     db.pragma('user_version = 7');
     db.close();
 
@@ -82,6 +83,8 @@ describe('SqliteStore upgrade to migration 9', () => {
     // Back to schema 8: what migration 9 added goes (and 10's client_tokens), and the file's schema is the reference's.
     const db = new Database(file);
     db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
+    // (and what the migrations after it added: 11, purge-then-warm)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
     db.pragma('user_version = 8');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
@@ -130,6 +133,8 @@ describe('SqliteStore upgrade to migration 10', () => {
 
     const db = new Database(file);
     db.exec('DROP TABLE client_tokens;');
+    // (and what the migration after it added: 11, purge-then-warm)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
     db.pragma('user_version = 9');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));

@@ -7,6 +7,8 @@ import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
 const VERIFIED = { probe: 'Probe', ack: 'Ack' } as const;
+/** Purge-then-warm: the step a node is at, or finished in; empty for single-phase items. */
+const PHASE = { purge: 'Purge', preload: 'Preload' } as const;
 
 /**
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
@@ -39,6 +41,8 @@ export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefres
       AppliedTime: a.appliedAt === null ? '' : formatUtc(a.appliedAt),
       // How the outcome was established: Probe (the node's cache was looked at), Ack (its answer was taken).
       Verified: a.verifiedBy === null ? '' : VERIFIED[a.verifiedBy],
+      Phase: a.phase === null ? '' : PHASE[a.phase],
+      PurgedTime: a.purgedAt === null ? '' : formatUtc(a.purgedAt),
     })),
   }));
   return { TotalCount: rows.length, PageNumber: pageNumber, PageSize: pageSize, Items: items };

@@ -15,6 +15,7 @@ export const refreshObjectCaches: Handler<typeof CDN_ACTIONS.RefreshObjectCaches
     l2Preload: false,
     withHeader: null,
     clientToken: p.ClientToken,
+    preloadAfter: p.PreloadAfter,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: ids.join(',') };
 };
