@@ -183,7 +183,8 @@ describe('ExpandManifest refusals: a clear error, nothing accepted, nothing char
     // Its owner can.
     const own = await push('other.example.net/hls/master.m3u8', other);
     assert.equal(own.status, 200, own.text);
-    assert.deepEqual(fetchedOther().sort(), ['other.example.net/hls/master.m3u8', 'other.example.net/hls/v1/prog.m3u8']);
+    // The expansion read both playlists (the warming of the segment that follows may reach the origin too).
+    assert.deepEqual(fetchedOther().filter((k) => k.endsWith('.m3u8')).sort(), ['other.example.net/hls/master.m3u8', 'other.example.net/hls/v1/prog.m3u8']);
     await rpc(server.url, 'WaitForTasks', { TaskId: own.json.PushTaskId, Timeout: 30 }, { accessKeyId: other.id, secret: other.secret });
   });
 });
