@@ -79,7 +79,7 @@ describe('refreshd CLI as an API client', () => {
     const id = JSON.parse(r.out).tasks[0].taskId;
     assert.equal(origin.hits.get('/ptw/a.js'), 3, 'one preload per simulated node');
     const one = await cli(['task', id]);
-    assert.equal((one.out.match(/sim-\d\s+Applied \(preload\)\s+1\s+\d{4}-/g) ?? []).length, 3, one.out);
+    assert.equal((one.out.match(/sim-\d\s+Applied \(preload\)\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3, one.out);
     const dir = await cli(['refresh', 'cli.example.com/ptw/', '--type', 'directory', '--then-preload']);
     assert.equal(dir.code, 1);
     assert.equal(dir.err.trim(), 'refreshd: PreloadAfter=true is supported only with ObjectType File or IgnoreParams. (InvalidParameter.PreloadAfter)');
