@@ -137,7 +137,7 @@ export const PRELOAD_AFTER_RULE = {
 export const PRELOAD_AFTER_NOTES = [
   'PreloadAfter=true (refreshd extension): the row is `Complete` only when every node in scope has confirmed both the purge and the preload, `Failed` as soon as a node cannot do either; Process counts the nodes that have done both. DescribeRefreshTaskNodes shows each node\'s Phase (`Purge` until the node confirmed the purge, then `Preload`), PurgedTime, and the attempts of its current phase.',
   'PreloadAfter=true: the call charges the refresh quota (UrlQuota or IgnoreParamsQuota, and the per-minute limit) and the preload quota (PreloadQuota and PreloadEdgeQuota) for every URL, checked together in one transaction: if either would be exceeded, QuotaExceeded.Refresh refuses the whole call and nothing is charged. Such rows do not count against the preload queue (PreloadQueueFull).',
-  'PreloadAfter=true: the preload fetches the URL as given through each node (for IgnoreParams, with its query string), every node of the domain, with no extra headers.',
+  'PreloadAfter=true: the purge is a hard one (as with Force=true), so the warm-up fetches from the origin instead of serving or revalidating a stale copy; the preload fetches the URL as given through each node (for IgnoreParams, with its query string), every node of the domain, with no extra headers.',
 ] as const;
 
 /** HLS/DASH-aware preload (refreshd extension) on the preload actions of both products. */

@@ -35,6 +35,9 @@ describe('PreloadAfter', () => {
     assert.deepEqual(rows.json.Tasks.map((t: any) => [t.ObjectType, t.Status, t.ObjectPath]), [['file', 'Pending', 'example.com/rows.js']]);
     // No worker here: dispatch by hand, as the worker would.
     await server.store.queue.dispatchAndClaim('test', Date.now(), 60_000, 100, 0);
+    // The purge is a hard one whatever Force says: a stale copy must not answer the warm-up.
+    const claimed = (await server.store.queue.claimAttempts('test', Date.now(), 60_000, 10)).filter((c) => c.taskId === id);
+    assert.deepEqual(claimed.map((c) => [c.phase, c.force]), [['purge', true]]);
     const nodes = await rpc(server.url, 'DescribeRefreshTaskNodes', { TaskId: id });
     assert.deepEqual(nodes.json.Items[0].Nodes.map((n: any) => [n.Node, n.Phase, n.State, n.PurgedTime, n.AppliedTime]), [['sim-a', 'Purge', 'Pending', '', '']]);
     const plain = await rpc(server.url, 'DescribeRefreshTaskNodes', { TaskId: res.json.RefreshTaskId }, { version: '2017-03-21' });
