@@ -4,6 +4,7 @@ import type { Product } from '../spec/types.js';
 import type { Consumption, Domain, LeaseRequest, NewTask, SubmitBatch, SubmitOutcome } from './records.js';
 import { parseObjectPath, splitObjectPaths, type SubmitType } from './object-path.js';
 import { dayBucket, endOfDay, kindsFor, minuteBucket, utcDay } from './quota.js';
+import { checkVerifyUrls, type ScopeItem } from './verify-url.js';
 
 /** What a refresh or preload submission asks for, after the action table has validated it. */
 export interface Submission {
@@ -15,6 +16,8 @@ export interface Submission {
   area: string | null;
   l2Preload: boolean;
   withHeader: string | null;
+  /** VerifyUrl: sample URLs the purge is verified on (domain/verify-url.ts); null when not given. */
+  verifyUrl?: string | null;
 }
 
 /** Per-call ceilings (docs/protocol.md §7.1, §7.2) and how the limit reads in the error message. */
@@ -66,8 +69,10 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
   // A path given twice in one call is one item: one purge per node, one row, charged once.
   // (Kept, each copy was a row of its own with its own attempts on every node.)
   const byDomain = new Map<string, string[]>();
+  const items: ScopeItem[] = [];
   for (const text of new Set(paths)) {
-    const { domain } = parseObjectPath(text, s.type);
+    const { domain, path } = parseObjectPath(text, s.type);
+    items.push({ domain, path });
     const list = byDomain.get(domain);
     if (list) list.push(text);
     else byDomain.set(domain, [text]);
@@ -75,10 +80,12 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
   if (byDomain.size > MAX_DOMAINS_PER_CALL) {
     throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: `${MAX_DOMAINS_PER_CALL} domains` } });
   }
+  const samples = s.verifyUrl ? checkVerifyUrls(s.verifyUrl, s.type, items) : undefined;
   for (const domain of byDomain.keys()) await checkDomain(store, s, domain);
 
   const tasks: NewTask[] = [...byDomain].map(([domain, list]) => ({
     domain, objectType: s.type, force: s.force, area: s.area, l2Preload: s.l2Preload, withHeader: s.withHeader, paths: list,
+    verifyUrls: samples?.get(domain),
   }));
   const batch: SubmitBatch = {
     accountId: s.accountId,
@@ -104,6 +111,8 @@ export interface TagSubmission {
   /** The CacheTag parameter: comma-separated tags. */
   cacheTag: string;
   force: boolean;
+  /** VerifyUrl: sample URLs of the domain, each carrying every tag (domain/verify-url.ts). */
+  verifyUrl?: string;
 }
 
 /** A tag travels in a header and in xkey's space-separated list: visible ASCII, no comma, at most 128. */
@@ -119,12 +128,13 @@ export async function submitTags(store: SubmitStore, config: Config, s: TagSubmi
   if (tags.length > PER_CALL.cachetag.max) throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: PER_CALL.cachetag.label } });
   if (!tags.every((t) => CACHE_TAG.test(t))) throw invalid('CacheTag');
   const domain = s.domain.trim().toLowerCase();
+  const samples = s.verifyUrl ? checkVerifyUrls(s.verifyUrl, 'cachetag', [{ domain, path: '/' }]).get(domain) : undefined;
   const submission: Submission = { ...s, objectPath: '', type: 'cachetag', area: null, l2Preload: false, withHeader: null };
   await checkDomain(store, submission, domain);
   const byDomain = new Map([[domain, tags]]);
   const batch: SubmitBatch = {
     accountId: s.accountId, product: s.product, createdAt: now, consume: consumption(config, submission, byDomain, now),
-    tasks: [{ domain, objectType: 'cachetag', force: s.force, area: null, l2Preload: false, withHeader: null, paths: tags }],
+    tasks: [{ domain, objectType: 'cachetag', force: s.force, area: null, l2Preload: false, withHeader: null, paths: tags, verifyUrls: samples }],
   };
   const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
   if (outcome.ok) return outcome.taskIds[0];

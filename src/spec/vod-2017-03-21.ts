@@ -1,6 +1,6 @@
 import {
   area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
-  TASK_ROW_RESULT, withHeader,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
 import { describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
@@ -17,9 +17,11 @@ export const VOD_ACTIONS = {
       ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
       ObjectType: refreshObjectType(),
       Force: force(),
+      VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
     errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
+    notes: [VERIFICATION_NOTE],
   }),
   PreloadVodObjectCaches: defineAction({
     name: 'PreloadVodObjectCaches',

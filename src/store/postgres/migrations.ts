@@ -261,6 +261,9 @@ export const MIGRATIONS: readonly string[] = [
     verify TEXT NOT NULL
   );
   `,
+  /* 7: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none (as SQLite's 10) */ `
+  ALTER TABLE tasks ADD COLUMN IF NOT EXISTS verify_urls TEXT;
+  `,
 ];
 
 /** Any constant works; it only has to differ from the store's other advisory lock keys. */

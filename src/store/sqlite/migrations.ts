@@ -259,4 +259,7 @@ export const MIGRATIONS: readonly string[] = [
     verify TEXT NOT NULL
   );
   `,
+  /* 10: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
+  ALTER TABLE tasks ADD COLUMN verify_urls TEXT;
+  `,
 ];

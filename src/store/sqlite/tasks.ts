@@ -3,6 +3,7 @@ import { pathHash } from '../path-hash.js';
 import { leaseToken } from '../lease-token.js';
 import type { ClaimedAttempt, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
 import { ItemReads } from './item-reads.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 import { SqliteProgress } from './progress.js';
 import { SubmitDispatch } from './submit-dispatch.js';
 import type { WalSync } from './wal-sync.js';
@@ -35,8 +36,8 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
       ),
       insertTask: db.prepare(
-        `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -92,7 +93,7 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         const id = Number(
           this.stmt.insertTask.run(
             batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
-            t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
+            t.l2Preload ? 1 : 0, t.withHeader, joinVerifyUrls(t.verifyUrls), t.paths.length, batch.createdAt,
           ).lastInsertRowid,
         );
         const scope = room > 0 ? this.dispatch.scope(t, room) : undefined;
