@@ -6,6 +6,7 @@ import { countContract } from './count-contract.js';
 import { fleetContract } from './fleet-contract.js';
 import { progressContract } from './progress-contract.js';
 import { queueContract } from './queue-contract.js';
+import { verifyUrlContract } from './verify-url-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
 /**
@@ -19,6 +20,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
   progressContract(name, open);
   queueContract(name, open);
   fleetContract(name, open);
+  verifyUrlContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let a: number;

@@ -256,6 +256,7 @@ describe('PostgresStore upgrade to migration 6', () => {
       // Back to schema 5: what migration 6 added goes, and the tables and columns are the reference's.
       await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
       await store.raw`DROP TABLE node_groups`;
+      await store.raw`ALTER TABLE tasks DROP COLUMN verify_urls`; // migration 7
       await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type

@@ -35,8 +35,8 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
-    // And undo what later migrations added (9: verified_by, node_groups).
-    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    // And undo what later migrations added (9: verified_by, node_groups; 10: tasks.verify_urls).
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 7');
     db.close();
 
@@ -79,9 +79,9 @@ describe('SqliteStore upgrade to migration 9', () => {
     await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
     await store.close();
 
-    // Back to schema 8: what migration 9 added goes, and the file's schema is the reference's.
+    // Back to schema 8: what migrations 9 and 10 added goes, and the file's schema is the reference's.
     const db = new Database(file);
-    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 8');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
