@@ -80,7 +80,7 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
   if (byDomain.size > MAX_DOMAINS_PER_CALL) {
     throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: `${MAX_DOMAINS_PER_CALL} domains` } });
   }
-  const samples = s.verifyUrl ? checkVerifyUrls(s.verifyUrl, s.type, items) : undefined;
+  const samples = s.verifyUrl ? await checkVerifyUrls(s.verifyUrl, s.type, items) : undefined;
   for (const domain of byDomain.keys()) await checkDomain(store, s, domain);
 
   const tasks: NewTask[] = [...byDomain].map(([domain, list]) => ({
@@ -128,7 +128,7 @@ export async function submitTags(store: SubmitStore, config: Config, s: TagSubmi
   if (tags.length > PER_CALL.cachetag.max) throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: PER_CALL.cachetag.label } });
   if (!tags.every((t) => CACHE_TAG.test(t))) throw invalid('CacheTag');
   const domain = s.domain.trim().toLowerCase();
-  const samples = s.verifyUrl ? checkVerifyUrls(s.verifyUrl, 'cachetag', [{ domain, path: '/' }]).get(domain) : undefined;
+  const samples = s.verifyUrl ? (await checkVerifyUrls(s.verifyUrl, 'cachetag', [{ domain, path: '/' }])).get(domain) : undefined;
   const submission: Submission = { ...s, objectPath: '', type: 'cachetag', area: null, l2Preload: false, withHeader: null };
   await checkDomain(store, submission, domain);
   const byDomain = new Map([[domain, tags]]);

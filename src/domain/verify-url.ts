@@ -1,6 +1,6 @@
-import { Script, createContext } from 'node:vm';
 import { ApiError } from '../spec/errors.js';
 import { parseObjectPath, splitObjectPaths, type SubmitType } from './object-path.js';
+import { MATCH_MS, matchRegex } from './regex-match.js';
 
 /**
  * VerifyUrl (a refreshd extension): sample URLs a Directory, Regex, IgnoreParams or cache-tag
@@ -17,9 +17,6 @@ export const MAX_VERIFY_URLS = 10;
 
 /** The object types a sample can verify; a File refresh and a preload probe their own URLs. */
 const VERIFIABLE: ReadonlySet<SubmitType> = new Set(['directory', 'regex', 'ignoreparams', 'cachetag']);
-
-/** How long matching the samples against a caller's expression may take (a catastrophic one never ends). */
-const MATCH_MS = 50;
 
 /** A path without its query or fragment: what IgnoreParams purges all variants of. */
 export const withoutQuery = (path: string) => path.replace(/[?#].*$/, '');
@@ -43,21 +40,6 @@ export function sampleInScope(type: SubmitType, itemPath: string, samplePath: st
   }
 }
 
-/**
- * Which of `paths` the expression matches where the caches anchor it (`^(?:source)` on the path
- * and query), or null when matching did not finish within `ms` (catastrophic backtracking: the
- * expression is the caller's). Run in a context with a deadline, so it can never hold the thread.
- */
-export function regexMatches(source: string, paths: string[], ms = MATCH_MS): boolean[] | null {
-  const context = createContext({ re: new RegExp(`^(?:${source})`, 'u'), paths });
-  try {
-    return MATCH.runInContext(context, { timeout: ms }) as boolean[];
-  } catch {
-    return null;
-  }
-}
-const MATCH = new Script('paths.map((p) => re.test(p))');
-
 /** One item of a submission, for checking samples against it: its domain and its path (or regex). */
 export interface ScopeItem {
   domain: string;
@@ -68,7 +50,7 @@ export interface ScopeItem {
  * Check VerifyUrl against the call's items and return the samples per domain (as given,
  * trimmed), or throw InvalidParameter (VerifyUrl) saying what is wrong with which sample.
  */
-export function checkVerifyUrls(text: string, type: SubmitType, items: ScopeItem[]): Map<string, string[]> {
+export async function checkVerifyUrls(text: string, type: SubmitType, items: ScopeItem[]): Promise<Map<string, string[]>> {
   const bad = (why: string) => new ApiError('InvalidParameter', { vars: { Name: 'VerifyUrl' }, detail: why });
   const samples = [...new Set(splitObjectPaths(text))];
   const byDomain = new Map<string, string[]>();
@@ -82,7 +64,7 @@ export function checkVerifyUrls(text: string, type: SubmitType, items: ScopeItem
       throw bad(err instanceof ApiError ? err.message.replace(/^The specified ObjectPath is invalid\. /, '') : String(err));
     }
   });
-  const regexHits = type === 'regex' ? matchRegexes(parsed, items) : undefined;
+  const regexHits = type === 'regex' ? await matchRegexes(parsed, items) : undefined;
   parsed.forEach((sample, i) => {
     const mine = items.filter((item) => item.domain === sample.domain);
     if (mine.length === 0) throw bad(`${clip(sample.text)} is not on a domain of this call.`);
@@ -104,13 +86,16 @@ const SCOPE: Partial<Record<SubmitType, string>> = {
 };
 
 /** Per sample: matched by the expression of its domain's rule; null when matching ran out of time. */
-function matchRegexes(samples: { domain: string; path: string }[], items: ScopeItem[]): (boolean | null)[] {
-  return samples.map((s) => {
-    const rule = items.find((item) => item.domain === s.domain);
-    if (!rule) return false;
-    const hit = regexMatches(rule.path, [s.path]);
-    return hit === null ? null : hit[0];
-  });
+async function matchRegexes(samples: { domain: string; path: string }[], items: ScopeItem[]): Promise<(boolean | null)[]> {
+  const out: (boolean | null)[] = samples.map(() => false);
+  // A Regex call holds one rule: match all its samples in one request.
+  for (const rule of items) {
+    const mine = samples.flatMap((s, i) => (s.domain === rule.domain ? [i] : []));
+    if (mine.length === 0) continue;
+    const hits = await matchRegex(rule.path, mine.map((i) => samples[i].path));
+    mine.forEach((i, k) => (out[i] = hits === null ? null : hits[k]));
+  }
+  return out;
 }
 
 function clip(s: string): string {

@@ -1,4 +1,5 @@
-import { regexMatches, sampleInScope, withoutQuery } from '../domain/verify-url.js';
+import { matchRegex } from '../domain/regex-match.js';
+import { sampleInScope, withoutQuery } from '../domain/verify-url.js';
 import { toEdgeTarget, type EdgeDriver, type EdgeJob, type EdgeNode, type Inspection, type Outcome } from './driver.js';
 import { networkError } from './http-client.js';
 
@@ -13,7 +14,7 @@ import { networkError } from './http-client.js';
  * covers it; else nothing, and the node's answer is taken (`ack`).
  */
 export async function executeVerified(driver: EdgeDriver, node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
-  const plan = (node.verify ?? 'probe') === 'ack' || !driver.probe ? null : verifyPlan(node, job);
+  const plan = (node.verify ?? 'probe') === 'ack' || !driver.probe ? null : await verifyPlan(node, job);
   if (plan === null || (plan.by === 'canary' && !(await warmed(driver, node, job, plan.targets[0], signal)))) {
     const outcome = await driver.execute(node, job, signal);
     return outcome.kind === 'ok' ? { ...outcome, verifiedBy: 'ack' } : outcome;
@@ -55,7 +56,7 @@ interface VerifyPlan {
 }
 
 /** null when there is nothing to look at: the outcome is the node's answer (`ack`). */
-export function verifyPlan(node: EdgeNode, job: EdgeJob): VerifyPlan | null {
+export async function verifyPlan(node: EdgeNode, job: EdgeJob): Promise<VerifyPlan | null> {
   if (job.kind === 'preload' || job.objectType === 'file') return { targets: [job.path], what: 'object', by: 'probe' };
   const samples = (job.samples ?? []).filter((path) => sampleInScope(job.objectType, job.path, path));
   if (samples.length > 0) return { targets: samples, what: 'sample', by: 'probe' };
@@ -63,7 +64,7 @@ export function verifyPlan(node: EdgeNode, job: EdgeJob): VerifyPlan | null {
   // The directory's own URL is one of its objects: xkey tags, bans and rules all cover it.
   if (job.objectType === 'directory') return { targets: [job.path.endsWith('/') ? job.path : job.path + '/'], what: 'object', by: 'probe' };
   if (job.objectType === 'regex') {
-    const canary = canaryPath(node, job);
+    const canary = await canaryPath(node, job);
     if (canary !== null) return { targets: [canary], what: 'canary', by: 'canary' };
   }
   // A cache tag names objects only the origin knows, and a regex that covers no canary names none.
@@ -71,7 +72,7 @@ export function verifyPlan(node: EdgeNode, job: EdgeJob): VerifyPlan | null {
 }
 
 /** The path of the node's canary (option `canary`, as `node check` uses it) when this Regex rule covers it. */
-function canaryPath(node: EdgeNode, job: EdgeJob): string | null {
+async function canaryPath(node: EdgeNode, job: EdgeJob): Promise<string | null> {
   const url = node.options.canary;
   if (typeof url !== 'string') return null;
   let target;
@@ -81,7 +82,7 @@ function canaryPath(node: EdgeNode, job: EdgeJob): string | null {
     return null;
   }
   if (target.host !== job.host) return null;
-  return regexMatches(job.path, [target.path])?.[0] ? target.path : null;
+  return (await matchRegex(job.path, [target.path]))?.[0] ? target.path : null;
 }
 
 /**
