@@ -14,8 +14,10 @@ import { networkError } from './http-client.js';
  * covers it; else nothing, and the node's answer is taken (`ack`).
  */
 export async function executeVerified(driver: EdgeDriver, node: EdgeNode, job: EdgeJob, signal: AbortSignal): Promise<Outcome> {
-  const plan = (node.verify ?? 'probe') === 'ack' || !driver.probe ? null : await verifyPlan(node, job);
-  if (plan === null || (plan.by === 'canary' && !(await warmed(driver, node, job, plan.targets[0], signal)))) {
+  let plan = (node.verify ?? 'probe') === 'ack' || !driver.probe ? null : verifyPlan(node, job);
+  // The canary counts only when the rule covers it (matched off this thread) and it is cached to be purged.
+  if (plan?.what === 'canary' && !((await covers(job, plan.targets[0])) && (await warmed(driver, node, job, plan.targets[0], signal)))) plan = null;
+  if (plan === null) {
     const outcome = await driver.execute(node, job, signal);
     return outcome.kind === 'ok' ? { ...outcome, verifiedBy: 'ack' } : outcome;
   }
@@ -26,7 +28,8 @@ export async function executeVerified(driver: EdgeDriver, node: EdgeNode, job: E
   const probing = both?.[1].then((seen) => ({ seen }), (err: unknown) => ({ err }));
   const outcome = await (both ? both[0] : driver.execute(node, job, signal));
   if (outcome.kind !== 'ok') return outcome;
-  const look = (path: string) => (driver.inspect ? driver.inspect(node, job.host, path, signal) : driver.probe!(node, job.host, path, signal).then((state) => ({ state })));
+  const look = (path: string): Promise<Inspection> =>
+    driver.inspect ? driver.inspect(node, job.host, path, signal) : driver.probe!(node, job.host, path, signal).then((state) => ({ state }));
   let seen: Inspection[];
   try {
     const early = await probing;
@@ -55,8 +58,11 @@ interface VerifyPlan {
   by: 'probe' | 'canary';
 }
 
-/** null when there is nothing to look at: the outcome is the node's answer (`ack`). */
-export async function verifyPlan(node: EdgeNode, job: EdgeJob): Promise<VerifyPlan | null> {
+/**
+ * null when there is nothing to look at: the outcome is the node's answer (`ack`). A `canary`
+ * plan is a candidate: executeVerified checks that the Regex covers it before using it.
+ */
+export function verifyPlan(node: EdgeNode, job: EdgeJob): VerifyPlan | null {
   if (job.kind === 'preload' || job.objectType === 'file') return { targets: [job.path], what: 'object', by: 'probe' };
   const samples = (job.samples ?? []).filter((path) => sampleInScope(job.objectType, job.path, path));
   if (samples.length > 0) return { targets: samples, what: 'sample', by: 'probe' };
@@ -64,15 +70,15 @@ export async function verifyPlan(node: EdgeNode, job: EdgeJob): Promise<VerifyPl
   // The directory's own URL is one of its objects: xkey tags, bans and rules all cover it.
   if (job.objectType === 'directory') return { targets: [job.path.endsWith('/') ? job.path : job.path + '/'], what: 'object', by: 'probe' };
   if (job.objectType === 'regex') {
-    const canary = await canaryPath(node, job);
+    const canary = canaryPath(node, job);
     if (canary !== null) return { targets: [canary], what: 'canary', by: 'canary' };
   }
   // A cache tag names objects only the origin knows, and a regex that covers no canary names none.
   return null;
 }
 
-/** The path of the node's canary (option `canary`, as `node check` uses it) when this Regex rule covers it. */
-async function canaryPath(node: EdgeNode, job: EdgeJob): Promise<string | null> {
+/** The path of the node's canary (option `canary`, as `node check` uses it) when it is on the job's domain. */
+function canaryPath(node: EdgeNode, job: EdgeJob): string | null {
   const url = node.options.canary;
   if (typeof url !== 'string') return null;
   let target;
@@ -81,8 +87,12 @@ async function canaryPath(node: EdgeNode, job: EdgeJob): Promise<string | null> 
   } catch {
     return null;
   }
-  if (target.host !== job.host) return null;
-  return (await matchRegex(job.path, [target.path]))?.[0] ? target.path : null;
+  return target.host === job.host ? target.path : null;
+}
+
+/** Whether the job's Regex matches this path, as the caches anchor it (false when matching ran out of time). */
+async function covers(job: EdgeJob, path: string): Promise<boolean> {
+  return (await matchRegex(job.path, [path]))?.[0] === true;
 }
 
 /**
