@@ -140,6 +140,10 @@ const SAMPLE: Record<string, string | number | boolean> = {
   RetCode: '0',
   Url: 'http://example.com/a.txt',
   Success: '100%',
+  Items: 3,
+  CanceledItems: 0,
+  CanceledNodes: 0,
+  AppliedNodes: 6,
 };
 const sample = (field: string) => SAMPLE[field] ?? (/quota$/i.test(field) ? '10000' : /remain$/i.test(field) ? '9998' : '');
 const fields = (list: string) => list.split(',').map((f) => f.trim());

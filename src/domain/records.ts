@@ -65,6 +65,13 @@ export interface SubmitBatch {
   preloadQueueLimit?: number;
   tasks: NewTask[];
   /**
+   * An idempotent submit: when the account already used this token (and it has not expired),
+   * nothing is written and the first call's task ids come back (`replayed`), or `tokenMismatch`
+   * when its fingerprint differs. Otherwise the token is recorded with the new tasks, in the
+   * same transaction.
+   */
+  clientToken?: ClientTokenClaim;
+  /**
    * When set, the first new items that fit in `room` are dispatched in the submit's own
    * transaction, their attempts leased to `owner`, and returned in `leased` — never ahead of
    * older work still waiting (items not yet dispatched, attempts due without a worker).
@@ -85,9 +92,40 @@ export type SubmitOutcome =
        * group commit) lets the caller start the leased work meanwhile; answer the client only after.
        */
       durable(): Promise<void>;
+      /** The batch's client token had been used with the same parameters: these are that call's tasks, nothing was written. */
+      replayed?: true;
     }
   | { ok: false; exceeded: string }
-  | { ok: false; queueFull: true };
+  | { ok: false; queueFull: true }
+  | { ok: false; tokenMismatch: true };
+
+/** A ClientToken as a submit hands it to the store (domain/client-token.ts). */
+export interface ClientTokenClaim {
+  token: string;
+  /** Digest of the call's parameters: the same token with another fingerprint is refused. */
+  fingerprint: string;
+  /** Until when the token answers with its tasks (the submit's time + 24 h); after that it is free again. */
+  expiresAt: number;
+}
+
+/** What a cancel did to one task (CancelRefreshTasks), and the task's items after it. */
+export interface CanceledTask {
+  taskId: string;
+  items: number;
+  /** Items Complete, and Failed, after the cancel (the others are still open: none once a cancel has finished). */
+  complete: number;
+  failed: number;
+  /** Items of which this cancel stopped at least one node. */
+  canceledItems: number;
+  /** Node attempts this cancel closed as `canceled` (pending ones, and those of items not yet dispatched). */
+  canceledNodes: number;
+  /** Node attempts already applied: reported, not undone. */
+  appliedNodes: number;
+}
+
+/** The per-node reason of an attempt closed by a cancel, and the item's Description when it has none yet. */
+export const CANCELED_ERROR = 'canceled';
+export const CANCELED_DESCRIPTION = 'Canceled';
 
 export interface ItemRow {
   /** The item's own id: one path of one task (a task holds each path once). */

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { clientTokenClaim } from './client-token.js';
 import { ApiError, invalid, missing } from '../spec/errors.js';
 import type { Product } from '../spec/types.js';
 import type { Consumption, Domain, LeaseRequest, NewTask, SubmitBatch, SubmitOutcome } from './records.js';
@@ -18,6 +19,8 @@ export interface Submission {
   withHeader: string | null;
   /** VerifyUrl: sample URLs the purge is verified on (domain/verify-url.ts); null when not given. */
   verifyUrl?: string | null;
+  /** Idempotency key (domain/client-token.ts); absent: every call creates tasks. */
+  clientToken?: string;
 }
 
 /** Per-call ceilings (docs/protocol.md §7.1, §7.2) and how the limit reads in the error message. */
@@ -94,9 +97,11 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
     consume: consumption(config, s, byDomain, now),
     preloadQueueLimit: s.type === 'preload' ? config.preloadQueue : undefined,
     tasks,
+    clientToken: tokenOf(s, [...new Set(paths)], samples && [...samples.values()].flat(), now),
   };
   const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
   if (outcome.ok) return outcome.taskIds;
+  if ('tokenMismatch' in outcome) throw new ApiError('IdempotentParameterMismatch');
   if ('queueFull' in outcome) throw new ApiError('PreloadQueueFull');
   if (outcome.exceeded.startsWith('minute:')) throw new ApiError('QuotaPerMinuteExceeded.Refresh');
   // Alibaba answers QuotaExceeded.Refresh for preloads too (PushObjectCache error table).
@@ -113,6 +118,7 @@ export interface TagSubmission {
   force: boolean;
   /** VerifyUrl: sample URLs of the domain, each carrying every tag (domain/verify-url.ts). */
   verifyUrl?: string;
+  clientToken?: string;
 }
 
 /** A tag travels in a header and in xkey's space-separated list: visible ASCII, no comma, at most 128. */
@@ -135,10 +141,21 @@ export async function submitTags(store: SubmitStore, config: Config, s: TagSubmi
   const batch: SubmitBatch = {
     accountId: s.accountId, product: s.product, createdAt: now, consume: consumption(config, submission, byDomain, now),
     tasks: [{ domain, objectType: 'cachetag', force: s.force, area: null, l2Preload: false, withHeader: null, paths: tags, verifyUrls: samples }],
+    clientToken: clientTokenClaim(s.clientToken, { product: s.product, type: 'cachetag', domain, tags, force: s.force, verifyUrls: samples }, now),
   };
   const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
   if (outcome.ok) return outcome.taskIds[0];
+  if ('tokenMismatch' in outcome) throw new ApiError('IdempotentParameterMismatch');
   throw new ApiError('QuotaExceeded.Refresh');
+}
+
+/**
+ * The ClientToken claim of a submission: what it asks for, paths and samples as read (each once,
+ * in order; no samples, no entry, so calls without VerifyUrl read as they always did).
+ */
+function tokenOf(s: Submission, paths: string[], samples: string[] | undefined, now: number) {
+  const { accountId: _account, objectPath: _text, clientToken, verifyUrl: _samples, ...asked } = s;
+  return clientTokenClaim(clientToken, { ...asked, paths, verifyUrls: samples }, now);
 }
 
 async function checkDomain(store: SubmitStore, s: Submission, domain: string): Promise<void> {

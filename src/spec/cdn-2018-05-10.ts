@@ -1,8 +1,8 @@
 import {
-  area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
-  TASK_ROW_RESULT, taskIdList, REFRESH_SAMPLES, VERIFICATION_NOTE, verifyUrl, withHeader,
+  area, CDN_STATUS, clientToken, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType,
+  REFRESH_SAMPLES, SUBMIT_ERRORS, TASK_ROW_RESULT, taskIdList, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
-import { describeTaskNodes, waitForTasks } from './extensions.js';
+import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
 
 /** CDN `2018-05-10`: the refresh, preload and query actions (seeds 000, 001, 003, 004; newest wins). */
@@ -17,6 +17,7 @@ export const CDN_ACTIONS = {
       ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
       ObjectType: refreshObjectType(),
       Force: force(),
+      ClientToken: clientToken(),
       VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
     errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
@@ -40,6 +41,7 @@ export const CDN_ACTIONS = {
         doc: 'Whether the query string is part of the cache key of the warmed object.',
         limitation: 'Accepted and ignored: the nodes key the warmed object on the full URL, query string included, as they do for clients.',
       },
+      ClientToken: clientToken(),
     },
     errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
     result: { RequestId: 'string', PushTaskId: 'string — task ids, comma-separated, one per domain' },
@@ -109,9 +111,10 @@ export const CDN_ACTIONS = {
         default: false,
         doc: 'true: drop the objects, the next request fetches them from the origin; false (default): mark them stale, so the next request revalidates them with the origin.',
       },
+      ClientToken: clientToken(),
       VerifyUrl: verifyUrl('Each is a URL of DomainName that carries every tag of the call (each tag is verified on every sample).'),
     },
-    errors: ['MissingParameter', 'InvalidParameter', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'QuotaExceeded.Refresh'],
+    errors: ['MissingParameter', 'InvalidParameter', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'QuotaExceeded.Refresh', 'IdempotentParameterMismatch'],
     result: { RequestId: 'string', RefreshTaskId: 'string — the task id' },
     notes: [
       'Quota: each tag counts as one directory against the daily DirQuota (RefreshDirQuota in DescribeCdnUserQuota): a tag names a set of objects, as a directory does, and costs the caches as much.',
@@ -162,6 +165,7 @@ export const CDN_ACTIONS = {
   }),
   DescribeRefreshTaskNodes: describeTaskNodes('cdn'),
   WaitForTasks: waitForTasks('cdn'),
+  CancelRefreshTasks: cancelRefreshTasks('cdn'),
 };
 
 export const CDN: ProductSpec = {

@@ -48,6 +48,8 @@ export const ERRORS = {
   'SingleRequest.OverLimit': { status: 400, message: 'A maximum of {Limit} are supported for each request.' },
   'InvalidObjectPath.Malformed': { status: 400, message: 'The specified ObjectPath is invalid.' },
   'InvalidObjectType.ValueNotSupported': { status: 400, message: 'The specified ObjectType is not supported.' },
+  // The code and message of Alibaba's ClientToken APIs (ECS): the token was used with other parameters.
+  IdempotentParameterMismatch: { status: 400, message: 'Request uses a client token in a previous request but is not identical to that request.' },
 
   // --- describe: DescribeRefreshTasks, DescribeRefreshTaskById, DescribeVodRefreshTasks ---
   'InvalidTaskId.Malformed': { status: 400, message: 'The specified TaskId is invalid.' },

@@ -3,7 +3,7 @@ import { defineAction, type Product } from './types.js';
 
 /**
  * refreshd's own actions, beyond Alibaba's API, on both products with the same signing: the
- * per-node verification and push-style waiting that no anchor offers.
+ * per-node verification, push-style waiting and cancelling that no anchor offers.
  */
 export const describeTaskNodes = (product: Product) =>
   defineAction({
@@ -43,4 +43,27 @@ export const waitForTasks = (product: Product) =>
     errors: ['MissingParameter', 'InvalidParameter', 'InvalidTaskId.Malformed'],
     taskList: { element: null },
     result: { RequestId: 'string', Done: 'boolean — every row is terminal', TotalCount: 'integer', 'Tasks[]': TASK_ROW_RESULT },
+  });
+
+export const cancelRefreshTasks = (product: Product) =>
+  defineAction({
+    name: 'CancelRefreshTasks',
+    summary:
+      'refreshd extension: cancel up to 10 running refresh or preload tasks. Work not yet applied on a node is dropped; every item not yet Complete becomes Failed, its unfinished nodes with the reason `canceled`. What nodes already applied is reported, not undone.',
+    ramAction: `${product}:CancelRefreshTasks`,
+    resource: '*',
+    rateLimit: { perSecond: 20, error: 'Throttling' },
+    params: { TaskId: taskIdList() },
+    errors: ['MissingParameter', 'InvalidParameter', 'InvalidTaskId.Malformed'],
+    result: {
+      RequestId: 'string',
+      TotalCount: 'integer — tasks found (of this account and product, last 3 days)',
+      'Tasks[]': 'TaskId, Status, Items, CanceledItems, CanceledNodes, AppliedNodes',
+    },
+    notes: [
+      'Per task, in the order given: `Status` after the call (`Complete` when every item was already Complete, else `Failed`); `Items`, the items of the task; `CanceledItems`, those this call stopped work on; `CanceledNodes`, the node attempts it canceled; `AppliedNodes`, the node attempts already applied, which stay applied.',
+      'A task that had already finished answers with its state unchanged and `CanceledNodes` 0; so does a second cancel of the same task. An unknown id, another account\'s or another product\'s, or one older than 3 days is left out of `Tasks`, as DescribeRefreshTaskById leaves it out.',
+      'In DescribeRefreshTaskNodes each canceled node reads State `Failed`, Error `canceled`; the item\'s Description is `Canceled` unless a node had failed before with its own reason. A canceled task counts as finished for WaitForTasks and webhooks (TaskFinished, Status `Failed`).',
+      'A node attempt a worker is running at the moment of the cancel may still reach the node; its outcome is no longer counted. Quota charged at submit is not given back.',
+    ],
   });

@@ -67,6 +67,17 @@ export const withHeader = () =>
     doc: 'JSON object of header arrays sent with each warm-up fetch, e.g. `{"Accept-Encoding":["gzip"]}`; at most 32 headers. Host, Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Content-Length, Upgrade, Expect and Proxy-* are refused (InvalidParameter): they belong to the request, not the object.',
   }) as const satisfies ParamSpec;
 
+/**
+ * refreshd extension on every submit: an idempotency key (domain/client-token.ts). The
+ * characters are checked there (1–64 printable ASCII); the table bounds the length.
+ */
+export const clientToken = () =>
+  ({
+    type: 'string',
+    maxLength: 64,
+    doc: 'refreshd extension: an idempotency key of 1–64 printable ASCII characters (space to `~`), chosen by the client. The same account sending the same token within 24 hours gets the first call\'s task ids again, and no new task is created or charged; the same token with other parameters answers IdempotentParameterMismatch. Parameters are compared as read: `\\r\\n` or `\\n`, a default sent or left out, a path given twice are the same call. A call answered with an error records nothing; a retry must still be valid (its domains the account\'s and online).',
+  }) as const satisfies ParamSpec;
+
 /** A list of task ids, as DescribeRefreshTaskById and the extensions take it. */
 export const taskIdList = () =>
   ({ type: 'string', required: true, maxLength: 1024, doc: 'Up to 10 task ids, comma-separated.' }) as const satisfies ParamSpec;
@@ -112,7 +123,7 @@ export const DESCRIBE_ERRORS = [
 /** What a submit (refresh or preload) may answer. */
 export const SUBMIT_ERRORS = [
   'MissingParameter', 'InvalidParameter', 'InvalidObjectPath.Malformed', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound',
-  'InvalidDomain.Offline', 'QuotaExceeded.Refresh', 'QuotaPerMinuteExceeded.Refresh',
+  'InvalidDomain.Offline', 'QuotaExceeded.Refresh', 'QuotaPerMinuteExceeded.Refresh', 'IdempotentParameterMismatch',
 ] as const;
 
 export const TASK_ROW_RESULT = 'TaskId, ObjectPath, ObjectType, Status, Process, CreationTime, Description';

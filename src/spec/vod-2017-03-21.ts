@@ -1,8 +1,8 @@
 import {
-  area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
-  REFRESH_SAMPLES, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
+  area, clientToken, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType,
+  REFRESH_SAMPLES, SUBMIT_ERRORS, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
-import { describeTaskNodes, waitForTasks } from './extensions.js';
+import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks). */
@@ -17,6 +17,7 @@ export const VOD_ACTIONS = {
       ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
       ObjectType: refreshObjectType(),
       Force: force(),
+      ClientToken: clientToken(),
       VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
     errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
@@ -34,6 +35,7 @@ export const VOD_ACTIONS = {
       Area: area(),
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
+      ClientToken: clientToken(),
     },
     errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
     result: { RequestId: 'string', PreloadTaskId: 'string — task ids, comma-separated' },
@@ -65,6 +67,7 @@ export const VOD_ACTIONS = {
   }),
   DescribeRefreshTaskNodes: describeTaskNodes('vod'),
   WaitForTasks: waitForTasks('vod'),
+  CancelRefreshTasks: cancelRefreshTasks('vod'),
 };
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; docs/protocol.md §7.4). */

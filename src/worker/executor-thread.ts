@@ -39,7 +39,8 @@ const byId = new Map<number, EdgeNode>();
 /** Outcomes since the last report: key, kind, ms, error, description, verified by, flat. */
 let out: (number | string)[] = [];
 let scheduled = false;
-const KIND = { ok: 0, retryable: 1, permanent: 2 } as const;
+// As executor.ts reads them (KINDS, DROPPED_KIND); only types are imported from there, so the thread loads no more than it runs.
+const KIND = { ok: 0, retryable: 1, permanent: 2, dropped: 3 } as const;
 const BATCH_MS = 1;
 
 /** Requests running on all nodes: when none is left, what is reported goes out at once. */
@@ -122,7 +123,24 @@ function run(msg: Extract<ToExecutor, { t: 'run' }>): void {
   }
 }
 
+/** Attempts whose task was canceled: those still waiting for their node are taken out and reported dropped. */
+function drop(keys: number[]): void {
+  const gone = new Set(keys);
+  for (const slot of nodes.values()) {
+    const left = slot.waiting.slice(slot.head).filter((p) => !gone.has(p.key));
+    if (left.length === slot.waiting.length - slot.head) continue;
+    for (let i = slot.head; i < slot.waiting.length; i++) {
+      const p = slot.waiting[i];
+      if (gone.has(p.key)) out.push(p.key, KIND.dropped, 0, '', '', '');
+    }
+    slot.waiting = left;
+    slot.head = 0;
+  }
+  if (out.length > 0) send();
+}
+
 parentPort!.on('message', (msg: ToExecutor) => {
   if (msg.t === 'run') run(msg);
+  else if (msg.t === 'drop') drop(msg.keys);
   else if (msg.t === 'abort') stop.abort(new Error('worker stopping'));
 });

@@ -1,6 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { toEdgeTarget, type EdgeJob, type EdgeNode, type GroupVerify, type Outcome, type VerifiedBy } from '../edges/driver.js';
+import { CANCELED_ERROR } from '../domain/records.js';
 import { parseWithHeader } from '../domain/with-header.js';
 import type { ClaimedAttempt } from '../store/port.js';
 
@@ -21,9 +22,12 @@ export interface ExecutorOptions {
   attemptTimeoutMs: number;
 }
 
-/** Main → thread: attempts as (key, node id, job index) triples, each node and job sent once. */
-export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' };
-/** Thread → main: outcomes as (key, kind, ms, error, description, verified by) runs. */
+/**
+ * Main → thread: attempts as (key, node id, job index) triples, each node and job sent once;
+ * or attempts (by key) not to start after all, their tasks canceled.
+ */
+export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' } | { t: 'drop'; keys: number[] };
+/** Thread → main: outcomes as (key, kind, ms, error, description, verified by) runs; kind DROPPED_KIND for an attempt dropped unstarted. */
 export type FromExecutor = { t: 'done'; out: (number | string)[] };
 
 export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
@@ -31,7 +35,11 @@ export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => voi
 /** How a node group verifies its nodes' outcomes (its settings in the store; undefined: the default). */
 export type VerifyOf = (group: string) => GroupVerify | undefined;
 
+/** Outcome kinds by the index the thread sends (executor-thread.ts KIND). */
 const KINDS = ['ok', 'retryable', 'permanent'] as const;
+const DROPPED_KIND = 3;
+/** The outcome of an attempt dropped before it started, its task canceled (compared by identity). */
+export const DROPPED: Outcome = Object.freeze({ kind: 'permanent', error: CANCELED_ERROR, description: 'Internal Error' });
 
 export class Executor {
   private thread: Thread | undefined;
@@ -95,6 +103,17 @@ export class Executor {
     for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'permanent', error, description: 'Internal Error' }, 0));
   }
 
+  /**
+   * The tasks were canceled: attempts of theirs still waiting for a node's slot are not started
+   * and come back as DROPPED; those already running finish (the store no longer counts them).
+   */
+  drop(taskIds: string[]): void {
+    const tasks = new Set(taskIds);
+    const keys: number[] = [];
+    for (const [key, p] of this.pending) if (tasks.has(p.c.taskId)) keys.push(key);
+    if (keys.length > 0) this.thread?.postMessage({ t: 'drop', keys } satisfies ToExecutor);
+  }
+
   /** Cut short every request in flight (they come back as retryable); used when workers stop. */
   abort(): void {
     this.thread?.postMessage({ t: 'abort' } satisfies ToExecutor);
@@ -131,6 +150,10 @@ export class Executor {
       const p = this.pending.get(o[i] as number);
       if (!p) continue;
       this.pending.delete(o[i] as number);
+      if (o[i + 1] === DROPPED_KIND) {
+        p.done(p.c, DROPPED, 0);
+        continue;
+      }
       const kind = KINDS[o[i + 1] as number];
       const verifiedBy = (o[i + 5] as VerifiedBy | '') || undefined;
       const outcome: Outcome = kind === 'ok' ? { kind, verifiedBy } : kind === 'retryable' ? { kind, error: o[i + 3] as string, verifiedBy }

@@ -6,10 +6,11 @@ import { seriesOfNode } from '../observability/metrics.js';
 import type { ClaimedAttempt } from '../domain/records.js';
 import type { Store } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
-import type { OnOutcome } from './executor.js';
+import { DROPPED, type OnOutcome } from './executor.js';
 import type { HandOff } from './hand-off.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
+import { onCanceled } from './progress-events.js';
 import { decide } from './retry-policy.js';
 import { FailureLog } from './failure-log.js';
 
@@ -78,6 +79,9 @@ export class Worker {
     this.running = true;
     this.logger.debug({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
     const unsubscribe = this.store.capabilities.listenForWork?.(() => this.more());
+    // Canceled tasks (here or, through the store, in another process): drop what has not started.
+    const drop = (taskIds: string[]) => this.executor.drop(taskIds);
+    const offCanceled = [onCanceled(drop), this.store.capabilities.listenForCancel?.(drop)];
     // New items that fit come already leased to this worker from the submit itself.
     const detach = this.handOff?.attach({
       owner: this.owner,
@@ -89,6 +93,7 @@ export class Worker {
     this.unsubscribe = () => {
       unsubscribe?.();
       detach?.();
+      for (const off of offCanceled) off?.();
     };
     this.leases.start();
     this.loop = this.run();
@@ -212,6 +217,14 @@ export class Worker {
   }
 
   private readonly done: OnOutcome = (c, outcome, ms) => {
+    if (outcome === DROPPED) {
+      // Canceled before it ran: the store has closed the attempt already, so there is nothing to
+      // record, measure or log; only its room and its lease come back.
+      this.inFlight--;
+      this.leases.release(c.lease);
+      this.poke();
+      return;
+    }
     const series = seriesOfNode(c.node.name, c.node.driver);
     series.duration.observe(ms / 1000);
     series.outcomes[outcome.kind].inc();
@@ -248,4 +261,6 @@ export interface AttemptRunner {
   run(attempts: ClaimedAttempt[], done: OnOutcome): void;
   /** Cut short what is running (it comes back as retryable). */
   abort(): void;
+  /** Attempts of these tasks not started yet are not started: each comes back as DROPPED. */
+  drop(taskIds: string[]): void;
 }

@@ -93,6 +93,10 @@ const cases: Case[] = [
   ['SingleRequest.OverLimit', () => rpc(main.url, 'RefreshObjectCaches', { ObjectType: 'Directory', ObjectPath: Array.from({ length: 101 }, (_, i) => `example.com/d${i}/`).join('\n') })],
   ['InvalidObjectPath.Malformed', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'ftp://example.com/a' })],
   ['InvalidObjectType.ValueNotSupported', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'Everything' })],
+  ['IdempotentParameterMismatch', async () => {
+    await rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/token-1', ClientToken: 'error-codes' });
+    return rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/token-2', ClientToken: 'error-codes' });
+  }],
   ['InvalidTaskId.Malformed', () => rpc(main.url, 'DescribeRefreshTasks', { TaskId: '12a' })],
   ['MissingParameter.ObjectType', () => rpc(main.url, 'DescribeRefreshTasks', { DomainName: 'example.com' })],
   ['MissingTimeParameter', () => rpc(main.url, 'DescribeRefreshTasks', { StartTime: ago(HOUR) })],

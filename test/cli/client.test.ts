@@ -18,6 +18,9 @@ before(async () => {
   origin = await startOrigin();
   server = await startTestServer({ engine: { simulatedNodes: 3, simulatedLatencyMs: [20, 150], retryBaseMs: 20, pollMs: 50 } }, { worker: true });
   await server.addDomain('cli.example.com', 'cdn', origin.url);
+  // One slow node of its own, so a task stays running long enough to be canceled.
+  await server.store.fleet.addNode({ name: 'cli-slow', driver: 'simulated', address: 'simulated/cli-slow', group: 'slow', area: 'domestic', enabled: true, options: { latencyMs: [2000, 2000], concurrency: 1 }, createdAt: 0 });
+  await server.store.domains.addDomain({ name: 'slow.example.com', accountId: server.accountId, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'slow', createdAt: Date.now() });
 });
 after(async () => {
   await server.close();
@@ -167,5 +170,32 @@ describe('refreshd CLI as an API client', () => {
     assert.equal(r.code, 0, r.err);
     const rows = JSON.parse((await cli(['tasks', '--task', JSON.parse(r.out).TaskIds[0], '--json'])).out).Tasks.CDNTask;
     assert.deepEqual(rows.map((t: any) => t.ObjectPath).sort(), ['http://cli.example.com/c1.css', 'http://cli.example.com/c2.css']);
+  });
+
+  it('--client-token makes a retried refresh or preload return the same tasks; other paths with it are refused', async () => {
+    for (const cmd of ['refresh', 'preload']) {
+      const token = `cli-${cmd}-deploy-42`;
+      const first = await cli([cmd, 'http://cli.example.com/t1.js', 'http://cli.example.com/t2.js', '--client-token', token, '--json']);
+      assert.equal(first.code, 0, first.err);
+      const again = await cli([cmd, 'http://cli.example.com/t1.js', 'http://cli.example.com/t2.js', '--client-token', token]);
+      assert.equal(again.out, `task ${JSON.parse(first.out).TaskIds[0]}\n`);
+      const other = await cli([cmd, 'http://cli.example.com/t3.js', '--client-token', token]);
+      assert.equal(other.code, 1);
+      assert.equal(other.err.trim(), 'refreshd: Request uses a client token in a previous request but is not identical to that request. (IdempotentParameterMismatch)');
+    }
+  });
+
+  it('cancel stops running tasks and says what became of them; an unknown id exits non-zero', async () => {
+    const id = JSON.parse((await cli(['refresh', 'http://slow.example.com/c1.js', 'http://slow.example.com/c2.js', 'http://slow.example.com/c3.js', '--json'])).out).TaskIds[0];
+    const r = await cli(['cancel', id]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^TASK\s+STATUS\s+ITEMS\s+CANCELED ITEMS\s+CANCELED NODES\s+APPLIED NODES$/m);
+    assert.match(r.out, new RegExp(`^${id}\\s+Failed\\s+3\\s+[23]\\s+[23]\\s+[01]$`, 'm'));
+    const shown = await cli(['task', id]);
+    assert.match(shown.out, /cli-slow\s+Failed\s+-\s+0\s+-\s+canceled/);
+    const again = await cli(['cancel', id, '99999999999', '--json']);
+    assert.equal(again.code, 1);
+    assert.deepEqual(JSON.parse(again.out).Tasks.map((t: any) => [t.TaskId, t.Status, t.CanceledNodes]), [[id, 'Failed', 0]]);
+    assert.equal(again.err.trim(), 'refreshd: no cdn task 99999999999 of this account in the last 3 days');
   });
 });

@@ -181,6 +181,37 @@ describe('console in Chromium', () => {
     await context.close();
   });
 
+  it('cancels a running task from its page, after asking, and shows each node canceled', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, server.url);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const id = (await rpc(server.url, 'RefreshObjectCaches', { ObjectPath: 'http://slow.example.com/c1.js\nhttp://slow.example.com/c2.js\nhttp://slow.example.com/c3.js' })).json.RefreshTaskId as string;
+    await page.goto(`${server.url}/console/#/task/${id}`);
+    const ask = page.getByRole('button', { name: 'Cancel task…' });
+    await ask.waitFor();
+    await ask.click();
+    await page.getByText('Cancel this task? Nodes that have not done it yet are dropped; what they did stays.').waitFor();
+    await page.getByRole('button', { name: 'Keep running' }).click();
+    await ask.waitFor();
+    assert.equal(await page.locator('section.item[data-status="Failed"]').count(), 0, 'nothing canceled by asking');
+    await ask.click();
+    await page.screenshot({ path: join(shots, 'task-cancel-confirm.png') });
+    await page.getByRole('button', { name: 'Yes, cancel' }).click();
+    await page.getByRole('status').filter({ hasText: 'Canceled: 3 node attempts dropped; 0 already applied stay.' }).waitFor();
+    await page.locator('section.item[data-status="Failed"]').nth(2).waitFor();
+    for (const text of await page.locator('section.item tbody tr').allInnerTexts()) assert.match(text, /slow-1\s+simulated\s+slow\s+Failed\s+—\s+0\s+canceled/);
+    assert.match(await page.locator('section.item').first().innerText(), /· Canceled/);
+    await ask.waitFor({ state: 'hidden' });
+    await page.screenshot({ path: join(shots, 'task-canceled.png') });
+    // A task that has finished has nothing to cancel.
+    await page.goto(`${server.url}/console/#/tasks`);
+    await page.goto(`${server.url}/console/#/task/${id}`);
+    await page.locator('section.item[data-status="Failed"]').first().waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Cancel task…' }).isVisible(), false);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   it('shows a failed preload with each node’s error on the task page', async () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, server.url);

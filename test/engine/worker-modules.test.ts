@@ -131,6 +131,7 @@ describe('Worker loop', () => {
         }
       },
       abort() {},
+      drop() {},
     };
     const taskId = await submit(clock.now());
     const worker = new Worker(store, runner, cfg, logger, undefined, clock);

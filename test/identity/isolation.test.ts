@@ -47,6 +47,10 @@ const A = { cdn: ['a1.example.com', 'a2.example.com'], vod: 'av.example.com', wi
 const aTasks: { id: string; paths: string[] }[] = [];
 /** Tags A purged itself (in any format: an XML answer is not parsed for the task id). */
 const aTags = new Set<string>();
+/** ClientTokens A's accepted submits used: only these may ever answer A IdempotentParameterMismatch. */
+const aTokens = new Set<string>();
+/** ClientTokens the other tenants used (the same on both servers, with other parameters on each). */
+const theirTokens: string[] = [];
 
 function mulberry32(seed: number) {
   let t = seed >>> 0;
@@ -152,6 +156,9 @@ function randomValue(name: string, spec: ParamSpec, product: 'cdn' | 'vod'): str
       return chance(0.8) ? '{"Accept-Encoding":["gzip"]}' : 'nope';
     case 'Timeout':
       return '0'; // WaitForTasks: answer at once
+    case 'ClientToken':
+      // A's own few tokens (so retries and mismatches happen), and now and then one the other account used.
+      return theirTokens.length && chance(0.3) ? pick(theirTokens) : pick(['tok-1', 'tok-2', 'tok-3', `tok-${word()}`]);
   }
   switch (spec.type) {
     case 'enum':
@@ -201,7 +208,10 @@ async function otherSubmits(step: number): Promise<void> {
     }
     const paths = Array.from({ length: n }, () => `http://${domain}/private/${word()}.html`);
     const [action, version] = kind === 'vod' ? ['RefreshVodObjectCaches', '2017-03-21'] : kind === 'preload' ? ['PushObjectCache', '2018-05-10'] : ['RefreshObjectCaches', '2018-05-10'];
-    const res = await rpc(server.url, action, { ObjectPath: paths.join('\n') }, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
+    // The same token on both servers (for other paths on each): a token is the account's own.
+    const token = `their-${step}`;
+    if (i === 0) theirTokens.push(token);
+    const res = await rpc(server.url, action, { ObjectPath: paths.join('\n'), ClientToken: token }, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
     assert.equal(res.status, 200, `seed ${SEED}: the other tenant's own submit failed: ${res.text}`);
     const id = res.json.RefreshTaskId ?? res.json.PushTaskId;
     other.tasks.set(id, { product: kind === 'vod' ? 'vod' : 'cdn', paths });
@@ -240,7 +250,12 @@ describe('account isolation (property test over every action of both products)',
       }
       calls.set(call.action.name, (calls.get(call.action.name) ?? 0) + 1);
       const body = answers[0].json;
+      const token = call.params.ClientToken;
+      if (token !== undefined && /IdempotentParameterMismatch/.test(answers[0].text)) {
+        assert.ok(aTokens.has(token), `${where}: token ${token} answered as used, but A never used it`);
+      }
       if (answers[0].status === 200) {
+        if (token !== undefined) aTokens.add(token);
         for (const tag of call.params.CacheTag?.split(',') ?? []) aTags.add(tag.trim());
         const id = body.RefreshTaskId ?? body.PushTaskId ?? body.PreloadTaskId;
         if (typeof id === 'string') {
@@ -269,6 +284,8 @@ describe('account isolation (property test over every action of both products)',
           assert.equal(res.status, 200, res.text);
           const list = res.json.Tasks.CDNTask ?? res.json.Tasks.Task;
           rows.push(...list.map((t: any) => `${t.TaskId} ${t.ObjectPath}`));
+          // No worker runs: what A could have done to them (a cancel) is the only way they could have changed.
+          for (const t of list) assert.ok(t.Status !== 'Failed' && t.Description === '', `seed ${SEED}: ${t.TaskId} ${t.ObjectPath} is ${t.Status} ${t.Description}`);
           if (list.length < 50) break;
         }
         const expected = [...other.tasks].filter(([, t]) => t.product === product).flatMap(([id, t]) => t.paths.map((p) => `${id} ${p}`));

@@ -372,7 +372,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
 
     describe('capabilities', () => {
       it('are the backend differences code reads, and only those', async () => {
-        assert.deepEqual(Object.keys(store.capabilities).sort(), expected.listenForWork ? ['listenForWork'] : []);
+        assert.deepEqual(Object.keys(store.capabilities).sort(), expected.listenForWork ? ['listenForCancel', 'listenForWork'] : []);
         if (expected.listenForWork) {
           let heard = 0;
           const off = store.capabilities.listenForWork!(() => heard++);

@@ -20,6 +20,7 @@ export const pushObjectCache: Handler<typeof VOD_ACTIONS.PreloadVodObjectCaches>
     area: p.Area ?? null,
     l2Preload: p.L2Preload,
     withHeader: withHeader ?? null,
+    clientToken: p.ClientToken,
   }, ctx.now, ctx.handOff);
   const field = ctx.product.product === 'cdn' ? 'PushTaskId' : 'PreloadTaskId';
   return { [field]: ids.join(',') };

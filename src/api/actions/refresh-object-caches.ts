@@ -14,6 +14,7 @@ export const refreshObjectCaches: Handler<typeof CDN_ACTIONS.RefreshObjectCaches
     area: null,
     l2Preload: false,
     withHeader: null,
+    clientToken: p.ClientToken,
     verifyUrl: p.VerifyUrl ?? null,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: ids.join(',') };

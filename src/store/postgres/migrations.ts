@@ -261,7 +261,23 @@ export const MIGRATIONS: readonly string[] = [
     verify TEXT NOT NULL
   );
   `,
-  /* 7: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none (as SQLite's 10) */ `
+  /* 7: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts; as SQLite's 10) */ `
+  -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
+  -- (comma-joined). Few rows (one per tokened submit of a day): not partitioned; retention
+  -- deletes expired rows through the expiry index.
+  -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
+  CREATE TABLE IF NOT EXISTS client_tokens (
+    account_id  INTEGER NOT NULL,
+    token       TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    task_ids    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (account_id, token)
+  );
+  CREATE INDEX IF NOT EXISTS client_tokens_expiry ON client_tokens(expires_at);
+  `,
+  /* 8: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none (as SQLite's 11) */ `
   ALTER TABLE tasks ADD COLUMN IF NOT EXISTS verify_urls TEXT;
   `,
 ];

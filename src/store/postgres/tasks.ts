@@ -1,7 +1,9 @@
 import type postgres from 'postgres';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
-import type { ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
+import type { CanceledTask, ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
+import { PgCancel } from './cancel.js';
+import { answerOfToken, recordToken } from './client-tokens.js';
 import type { DayPartitions } from './partitions.js';
 import { PENDING } from './progress.js';
 import type { PgQueue } from './queue.js';
@@ -21,12 +23,16 @@ const PRELOAD_LOCK_CLASS = 0x7266_7301;
  * share buckets), and the preload queue count runs under a per-account advisory lock.
  */
 export class PgTasks implements TaskStore {
+  private readonly canceler: PgCancel;
+
   constructor(
     private readonly sql: Sql,
     private readonly partitions: DayPartitions,
     private readonly instance: string,
     private readonly queue: PgQueue,
-  ) {}
+  ) {
+    this.canceler = new PgCancel(sql);
+  }
 
   /**
    * One transaction. With `batch.lease`, it also dispatches, oldest first, the undispatched
@@ -39,11 +45,15 @@ export class PgTasks implements TaskStore {
       try {
         let days: number[] = [];
         const outcome = await this.sql.begin(async (tx): Promise<SubmitOutcome> => {
+          const claim = batch.clientToken;
+          const earlier = claim && (await answerOfToken(tx, batch.accountId, claim, batch.createdAt));
+          if (earlier) return earlier.ok ? { ...earlier, durable: async () => {} } : earlier;
           const refused = (await this.checkUsage(tx, batch)) ?? (await this.checkPreloadQueue(tx, batch));
           if (refused) return refused;
           days = await this.partitions.ensure(tx, [batch.createdAt]);
           await consume(tx, batch);
           const taskIds = await insertTasks(tx, batch);
+          if (claim) await recordToken(tx, batch.accountId, claim, taskIds, batch.createdAt);
           const items = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
           const lease = batch.lease && { owner: batch.lease.owner, leaseMs: batch.lease.leaseMs, max: batch.lease.room, onlyLeased: true };
           const { dispatched, claimed } = lease ? await this.queue.dispatchIn(tx, batch.createdAt, items, lease) : { dispatched: 0, claimed: [] };
@@ -93,6 +103,11 @@ export class PgTasks implements TaskStore {
        WHERE account_id = ${batch.accountId} AND product = ${batch.product} AND object_type = 'preload'
          AND status IN ('Pending', 'Refreshing')`;
     return n + adding > batch.preloadQueueLimit ? { ok: false, queueFull: true } : undefined;
+  }
+
+  async cancelTasks(accountId: number, product: Product, taskIds: string[], from: number, now: number): Promise<CanceledTask[]> {
+    const ids = validTaskIds(taskIds);
+    return ids.length === 0 ? [] : this.canceler.cancel(accountId, product, ids, from, now);
   }
 
   /**

@@ -259,7 +259,22 @@ export const MIGRATIONS: readonly string[] = [
     verify TEXT NOT NULL
   );
   `,
-  /* 10: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
+  /* 10: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts) */ `
+  -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
+  -- (comma-joined). Retention deletes expired rows through the expiry index.
+  -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
+  CREATE TABLE IF NOT EXISTS client_tokens (
+    account_id  INTEGER NOT NULL,
+    token       TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    task_ids    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, token)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS client_tokens_expiry ON client_tokens(expires_at);
+  `,
+  /* 11: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
   ALTER TABLE tasks ADD COLUMN verify_urls TEXT;
   `,
 ];
