@@ -61,6 +61,19 @@ describe('VerifyUrl', () => {
     assert.deepEqual(stored(none.json.RefreshTaskId), { 'a.example.com': null });
   });
 
+  it('a ClientToken retry with the same samples replays; with other samples it is IdempotentParameterMismatch', async () => {
+    const call = (samples: string) => rpc(server.url, 'RefreshObjectCaches', {
+      ObjectPath: 'a.example.com/tok/', ObjectType: 'Directory', ClientToken: 'vu-token-1', VerifyUrl: samples,
+    }, { method: 'POST' });
+    const first = await call('a.example.com/tok/a.png\na.example.com/tok/b.png');
+    assert.equal(first.status, 200, first.text);
+    const again = await call('a.example.com/tok/a.png\r\na.example.com/tok/b.png\n');
+    assert.equal(again.json.RefreshTaskId, first.json.RefreshTaskId, 'the same samples, spelled otherwise: the same call');
+    const other = await call('a.example.com/tok/c.png');
+    assert.equal(other.status, 400, other.text);
+    assert.equal(other.json.Code, 'IdempotentParameterMismatch');
+  });
+
   it('says what is wrong with which sample', async () => {
     await refused('RefreshObjectCaches', { ObjectPath: 'a.example.com/a.css', VerifyUrl: 'a.example.com/a.css' }, /a File refresh is verified on its own URLs\.$/);
     await refused('RefreshObjectCaches', { ObjectPath: 'a.example.com/img/', ObjectType: 'Directory', VerifyUrl: 'a.example.com/imgs/a.png' },
