@@ -3,7 +3,7 @@
  * same purges straight to the same nodes, in the same run.
  *
  *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 60] [--reps1000 8] [--warmup 20000] [--sim-nodes 200]
- *                                     [--store sqlite|postgres] [--only varnish:1000] [--profile DIR] [--cpu] [--zero-fleet]
+ *                                     [--store sqlite|postgres] [--only varnish:1000|purge-warm:100] [--profile DIR] [--cpu] [--zero-fleet]
  *
  * Fleets: 3 real Varnish nodes (started here, in front of a local origin), twice: group
  * `varnish` verifies every purge with the VCL probe (the default), group `varnish-ack` takes
@@ -13,7 +13,8 @@
  * refreshd pipelines (8 on one connection per node). refreshd runs as its own
  * process (API + worker, SQLite); the bench waits with the WaitForTasks long-poll, which answers
  * as soon as the worker records the last outcome. The bare side uses the same per-node concurrency (8) and, for the simulated
- * fleet, the same driver code called directly.
+ * fleet, the same driver code called directly. The purge-then-warm cell (purge-warm-cell.ts)
+ * compares PreloadAfter=true on the 3 Varnish with a bare script that purges, then GETs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ import { freePort } from '../test/edges/harness/process.js';
 import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';
 import { signV1, type Credentials } from './load.js';
 import { CpuSplit, snapshot, type CpuSnapshot } from './cpu-split.js';
+import { runPurgeWarmCell } from './purge-warm-cell.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -101,7 +103,7 @@ async function main() {
   await store.close();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     // The schema's ceilings (src/config/schema.ts): far above what any run submits.
-    quotas: { cdn: { url: 100_000_000 } }, perMinutePerDomain: 10_000_000,
+    quotas: { cdn: { url: 100_000_000, preload: 100_000_000, preloadEdge: 100_000_000 } }, perMinutePerDomain: 10_000_000,
     engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
   }));
 
@@ -252,6 +254,22 @@ async function main() {
       }
       if (cpu) notes.push(`${rows.at(-1)![0]} × ${n}, CPU per rep: refreshd run: ${cpu.ours}; bare run: ${cpu.bare}`);
     }
+  }
+
+  // Purge-then-warm, 3 Varnish × 100 URLs, against a bare script purging then GETting per node
+  // (purge-warm-cell.ts): on the group that takes Varnish's answer, and on the one that probes.
+  if (!onlyFleet || (onlyFleet === 'purge-warm' && (!onlyN || onlyN === '100'))) {
+    const reps = Number(args.reps100);
+    for (const [label, host, probe] of [['3 Varnish (ack) purge-then-warm', 'va.example.com', false], ['3 Varnish (probe) purge-then-warm', 'v.example.com', true]] as const) {
+      const cell = await runPurgeWarmCell({
+        call, varnishes, origin, host, probe, urls: 100, reps, warmup: Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / 600))),
+        cpuOf: args.cpu ? server.pid : undefined,
+      });
+      rows.push([label, '100', String(reps), ms(pct(cell.ours, 50)), ms(pct(cell.ours, 99)), ms(pct(cell.bare, 50)), ms(pct(cell.bare, 99)), (pct(cell.ours, 50) / pct(cell.bare, 50)).toFixed(2)]);
+      console.log(rows.at(-1)!.join('\t'));
+      if (cell.cpu) notes.push(`${label} × 100, CPU per rep: refreshd run: ${cell.cpu.ours}; bare run: ${cell.cpu.bare}`);
+    }
+    notes.push('purge-then-warm × 100: the baseline is a bare script that, per node, sends the same PURGEs (pipelined, 8 on one connection) and then the same GETs (8 connections), each GET fetching from the origin; on the probe group it also probes after each PURGE (pipelined behind it) and after each GET, as refreshd verifies.');
   }
 
   console.log(`\nstore: ${args.store}; machine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);

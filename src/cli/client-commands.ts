@@ -31,10 +31,12 @@ export function registerClientCommands(program: Command): void {
     .description('purge URLs, directories or a regex; or, with --tag, every object of a domain tagged so by the origin')
     .addOption(new Option('--type <type>', 'what the paths are').choices(['file', 'directory', 'regex', 'ignoreparams']).default('file'))
     .option('--force', 'directories/regex/tags: purge instead of marking stale')
+    .option('--then-preload', 'file/ignoreparams: warm each URL on each node once that node has purged it (also charges the preload quota)')
     .option('--tag <tags>', 'purge by cache tag (comma-separated, at most 10) instead of paths; needs --domain')
     .option('--domain <domain>', 'with --tag: the domain whose tagged objects are purged')
     .option('--verify-url <url>', 'directory/regex/ignoreparams/tag purges: a sample URL in scope that nodes verifying by probe must show gone (repeatable, at most 10)', collect, [])
-    .action(async (paths: string[], o: Common & Submit & { type: string; force?: boolean; tag?: string; domain?: string; verifyUrl: string[] }) => {
+    .action(async (paths: string[], o: Common & Submit & { type: string; force?: boolean; tag?: string; domain?: string; thenPreload?: boolean; verifyUrl: string[] }) => {
+      if (o.thenPreload && o.tag !== undefined) throw new Error('--then-preload warms URLs: it does not go with --tag');
       const VerifyUrl = o.verifyUrl.length > 0 ? o.verifyUrl.join('\n') : undefined;
       if (o.tag !== undefined || o.domain !== undefined) {
         if (o.tag === undefined || o.domain === undefined) throw new Error('--tag and --domain go together');
@@ -45,7 +47,9 @@ export function registerClientCommands(program: Command): void {
       }
       const type = { file: 'File', directory: 'Directory', regex: 'Regex', ignoreparams: 'IgnoreParams' }[o.type];
       const action = o.product === 'cdn' ? 'RefreshObjectCaches' : 'RefreshVodObjectCaches';
-      const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined, ClientToken: o.clientToken, VerifyUrl }, 'POST');
+      const res = await client(o).call(action, {
+        ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined, PreloadAfter: o.thenPreload ? 'true' : undefined, ClientToken: o.clientToken, VerifyUrl,
+      }, 'POST');
       await finish(o, String(res.RefreshTaskId).split(','), res);
     });
 
@@ -53,9 +57,12 @@ export function registerClientCommands(program: Command): void {
     .description('warm URLs from the origin into the caches')
     .addOption(new Option('--area <area>', 'warm only domestic or overseas nodes').choices(['domestic', 'overseas']))
     .option('--l2', 'warm the L2 tier only')
-    .action(async (paths: string[], o: Common & Submit & { area?: string; l2?: boolean }) => {
+    .option('--expand-manifest', '.m3u8/.mpd paths: warm the manifest and every playlist, segment and init segment it names')
+    .action(async (paths: string[], o: Common & Submit & { area?: string; l2?: boolean; expandManifest?: boolean }) => {
       const action = o.product === 'cdn' ? 'PushObjectCache' : 'PreloadVodObjectCaches';
-      const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), Area: o.area, L2Preload: o.l2 ? 'true' : undefined, ClientToken: o.clientToken }, 'POST');
+      const res = await client(o).call(action, {
+        ObjectPath: pathsOf(paths, o.file), Area: o.area, L2Preload: o.l2 ? 'true' : undefined, ExpandManifest: o.expandManifest ? 'true' : undefined, ClientToken: o.clientToken,
+      }, 'POST');
       await finish(o, String(res.PushTaskId ?? res.PreloadTaskId).split(','), res);
     });
 
@@ -95,7 +102,7 @@ export function registerClientCommands(program: Command): void {
       if (res.Items.length === 0) throw new Error(`no task ${id} in the last 3 days`);
       print(o, res, () => res.Items.map((item: any) =>
         `${item.ObjectPath}  ${item.Status} ${item.Process}${item.Description ? `  (${item.Description})` : ''}\n` +
-        table(['  NODE', 'STATE', 'VERIFIED', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.State, n.Verified || '-', String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
+        table(['  NODE', 'STATE', 'VERIFIED', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.Phase ? `${n.State} (${n.Phase.toLowerCase()})` : n.State, n.Verified || '-', String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
       ).join('\n'));
     });
 

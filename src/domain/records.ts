@@ -32,11 +32,23 @@ export interface NewTask {
   withHeader: string | null;
   paths: string[];
   /**
+   * Purge-then-warm (RefreshObjectCaches `PreloadAfter`): each node preloads the path once it has
+   * confirmed the purge (AttemptPhase). Absent: false.
+   */
+  preloadAfter?: boolean;
+  /**
    * VerifyUrl: sample URLs on this task's domain that the purge is verified on, as given
    * (domain/verify-url.ts); absent or empty when the caller gave none.
    */
   verifyUrls?: string[];
 }
+
+/**
+ * The phase of a node attempt of a purge-then-warm item: `purge` until the node confirms the
+ * purge, then `preload`, due at once, with its own attempt count. Attempts of other items have
+ * one phase, their item's own operation (null).
+ */
+export type AttemptPhase = 'purge' | 'preload';
 
 /** A usage counter with a ceiling: `used + amount` must stay ≤ `limit` or nothing is written. */
 export interface Consumption {
@@ -209,6 +221,8 @@ export interface ClaimedAttempt {
   verifyUrls: string[];
   origin: string | null;
   node: CacheNode;
+  /** Purge-then-warm: which of the two steps this attempt runs (absent: the item's own operation). */
+  phase?: AttemptPhase;
 }
 
 /** What came of one claimed attempt; the worker's retry policy has already decided. */
@@ -235,6 +249,10 @@ export interface NodeAttemptRow {
   finishedAt: number | null;
   /** How the node's outcome was established: its probe, its acknowledgement; null while pending. */
   verifiedBy: VerifiedBy | null;
+  /** Purge-then-warm: the step the node is at (or finished in); null for other items. */
+  phase: AttemptPhase | null;
+  /** Purge-then-warm: when the node confirmed the purge; null before, and for other items. */
+  purgedAt: number | null;
 }
 
 /**

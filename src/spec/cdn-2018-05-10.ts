@@ -1,6 +1,7 @@
 import {
-  area, CDN_STATUS, clientToken, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType,
-  REFRESH_SAMPLES, SUBMIT_ERRORS, TASK_ROW_RESULT, taskIdList, VERIFICATION_NOTE, verifyUrl, withHeader,
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
+  area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, taskIdList, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
 import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
@@ -18,11 +19,13 @@ export const CDN_ACTIONS = {
       ObjectType: refreshObjectType(),
       Force: force(),
       ClientToken: clientToken(),
+      PreloadAfter: preloadAfter(),
       VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated, one per domain' },
-    notes: [VERIFICATION_NOTE],
+    notes: [...PRELOAD_AFTER_NOTES, VERIFICATION_NOTE],
   }),
   PushObjectCache: defineAction({
     name: 'PushObjectCache',
@@ -35,6 +38,7 @@ export const CDN_ACTIONS = {
       Area: area(),
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
+      ExpandManifest: expandManifest(),
       QueryHashkey: {
         type: 'boolean',
         default: false,
@@ -43,8 +47,9 @@ export const CDN_ACTIONS = {
       },
       ClientToken: clientToken(),
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PushTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeRefreshTasks: defineAction({
     name: 'DescribeRefreshTasks',

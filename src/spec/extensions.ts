@@ -19,12 +19,16 @@ export const describeTaskNodes = (product: Product) =>
       PageSize: { type: 'integer', min: 1, max: 100, default: 20, doc: 'Items per page, 1–100, default 20; each item lists all its nodes.' },
     },
     errors: ['MissingParameter', 'InvalidParameter', 'InvalidTaskId.Malformed'],
+    notes: [
+      'A node\'s Attempts count the tries of its current phase; Error is the last failure\'s reason; AppliedTime is when the node applied the item (for purge-then-warm: when it preloaded it).',
+      'Purge-then-warm rows (RefreshObjectCaches PreloadAfter=true): Phase is `Purge` until the node has confirmed the purge, then `Preload` (State Pending while the preload runs, Applied once it has warmed the URL, Failed if it could not); PurgedTime is when the node confirmed the purge. Both are empty for other rows.',
+    ],
     result: {
       RequestId: 'string',
       TotalCount: 'integer — items of these tasks',
       PageNumber: 'integer',
       PageSize: 'integer',
-      'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime; Nodes[]: Node, Driver, Group, State, Attempts, Error, AppliedTime, Verified',
+      'Items[]': 'TaskId, ObjectPath, ObjectType, Status, Process, Description, CreationTime; Nodes[]: Node, Driver, Group, State, Attempts, Error, AppliedTime, Verified, Phase, PurgedTime',
     },
   });
 

@@ -135,3 +135,36 @@ export const CDN_STATUS = {
   error: 'InvalidStatus.ValueNotSupported',
   doc: 'Complete, Refreshing (which includes rows no node has confirmed yet) or Failed. Requires ObjectType. `Pending` is a refreshd extension: only the rows no node has confirmed yet (still shown as Refreshing).',
 } as const satisfies ParamSpec;
+
+/** Purge-then-warm (refreshd extension) on the refresh actions of both products. */
+export const preloadAfter = () =>
+  ({
+    type: 'boolean',
+    default: false,
+    doc: 'refreshd extension, purge-then-warm: `true` preloads each URL on each node as soon as that node has confirmed its purge (and, where its group verifies by probe, the probe has shown the object gone), so no warm-up can reach a node before its purge and bring the old object back. ObjectType File or IgnoreParams only. Each URL also counts against the preload quota (PreloadQuota and PreloadEdgeQuota).',
+  }) as const satisfies ParamSpec;
+
+/** PreloadAfter=true needs objects, not directories or a regex. */
+export const PRELOAD_AFTER_RULE = {
+  kind: 'onlyWith', param: 'PreloadAfter', value: true, other: 'ObjectType', values: ['File', 'IgnoreParams'], error: 'InvalidParameter.PreloadAfter',
+} as const satisfies CrossFieldRule;
+
+export const PRELOAD_AFTER_NOTES = [
+  'PreloadAfter=true (refreshd extension): the row is `Complete` only when every node in scope has confirmed both the purge and the preload, `Failed` as soon as a node cannot do either; Process counts the nodes that have done both. DescribeRefreshTaskNodes shows each node\'s Phase (`Purge` until the node confirmed the purge, then `Preload`), PurgedTime, and the attempts of its current phase.',
+  'PreloadAfter=true: the call charges the refresh quota (UrlQuota or IgnoreParamsQuota, and the per-minute limit) and the preload quota (PreloadQuota and PreloadEdgeQuota) for every URL, checked together in one transaction: if either would be exceeded, QuotaExceeded.Refresh refuses the whole call and nothing is charged. Such rows do not count against the preload queue (PreloadQueueFull).',
+  'PreloadAfter=true: the purge is a hard one (as with Force=true), so the warm-up fetches from the origin instead of serving or revalidating a stale copy; the preload fetches the URL as given through each node (for IgnoreParams, with its query string), every node of the domain, with no extra headers.',
+] as const;
+
+/** HLS/DASH-aware preload (refreshd extension) on the preload actions of both products. */
+export const expandManifest = () =>
+  ({
+    type: 'boolean',
+    default: false,
+    doc: 'refreshd extension: `true` expands each ObjectPath ending in `.m3u8` (HLS) or `.mpd` (DASH) before answering: refreshd reads it from the domain\'s origin, follows variant playlists (3 levels at most, the submitted one included) and preloads the manifests and every segment and init segment they name, each as its own row of the task. Other paths are preloaded as given.',
+  }) as const satisfies ParamSpec;
+
+export const EXPAND_MANIFEST_NOTES = [
+  'ExpandManifest=true: the expansion happens before the answer, so the quotas see every URL it yields. If they do not all fit, the call is refused whole, never cut: QuotaExceeded.Refresh (or PreloadQueueFull) with a message saying how many URLs the manifests expand to and how much of today\'s quota is left; past the configured ceiling (`manifests.maxUrls`, 10,000 by default; `manifests.maxFetches` manifest fetches), SingleRequest.OverLimit with the count. The 100-URL limit applies to ObjectPath as given.',
+  'ExpandManifest=true: HLS — variant, rendition (EXT-X-MEDIA) and I-frame playlists, media segments, EXT-X-MAP init sections and LL-HLS parts (EXT-X-PART); EXT-X-BYTERANGE parts of one URL are one row. Keys (EXT-X-KEY) are not preloaded. DASH — BaseURL at every level, SegmentTemplate with $RepresentationID$, $Bandwidth$, $Number$ and $Time$ (with `%0Nd` widths) over a SegmentTimeline or @duration, SegmentList (Initialization, SegmentURL; mediaRange parts of one URL are one row) and SegmentBase. Relative URIs are resolved against the manifest\'s URL; absolute ones may name any of the caller\'s own domains (one task per domain), never another account\'s (InvalidDomain.NotFound).',
+  'ExpandManifest=true: a manifest that cannot be read (no origin, an HTTP status other than 2xx, a redirect, no complete answer within `manifests.timeoutMs` for all of the call\'s fetches together, larger than `manifests.maxBytes`) answers InvalidManifest.FetchFailed; one that cannot be expanded (not HLS or DASH, a live `type="dynamic"` MPD, playlists nested deeper than 3 levels, a non-http(s) URI, xlink) answers InvalidManifest.Malformed. Either way nothing is accepted or charged. Set the client\'s read timeout above `manifests.timeoutMs` (pop-core waits 3 s by default).',
+] as const;

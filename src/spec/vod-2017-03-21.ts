@@ -1,6 +1,7 @@
 import {
-  area, clientToken, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType,
-  REFRESH_SAMPLES, SUBMIT_ERRORS, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
+  area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
 import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
@@ -18,11 +19,13 @@ export const VOD_ACTIONS = {
       ObjectType: refreshObjectType(),
       Force: force(),
       ClientToken: clientToken(),
+      PreloadAfter: preloadAfter(),
       VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
-    notes: [VERIFICATION_NOTE],
+    notes: [...PRELOAD_AFTER_NOTES, VERIFICATION_NOTE],
   }),
   PreloadVodObjectCaches: defineAction({
     name: 'PreloadVodObjectCaches',
@@ -36,9 +39,11 @@ export const VOD_ACTIONS = {
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
       ClientToken: clientToken(),
+      ExpandManifest: expandManifest(),
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PreloadTaskId: 'string — task ids, comma-separated' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeVodRefreshTasks: defineAction({
     name: 'DescribeVodRefreshTasks',

@@ -61,13 +61,14 @@ export class Executor {
   run(attempts: ClaimedAttempt[], done: OnOutcome): void {
     const thread = (this.thread ??= this.spawn());
     const nodes = new Map<number, [number, EdgeNode, number]>();
-    const jobOf = new Map<number, number>();
+    const jobOf = new Map<string, number>();
     const jobs: EdgeJob[] = [];
     const triples: number[] = [];
     const bad: [ClaimedAttempt, string][] = [];
     for (const c of attempts) {
-      // The job is the same on every node of an item: build it (and parse its path) once.
-      let j = jobOf.get(c.itemId);
+      // The job is the same on every node of an item (in one phase): build it (and parse its path) once.
+      const jobKey = c.phase ? `${c.itemId}/${c.phase}` : String(c.itemId);
+      let j = jobOf.get(jobKey);
       if (j === undefined) {
         let job: EdgeJob;
         try {
@@ -76,7 +77,7 @@ export class Executor {
           bad.push([c, `bad job: ${(err as Error).message}`]);
           continue;
         }
-        jobOf.set(c.itemId, (j = jobs.length));
+        jobOf.set(jobKey, (j = jobs.length));
         jobs.push(job);
       }
       if (!nodes.has(c.nodeId)) {
@@ -177,9 +178,12 @@ export class Executor {
 function toJob(c: ClaimedAttempt): EdgeJob {
   // A cache tag is no URL: the node is told the item's domain and the tag.
   const target = c.objectType === 'cachetag' ? { host: c.domain, scheme: 'http' as const, path: c.objectPath } : toEdgeTarget(c.objectPath);
+  // Purge-then-warm: the purge phase is the item's own refresh; the preload phase warms the
+  // path as given (for IgnoreParams, with its query string), like a PushObjectCache of it.
+  const preload = c.objectType === 'preload' || c.phase === 'preload';
   return {
-    kind: c.objectType === 'preload' ? 'preload' : 'refresh',
-    objectType: c.objectType,
+    kind: preload ? 'preload' : 'refresh',
+    objectType: c.phase === 'preload' ? 'preload' : c.objectType,
     force: c.force,
     objectPath: c.objectPath,
     host: target.host,

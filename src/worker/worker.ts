@@ -44,6 +44,8 @@ export class Worker {
   private poked = false;
   /** When due attempts were last claimed (see run). */
   private lastClaim = 0;
+  /** Recorded purges made their preloads due (purge-then-warm): claim them in this round. */
+  private claimNow = false;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly leases: LeaseKeeper;
@@ -150,7 +152,10 @@ export class Worker {
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        await this.outcomes.flush();
+        if (await this.outcomes.flush()) {
+          this.claimNow = true;
+          this.lookForWork = true;
+        }
         // Due retries are looked for at least every poll period even while completions keep
         // waking the loop before its poll timer fires (new items that the submits hand over
         // directly wake nobody).
@@ -169,7 +174,8 @@ export class Worker {
           const left = Math.max(0, this.cfg.maxInFlight - this.inFlight);
           const drained = fresh.dispatched < batch;
           let claimed: ClaimedAttempt[] = [];
-          if (left > 0 && (drained || this.claimDue())) {
+          if (left > 0 && (drained || this.claimDue() || this.claimNow)) {
+            this.claimNow = false;
             this.lastClaim = this.clock.now();
             claimed = await this.store.queue.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
             this.launch(claimed);
@@ -230,7 +236,8 @@ export class Worker {
     series.outcomes[outcome.kind].inc();
     const result = decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.clock.now());
     this.failures.note(c, result);
-    this.outcomes.add(result);
+    // A purge confirmed on a node makes its preload due at once (purge-then-warm).
+    this.outcomes.add(result, c.phase === 'purge' && result.state === 'applied');
     this.inFlight--;
     this.leases.release(c.lease);
     this.poke();

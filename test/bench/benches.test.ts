@@ -36,4 +36,12 @@ describe('benchmark scripts', () => {
     assert.match(out, /^\| 6 \| 120 \| 1 \| /m);
     assert.match(out, /^ratio {2}6 nodes: refreshd CPU per attempt (\d+\.\d\d×|-) the 2-node cell's \([\d.]+ ÷ [\d.]+ µs\); time per attempt \d+\.\d\d×/m);
   });
+
+  it('bench/cancel-token.ts prints the ClientToken and cancel costs against their same-run baselines on both stores', () => {
+    const out = bench('cancel-token.ts', ['--submits', '20', '--urls', '2', '--items', '20', '--nodes', '2', '--rounds', '1']);
+    for (const store of ['sqlite', 'postgres']) {
+      assert.match(out, new RegExp(`^${store}: submit of 2 URLs, median of 20: plain [\\d.]+ ms, with ClientToken [\\d.]+ ms \\(\\d+\\.\\d\\dx\\), retry answered from the token [\\d.]+ ms \\(\\d+\\.\\d\\dx\\)$`, 'm'));
+      assert.match(out, new RegExp(`^${store}: a task of 20 items on 2 nodes \\(40 attempts\\), median of 1: dispatching it [\\d.]+ ms, cancelling it half dispatched [\\d.]+ ms \\(\\d+\\.\\d\\dx\\)$`, 'm'));
+    }
+  });
 });

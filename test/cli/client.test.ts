@@ -76,6 +76,24 @@ describe('refreshd CLI as an API client', () => {
     assert.equal((one.out.match(/sim-\d\s+Applied\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3 * items, one.out);
   });
 
+  it('refresh --then-preload warms each URL on each node after its purge; task shows the phase', async () => {
+    const r = await cli(['refresh', 'http://cli.example.com/ptw/a.js', '--then-preload', '--wait', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const id = JSON.parse(r.out).tasks[0].taskId;
+    assert.equal(origin.hits.get('/ptw/a.js'), 3, 'one preload per simulated node');
+    const one = await cli(['task', id]);
+    assert.equal((one.out.match(/sim-\d\s+Applied \(preload\)\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3, one.out);
+    const dir = await cli(['refresh', 'cli.example.com/ptw/', '--type', 'directory', '--then-preload']);
+    assert.equal(dir.code, 1);
+    assert.equal(dir.err.trim(), 'refreshd: PreloadAfter=true is supported only with ObjectType File or IgnoreParams. (InvalidParameter.PreloadAfter)');
+  });
+
+  it('preload --expand-manifest asks for the expansion (a page that is no playlist is refused, with the reason)', async () => {
+    const r = await cli(['preload', 'cli.example.com/hls/master.m3u8', '--expand-manifest']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^refreshd: The manifest is not an HLS playlist or DASH MPD that can be expanded; nothing was accepted\. http:\/\/cli\.example\.com\/hls\/master\.m3u8: not an HLS playlist \(no #EXTM3U first line\) \(InvalidManifest\.Malformed\)$/m);
+  });
+
   it('refresh --tag purges by cache tag on one domain and follows it to Complete', async () => {
     const r = await cli(['refresh', '--tag', 'sale,new', '--domain', 'cli.example.com', '--wait']);
     assert.equal(r.code, 0, r.err);

@@ -236,6 +236,32 @@ describe('console in Chromium', () => {
     await context.close();
   });
 
+  it('purges then preloads from the checkbox, showing each node’s phase; asks for manifest expansion from its checkbox', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, server.url);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.getByLabel('Refresh (purge)').check();
+    await page.getByLabel('URLs, one per line').fill('http://warm.example.com/ptw/console.js');
+    await page.getByRole('checkbox', { name: /Then preload/ }).check();
+    await page.getByRole('button', { name: 'Submit refresh' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'Refresh of 1 path accepted' });
+    await notice.getByRole('link').first().click();
+    await page.locator('section.item[data-status="Complete"]').waitFor({ timeout: 20_000 });
+    const nodes = page.locator('section.item tbody tr');
+    assert.equal(await nodes.count(), 4);
+    for (const text of await nodes.allInnerTexts()) assert.match(text, /Applied\s+preload · purged \d{2}:\d{2}:\d{2}/);
+    assert.equal(origin.hits.get('/ptw/console.js'), 4, 'warmed once per node');
+
+    await page.goto(`${server.url}/console/#/`);
+    await page.getByLabel('Preload (warm)').check();
+    await page.getByLabel('URLs, one per line').fill('http://warm.example.com/ptw/index.m3u8');
+    await page.getByRole('checkbox', { name: /Expand manifests/ }).check();
+    await page.getByRole('button', { name: 'Submit preload' }).click();
+    await page.getByRole('alert').filter({ hasText: 'InvalidManifest.Malformed' }).waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   it('purges by cache tag from the submit form, and shows the tag rows', async () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, server.url);

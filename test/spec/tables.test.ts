@@ -67,7 +67,7 @@ describe('cross-field rules and limitations', () => {
   it('rules name only parameters of their action', () => {
     for (const { a } of actions) {
       for (const r of a.rules ?? []) {
-        const names = r.kind === 'requires' ? [r.param, ...r.when] : r.params;
+        const names = r.kind === 'requires' ? [r.param, ...r.when] : r.kind === 'onlyWith' ? [r.param, r.other] : r.params;
         for (const n of names) assert.ok(n in a.params, `${a.name}: rule names ${n}`);
       }
     }

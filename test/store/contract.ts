@@ -5,6 +5,7 @@ import type { NewTask, SubmitBatch, Store } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
 import { fleetContract } from './fleet-contract.js';
 import { progressContract } from './progress-contract.js';
+import { phaseContract } from './phase-contract.js';
 import { queueContract } from './queue-contract.js';
 import { verifyUrlContract } from './verify-url-contract.js';
 import { webhookContract } from './webhook-contract.js';
@@ -21,6 +22,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
   queueContract(name, open);
   fleetContract(name, open);
   verifyUrlContract(name, open);
+  phaseContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let a: number;

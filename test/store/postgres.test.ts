@@ -320,6 +320,8 @@ describe('PostgresStore upgrade to migration 5', () => {
       // Back to how version 4 stored b.
       await store.raw`UPDATE items SET status = 'Refreshing' WHERE object_path = 'u.example.com/b'`;
       await store.raw`DELETE FROM schema_migrations WHERE version >= 5`;
+      // ...and without what later migrations added (8: purge-then-warm), which the upgrade adds again.
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.close();
       store = await PostgresStore.open(url);
       const status = async (s: 'Pending' | 'Refreshing') =>
@@ -362,7 +364,8 @@ describe('PostgresStore upgrade to migration 6', () => {
       await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
       await store.raw`DROP TABLE node_groups`;
       await store.raw`DROP TABLE client_tokens`;
-      await store.raw`ALTER TABLE tasks DROP COLUMN verify_urls`; // migration 8
+      // (and what the migrations after it added: 8, purge-then-warm; 9, tasks.verify_urls)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls');
       await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
@@ -411,6 +414,8 @@ describe('PostgresStore upgrade to migration 7', () => {
       const before = await store.tasks.submit(batch('t.example.com/old'));
       assert.ok(before.ok);
       await store.raw`DROP TABLE client_tokens`;
+      // (and what the migration after it added: 8, purge-then-warm)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.raw`DELETE FROM schema_migrations WHERE version >= 7`;
       const tables = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -433,18 +438,18 @@ describe('PostgresStore upgrade to migration 7', () => {
 });
 
 /**
- * Migration 8 (tasks.verify_urls): a database written by the release before it (schema 7)
+ * Migration 9 (tasks.verify_urls): a database written by the release before it (schema 8)
  * migrates forward; its tasks hand their attempts out with no samples, and new tasks keep theirs.
  */
-describe('PostgresStore upgrade to migration 8', () => {
-  it('a schema-7 database migrates forward: old tasks have no samples, new ones keep theirs', async () => {
+describe('PostgresStore upgrade to migration 9', () => {
+  it('a schema-8 database migrates forward: old tasks have no samples, new ones keep theirs', async () => {
     const T0 = Date.UTC(2026, 11, 8, 9, 0, 0);
     const reference = postgres(await cluster.createDatabase(), { max: 1, onnotice: () => {} });
-    for (const m of MIGRATIONS.slice(0, 7)) await reference.unsafe(m);
+    for (const m of MIGRATIONS.slice(0, 8)) await reference.unsafe(m);
     const url = await cluster.createDatabase();
     let store = await PostgresStore.open(url);
     try {
-      const acct = (await store.identity.createAccount({ uid: '1000000000000087', name: 'up8', createdAt: T0 })).id;
+      const acct = (await store.identity.createAccount({ uid: '1000000000000087', name: 'up9', createdAt: T0 })).id;
       await store.domains.addDomain({ name: 's.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
       await store.fleet.addNode({ name: 's1', driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
       const task = (path: string, verifyUrls?: string[]) => ({
@@ -453,7 +458,7 @@ describe('PostgresStore upgrade to migration 8', () => {
       });
       assert.ok((await store.tasks.submit(task('s.example.com/old/'))).ok);
       await store.raw`ALTER TABLE tasks DROP COLUMN verify_urls`;
-      await store.raw`DELETE FROM schema_migrations WHERE version >= 8`;
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 9`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
@@ -465,7 +470,7 @@ describe('PostgresStore upgrade to migration 8', () => {
       store = await PostgresStore.open(url);
       assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
       assert.ok((await store.tasks.submit(task('s.example.com/new/', ['s.example.com/new/a.png']))).ok);
-      const { claimed } = await store.queue.dispatchAndClaim('up8', T0, 60_000, 10, 100);
+      const { claimed } = await store.queue.dispatchAndClaim('up9', T0, 60_000, 10, 100);
       assert.deepEqual(claimed.map((c) => [c.objectPath, c.verifyUrls]).sort(), [['s.example.com/new/', ['s.example.com/new/a.png']], ['s.example.com/old/', []]]);
     } finally {
       await store.close();

@@ -7,7 +7,7 @@ const HOUR = 3_600_000;
 const STATUSES: ItemStatus[] = ['Pending', 'Refreshing', 'Complete', 'Failed'];
 
 /**
- * One owner of progress: whatever mix of submits (leased at submit or not), dispatches, claims,
+ * One owner of progress: whatever mix of submits (leased at submit or not; purge-then-warm or not), dispatches, claims,
  * outcomes (applied, failed, retried, lost to a reaped lease or to a cancel), cancels, node removals and retention sweeps
  * runs, every item's counters equal a recount of its attempt rows, and the status the store
  * filters by (and, on SQLite, counts per hour) equals deriveStatus of those counters. Random but
@@ -82,6 +82,8 @@ export function progressContract(name: string, open: () => Promise<Store>): void
           const task: NewTask = {
             domain: `${g}.example.com`, objectType: preload ? 'preload' : 'file', force: false, area: preload && rand() < 0.5 ? pick(['domestic', 'overseas']) : null,
             l2Preload: false, withHeader: null, paths: Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, i) => `http://${g}.example.com/s${step}/${i}`),
+            // Purge-then-warm: a purge applied is no node applied until its preload is.
+            preloadAfter: !preload && rand() < 0.4,
           };
           const lease = rand() < 0.5 ? { owner: 'p-local', leaseMs: 60_000, room: Math.floor(rand() * 12) } : undefined;
           const out = await store.tasks.submit({ accountId: acct, product: 'cdn', createdAt: now, consume: [], tasks: [task], lease });

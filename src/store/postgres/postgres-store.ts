@@ -5,7 +5,7 @@ import { PgDomains } from './domains.js';
 import { PgFleet } from './fleet.js';
 import { PgGuards } from './guards.js';
 import { PgIdentity } from './identity.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrate.js';
 import { PgOps } from './ops.js';
 import { PgOutbox } from './outbox.js';
 import { DayPartitions } from './partitions.js';

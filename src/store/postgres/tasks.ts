@@ -181,7 +181,7 @@ export class PgTasks implements TaskStore {
 
   private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
     const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by, a.phase, a.purged_at,
              n.name, n.driver, n.node_group, a.node_id
         FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
         LEFT JOIN nodes n ON n.id = a.node_id
@@ -194,6 +194,7 @@ export class PgTasks implements TaskStore {
       lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
       appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
       verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
+      phase: (r.phase as NodeAttemptRow['phase']) ?? null, purgedAt: r.purged_at === null ? null : Number(r.purged_at),
     }));
   }
 
@@ -227,13 +228,14 @@ async function insertTasks(tx: Db, batch: SubmitBatch): Promise<string[]> {
   const t = batch.tasks;
   // Booleans travel as 0/1: postgres.js would type a JS boolean array as a scalar boolean.
   await tx`
-    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at)
+    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at, preload_after)
     OVERRIDING SYSTEM VALUE
-    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, verify_urls, item_count, ${batch.createdAt}
+    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, verify_urls, item_count, ${batch.createdAt},
+           preload_after::boolean
       FROM unnest(${ids}::bigint[], ${t.map((x) => x.domain)}::text[], ${t.map((x) => x.objectType)}::text[],
                   ${t.map((x) => +x.force)}::int[], ${t.map((x) => x.area)}::text[], ${t.map((x) => +x.l2Preload)}::int[],
-                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => joinVerifyUrls(x.verifyUrls))}::text[], ${t.map((x) => x.paths.length)}::int[])
-           AS u(id, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count)`;
+                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => joinVerifyUrls(x.verifyUrls))}::text[], ${t.map((x) => x.paths.length)}::int[], ${t.map((x) => +(x.preloadAfter ?? false))}::int[])
+           AS u(id, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, preload_after)`;
   const itemTask: string[] = [];
   const itemDomain: string[] = [];
   const itemType: string[] = [];

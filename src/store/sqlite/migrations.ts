@@ -274,7 +274,14 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS client_tokens_expiry ON client_tokens(expires_at);
   `,
-  /* 11: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
+  /* 11: purge-then-warm: a task may warm each node once it confirmed the purge (AttemptPhase in domain/records.ts) */ `
+  ALTER TABLE tasks ADD COLUMN preload_after INTEGER NOT NULL DEFAULT 0;
+  -- NULL for single-phase attempts; 'purge' then 'preload' for those of a preload_after task.
+  -- A purge recorded applied turns the row into its preload, due at once (queue.ts).
+  ALTER TABLE node_attempts ADD COLUMN phase TEXT;
+  ALTER TABLE node_attempts ADD COLUMN purged_at INTEGER;
+  `,
+  /* 12: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
   ALTER TABLE tasks ADD COLUMN verify_urls TEXT;
   `,
 ];

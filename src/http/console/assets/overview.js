@@ -120,8 +120,9 @@ function wireSubmit(section, creds, product, onSubmitted) {
     if (kind() === 'tag') return submitTags(data, lines);
     const preload = kind() === 'preload';
     const params = preload
-      ? { ObjectPath: lines.join('\n'), Area: data.get('area') || undefined, L2Preload: data.get('l2') ? 'true' : undefined }
-      : { ObjectPath: lines.join('\n'), ObjectType: data.get('objectType'), Force: data.get('force') ? 'true' : undefined, VerifyUrl: samples(data, 'verifyUrl') };
+      ? { ObjectPath: lines.join('\n'), Area: data.get('area') || undefined, L2Preload: data.get('l2') ? 'true' : undefined, ExpandManifest: data.get('expandManifest') ? 'true' : undefined }
+      : { ObjectPath: lines.join('\n'), ObjectType: data.get('objectType'), Force: data.get('force') ? 'true' : undefined, PreloadAfter: data.get('thenPreload') ? 'true' : undefined,
+        VerifyUrl: samples(data, 'verifyUrl') };
     button.disabled = true;
     fill(status, 'Submitting…');
     try {

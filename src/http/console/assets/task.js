@@ -176,7 +176,8 @@ function nodeRow(n) {
     el('td.mono', n.Node),
     el('td', n.Driver),
     el('td', n.Group),
-    el('td', badge(n.State), retrying ? el('span.row-note', 'retrying') : null),
+    el('td', badge(n.State), n.Phase ? el('span.row-note', n.Phase === 'Purge' ? 'purging' : `preload · purged ${n.PurgedTime.slice(11, 19)}`) : null,
+      retrying ? el('span.row-note', 'retrying') : null),
     // Probe: the node's cache was looked at after the operation; Ack: its answer was taken.
     el('td', n.Verified || el('span.muted', '—')),
     el('td.num', String(n.Attempts)),
