@@ -34,19 +34,21 @@ export function registerClientCommands(program: Command): void {
     .option('--then-preload', 'file/ignoreparams: warm each URL on each node once that node has purged it (also charges the preload quota)')
     .option('--tag <tags>', 'purge by cache tag (comma-separated, at most 10) instead of paths; needs --domain')
     .option('--domain <domain>', 'with --tag: the domain whose tagged objects are purged')
-    .action(async (paths: string[], o: Common & Submit & { type: string; force?: boolean; tag?: string; domain?: string; thenPreload?: boolean }) => {
+    .option('--verify-url <url>', 'directory/regex/ignoreparams/tag purges: a sample URL in scope that nodes verifying by probe must show gone (repeatable, at most 10)', collect, [])
+    .action(async (paths: string[], o: Common & Submit & { type: string; force?: boolean; tag?: string; domain?: string; thenPreload?: boolean; verifyUrl: string[] }) => {
       if (o.thenPreload && o.tag !== undefined) throw new Error('--then-preload warms URLs: it does not go with --tag');
+      const VerifyUrl = o.verifyUrl.length > 0 ? o.verifyUrl.join('\n') : undefined;
       if (o.tag !== undefined || o.domain !== undefined) {
         if (o.tag === undefined || o.domain === undefined) throw new Error('--tag and --domain go together');
         if (paths.length > 0 || o.file) throw new Error('give paths or --tag, not both');
         if (o.product !== 'cdn') throw new Error('purge by cache tag is a CDN action (--product cdn)');
-        const res = await client(o).call('RefreshObjectCacheByCacheTag', { CacheTag: o.tag, DomainName: o.domain, Force: o.force ? 'true' : undefined, ClientToken: o.clientToken }, 'POST');
+        const res = await client(o).call('RefreshObjectCacheByCacheTag', { CacheTag: o.tag, DomainName: o.domain, Force: o.force ? 'true' : undefined, ClientToken: o.clientToken, VerifyUrl }, 'POST');
         return finish(o, [String(res.RefreshTaskId)], res);
       }
       const type = { file: 'File', directory: 'Directory', regex: 'Regex', ignoreparams: 'IgnoreParams' }[o.type];
       const action = o.product === 'cdn' ? 'RefreshObjectCaches' : 'RefreshVodObjectCaches';
       const res = await client(o).call(action, {
-        ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined, PreloadAfter: o.thenPreload ? 'true' : undefined, ClientToken: o.clientToken,
+        ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined, PreloadAfter: o.thenPreload ? 'true' : undefined, ClientToken: o.clientToken, VerifyUrl,
       }, 'POST');
       await finish(o, String(res.RefreshTaskId).split(','), res);
     });
@@ -164,6 +166,10 @@ async function finish(o: Common & { wait?: boolean; timeout: string }, taskIds: 
   } else if (result.tasks.some((t) => t.status === 'Failed')) {
     process.exitCode = 2;
   }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function table(head: string[], rows: string[][]): string {

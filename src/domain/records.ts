@@ -36,6 +36,11 @@ export interface NewTask {
    * confirmed the purge (AttemptPhase). Absent: false.
    */
   preloadAfter?: boolean;
+  /**
+   * VerifyUrl: sample URLs on this task's domain that the purge is verified on, as given
+   * (domain/verify-url.ts); absent or empty when the caller gave none.
+   */
+  verifyUrls?: string[];
 }
 
 /**
@@ -183,15 +188,20 @@ export interface CacheNode {
  */
 export interface NodeGroup {
   name: string;
-  verify: VerifiedBy;
+  verify: GroupVerify;
 }
 
+/** How a node group has its nodes' outcomes verified: by a probe where there is one, or by their answer. */
+export type GroupVerify = 'probe' | 'ack';
+
 /**
- * How a node's outcome was established: `probe`, the node's cache was looked at afterwards and
- * showed the object gone (or stale, or, for a preload, a fresh hit); `ack`, the node's answer
- * to the operation was taken at its word (edges/verify.ts).
+ * How a node's outcome was established (edges/verify.ts): `probe`, the node's cache was looked
+ * at afterwards and showed the object — or the caller's sample URLs (VerifyUrl) — gone (or
+ * stale, or, for a preload, a fresh hit); `canary`, a Regex purge without samples was proven on
+ * the node's canary object, warmed first and gone after; `ack`, the node's answer to the
+ * operation was taken at its word.
  */
-export type VerifiedBy = 'probe' | 'ack';
+export type VerifiedBy = 'probe' | 'canary' | 'ack';
 
 /** A per-node attempt handed to a worker under a lease, with what the driver needs. */
 export interface ClaimedAttempt {
@@ -207,6 +217,8 @@ export interface ClaimedAttempt {
   domain: string;
   force: boolean;
   withHeader: string | null;
+  /** The task's VerifyUrl samples ([] when none). */
+  verifyUrls: string[];
   origin: string | null;
   node: CacheNode;
   /** Purge-then-warm: which of the two steps this attempt runs (absent: the item's own operation). */

@@ -6,6 +6,7 @@ import type { Consumption, Domain, LeaseRequest, NewTask, SubmitBatch, SubmitOut
 import type { PathExpansion } from './manifest-preload.js';
 import { parseObjectPath, splitObjectPaths, type SubmitType } from './object-path.js';
 import { dayBucket, endOfDay, kindsFor, minuteBucket, utcDay } from './quota.js';
+import { checkVerifyUrls, type ScopeItem } from './verify-url.js';
 
 /** What a refresh or preload submission asks for, after the action table has validated it. */
 export interface Submission {
@@ -17,6 +18,8 @@ export interface Submission {
   area: string | null;
   l2Preload: boolean;
   withHeader: string | null;
+  /** VerifyUrl: sample URLs the purge is verified on (domain/verify-url.ts); null when not given. */
+  verifyUrl?: string | null;
   /** Idempotency key (domain/client-token.ts); absent: every call creates tasks. */
   clientToken?: string;
   /** Purge-then-warm (PreloadAfter): each node preloads the path after it confirmed the purge; also charges the preload quota. */
@@ -74,8 +77,10 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
   // A path given twice in one call is one item: one purge per node, one row, charged once.
   // (Kept, each copy was a row of its own with its own attempts on every node.)
   const byDomain = new Map<string, string[]>();
+  const items: ScopeItem[] = [];
   for (const text of new Set(paths)) {
-    const { domain } = parseObjectPath(text, s.type);
+    const { domain, path } = parseObjectPath(text, s.type);
+    items.push({ domain, path });
     const list = byDomain.get(domain);
     if (list) list.push(text);
     else byDomain.set(domain, [text]);
@@ -83,11 +88,13 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
   if (byDomain.size > MAX_DOMAINS_PER_CALL) {
     throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: `${MAX_DOMAINS_PER_CALL} domains` } });
   }
+  const samples = s.verifyUrl ? await checkVerifyUrls(s.verifyUrl, s.type, items) : undefined;
   for (const domain of byDomain.keys()) await checkDomain(store, s, domain);
   const planned = s.expand ? await expandPaths(store, s, byDomain) : byDomain;
 
   const tasks: NewTask[] = [...planned].map(([domain, list]) => ({
     domain, objectType: s.type, force: s.force, area: s.area, l2Preload: s.l2Preload, withHeader: s.withHeader, paths: list,
+    verifyUrls: samples?.get(domain),
     ...(s.preloadAfter ? { preloadAfter: true } : {}),
   }));
   const batch: SubmitBatch = {
@@ -97,7 +104,7 @@ export async function submit(store: SubmitStore, config: Config, s: Submission, 
     consume: consumption(config, s, planned, now),
     preloadQueueLimit: s.type === 'preload' ? config.preloadQueue : undefined,
     tasks,
-    clientToken: tokenOf(s, [...new Set(paths)], now),
+    clientToken: tokenOf(s, [...new Set(paths)], samples && [...samples.values()].flat(), now),
   };
   const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
   if (outcome.ok) return outcome.taskIds;
@@ -136,6 +143,8 @@ export interface TagSubmission {
   /** The CacheTag parameter: comma-separated tags. */
   cacheTag: string;
   force: boolean;
+  /** VerifyUrl: sample URLs of the domain, each carrying every tag (domain/verify-url.ts). */
+  verifyUrl?: string;
   clientToken?: string;
 }
 
@@ -152,13 +161,14 @@ export async function submitTags(store: SubmitStore, config: Config, s: TagSubmi
   if (tags.length > PER_CALL.cachetag.max) throw new ApiError('SingleRequest.OverLimit', { vars: { Limit: PER_CALL.cachetag.label } });
   if (!tags.every((t) => CACHE_TAG.test(t))) throw invalid('CacheTag');
   const domain = s.domain.trim().toLowerCase();
+  const samples = s.verifyUrl ? (await checkVerifyUrls(s.verifyUrl, 'cachetag', [{ domain, path: '/' }])).get(domain) : undefined;
   const submission: Submission = { ...s, objectPath: '', type: 'cachetag', area: null, l2Preload: false, withHeader: null };
   await checkDomain(store, submission, domain);
   const byDomain = new Map([[domain, tags]]);
   const batch: SubmitBatch = {
     accountId: s.accountId, product: s.product, createdAt: now, consume: consumption(config, submission, byDomain, now),
-    tasks: [{ domain, objectType: 'cachetag', force: s.force, area: null, l2Preload: false, withHeader: null, paths: tags }],
-    clientToken: clientTokenClaim(s.clientToken, { product: s.product, type: 'cachetag', domain, tags, force: s.force }, now),
+    tasks: [{ domain, objectType: 'cachetag', force: s.force, area: null, l2Preload: false, withHeader: null, paths: tags, verifyUrls: samples }],
+    clientToken: clientTokenClaim(s.clientToken, { product: s.product, type: 'cachetag', domain, tags, force: s.force, verifyUrls: samples }, now),
   };
   const outcome = await handOff.submit((lease) => store.tasks.submit({ ...batch, lease }));
   if (outcome.ok) return outcome.taskIds[0];
@@ -166,12 +176,15 @@ export async function submitTags(store: SubmitStore, config: Config, s: TagSubmi
   throw new ApiError('QuotaExceeded.Refresh');
 }
 
-/** The ClientToken claim of a submission: what it asks for, paths as read (each once, in order). */
-function tokenOf(s: Submission, paths: string[], now: number) {
+/**
+ * The ClientToken claim of a submission: what it asks for, paths and samples as read (each once,
+ * in order; no samples, no entry, so calls without VerifyUrl read as they always did).
+ */
+function tokenOf(s: Submission, paths: string[], samples: string[] | undefined, now: number) {
   // The paths as asked, before any manifest expansion: a retry asks the same even if the origin's
   // manifests changed meanwhile, and gets the first call's tasks.
-  const { accountId: _account, objectPath: _text, clientToken, expand, ...asked } = s;
-  return clientTokenClaim(clientToken, { ...asked, expandManifest: expand !== undefined, paths }, now);
+  const { accountId: _account, objectPath: _text, clientToken, expand, verifyUrl: _samples, ...asked } = s;
+  return clientTokenClaim(clientToken, { ...asked, expandManifest: expand !== undefined, paths, verifyUrls: samples }, now);
 }
 
 async function checkDomain(store: SubmitStore, s: Submission, domain: string): Promise<Domain> {

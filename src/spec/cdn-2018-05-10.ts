@@ -1,7 +1,7 @@
 import {
   EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
   area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
-  TASK_ROW_RESULT, taskIdList, withHeader,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, taskIdList, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
 import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
@@ -20,11 +20,12 @@ export const CDN_ACTIONS = {
       Force: force(),
       ClientToken: clientToken(),
       PreloadAfter: preloadAfter(),
+      VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
     rules: [PRELOAD_AFTER_RULE],
     errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated, one per domain' },
-    notes: PRELOAD_AFTER_NOTES,
+    notes: [...PRELOAD_AFTER_NOTES, VERIFICATION_NOTE],
   }),
   PushObjectCache: defineAction({
     name: 'PushObjectCache',
@@ -116,6 +117,7 @@ export const CDN_ACTIONS = {
         doc: 'true: drop the objects, the next request fetches them from the origin; false (default): mark them stale, so the next request revalidates them with the origin.',
       },
       ClientToken: clientToken(),
+      VerifyUrl: verifyUrl('Each is a URL of DomainName that carries every tag of the call (each tag is verified on every sample).'),
     },
     errors: ['MissingParameter', 'InvalidParameter', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'QuotaExceeded.Refresh', 'IdempotentParameterMismatch'],
     result: { RequestId: 'string', RefreshTaskId: 'string — the task id' },
@@ -123,6 +125,7 @@ export const CDN_ACTIONS = {
       'Quota: each tag counts as one directory against the daily DirQuota (RefreshDirQuota in DescribeCdnUserQuota): a tag names a set of objects, as a directory does, and costs the caches as much.',
       'DescribeRefreshTasks and DescribeRefreshTaskById list one row per tag, with ObjectType `cachetag` and the tag as ObjectPath; `ObjectType=cachetag` filters them.',
       'The origin tags objects with `Cache-Tag: a,b` or `Surrogate-Key: a b` (or a header the Varnish VCL is configured with). Varnish nodes purge through xkey (Force=false: soft purge); the simulated fleet confirms; nginx, Traffic Server and Squid keep no tags, so their nodes refuse with the reason and the row is Failed.',
+      'Verification: a tag names objects only the origin knows, so without VerifyUrl each node\'s outcome is its answer (Verified `Ack` in DescribeRefreshTaskNodes); with VerifyUrl, nodes that verify by probe look at the samples (Verified `Probe`).',
     ],
   }),
   DescribePreloadDetailById: defineAction({

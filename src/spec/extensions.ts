@@ -9,7 +9,7 @@ export const describeTaskNodes = (product: Product) =>
   defineAction({
     name: 'DescribeRefreshTaskNodes',
     summary:
-      'refreshd extension: per-node state of the items of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why. A node\'s State is Pending, Applied or Failed; its Verified says how its outcome was established: Probe (its cache was looked at afterwards) or Ack (its answer was taken), empty while Pending. Paged by item: at most 100 items (each with all its nodes) per call.',
+      'refreshd extension: per-node state of the items of up to 10 tasks — which cache nodes confirmed, which are pending or failed, and why. A node\'s State is Pending, Applied or Failed; its Verified says how its outcome was established: Probe (its cache was looked at afterwards: the object, the directory\'s own URL, or the VerifyUrl samples), Canary (a Regex without samples, proven on the node\'s canary object), or Ack (its answer was taken: a group set to ack, a driver without a probe, a cache tag or Regex with nothing to look at), empty while Pending. Paged by item: at most 100 items (each with all its nodes) per call.',
     ramAction: `${product}:DescribeRefreshTaskNodes`,
     resource: '*',
     rateLimit: { perSecond: 30, error: 'Throttling' },

@@ -29,6 +29,21 @@ export const force = () =>
     doc: 'For Directory/Regex/IgnoreParams: true purges everything in scope, false (default) marks it stale so it is revalidated.',
   }) as const satisfies ParamSpec;
 
+/** refreshd's VerifyUrl extension on the refresh actions (domain/verify-url.ts, docs/caches.md). */
+export const verifyUrl = (scope: string) =>
+  ({
+    type: 'string',
+    doc: `refreshd extension: up to 10 sample URLs, separated by \\n or \\r\\n, that the purge is verified on. ${scope} On the nodes of a group that verifies by probe, each sample is looked at after the node acknowledged the purge and must be gone (or stale, when Force=false); otherwise that node's attempt fails with \`purge acknowledged but HOST/PATH still cached (probe: HIT)\`, is retried, then Failed. A value that breaks these rules answers InvalidParameter with the reason.`,
+  }) as const satisfies ParamSpec;
+
+/** Where RefreshObjectCaches' samples must lie (RefreshObjectCaches, RefreshVodObjectCaches). */
+export const REFRESH_SAMPLES =
+  'For Directory, Regex and IgnoreParams: each is on a domain of the call and in the purge\'s scope — under one of its directories (Directory), matched by the expression from the first `/` of its path (Regex), or one of its URLs with any query (IgnoreParams). Not with File: a File refresh is verified on its own URLs.';
+
+/** How RefreshObjectCaches' outcomes are verified per node (RefreshObjectCaches, RefreshVodObjectCaches). */
+export const VERIFICATION_NOTE =
+  'Verification (DescribeRefreshTaskNodes\' Verified), on nodes of a group that verifies by probe: a File refresh probes its URLs; with VerifyUrl, the samples in each item\'s scope are probed (`Probe`); without, a Directory probes its own URL and an IgnoreParams URL its path without query (`Probe`), and a Regex the node\'s canary object (node option `canary`) when the expression covers it, fetched through the node first (`Canary`), else it is the node\'s answer (`Ack`).';
+
 export const area = () =>
   ({
     type: 'enum',

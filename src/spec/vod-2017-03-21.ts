@@ -1,7 +1,7 @@
 import {
   EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
   area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
-  TASK_ROW_RESULT, withHeader,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
 import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
@@ -20,11 +20,12 @@ export const VOD_ACTIONS = {
       Force: force(),
       ClientToken: clientToken(),
       PreloadAfter: preloadAfter(),
+      VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
     rules: [PRELOAD_AFTER_RULE],
     errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
-    notes: PRELOAD_AFTER_NOTES,
+    notes: [...PRELOAD_AFTER_NOTES, VERIFICATION_NOTE],
   }),
   PreloadVodObjectCaches: defineAction({
     name: 'PreloadVodObjectCaches',

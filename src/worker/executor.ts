@@ -1,6 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome, type VerifiedBy } from '../edges/driver.js';
+import { toEdgeTarget, type EdgeJob, type EdgeNode, type GroupVerify, type Outcome, type VerifiedBy } from '../edges/driver.js';
 import { CANCELED_ERROR } from '../domain/records.js';
 import { parseWithHeader } from '../domain/with-header.js';
 import type { ClaimedAttempt } from '../store/port.js';
@@ -33,7 +33,7 @@ export type FromExecutor = { t: 'done'; out: (number | string)[] };
 export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
 
 /** How a node group verifies its nodes' outcomes (its settings in the store; undefined: the default). */
-export type VerifyOf = (group: string) => VerifiedBy | undefined;
+export type VerifyOf = (group: string) => GroupVerify | undefined;
 
 /** Outcome kinds by the index the thread sends (executor-thread.ts KIND). */
 const KINDS = ['ok', 'retryable', 'permanent'] as const;
@@ -191,5 +191,7 @@ function toJob(c: ClaimedAttempt): EdgeJob {
     path: target.path,
     headers: c.withHeader ? parseWithHeader(c.withHeader) : {},
     origin: c.origin,
+    // VerifyUrl samples, on the task's domain: verify.ts probes those in this item's scope.
+    samples: c.verifyUrls.map((url) => toEdgeTarget(url).path),
   };
 }

@@ -105,6 +105,20 @@ describe('refreshd CLI as an API client', () => {
     assert.equal(alone.err.trim(), 'refreshd: --tag and --domain go together');
   });
 
+  it('refresh --verify-url sends sample URLs (repeatable) with a directory or tag purge; a sample out of scope is refused with the reason', async () => {
+    const dir = await cli(['refresh', 'cli.example.com/vu/', '--type', 'directory', '--verify-url', 'http://cli.example.com/vu/a.png', '--verify-url', 'cli.example.com/vu/b/c.css', '--json']);
+    assert.equal(dir.code, 0, dir.err);
+    const tag = await cli(['refresh', '--tag', 'vu', '--domain', 'cli.example.com', '--verify-url', 'cli.example.com/p/1', '--json']);
+    assert.equal(tag.code, 0, tag.err);
+    const stored = (id: string) => (server.store.raw.prepare('SELECT verify_urls FROM tasks WHERE id = ?').get(Number(id)) as { verify_urls: string }).verify_urls;
+    assert.equal(stored(JSON.parse(dir.out).TaskIds[0]), 'http://cli.example.com/vu/a.png\ncli.example.com/vu/b/c.css');
+    assert.equal(stored(JSON.parse(tag.out).TaskIds[0]), 'cli.example.com/p/1');
+    const bad = await cli(['refresh', 'cli.example.com/vu/', '--type', 'directory', '--verify-url', 'cli.example.com/elsewhere.png']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /InvalidParameter/);
+    assert.match(bad.err, /cli\.example\.com\/elsewhere\.png is not under a directory of this call\./);
+  });
+
   it('preload-detail shows each URL: the share of nodes that warmed it, or why not', async () => {
     const push = JSON.parse((await cli(['preload', 'cli.example.com/pd/ok.js', 'cli.example.com/status/503/pd.js', '--json'])).out);
     const id = push.TaskIds[0];

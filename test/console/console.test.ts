@@ -271,8 +271,17 @@ describe('console in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: 'Enter at least one cache tag' }).waitFor();
     await page.getByLabel('Cache tags, one per line').fill('summer-sale\nproduct-9');
     await page.getByLabel('Domain', { exact: true }).fill('www.example.com');
+    // A sample URL off the domain is refused with the reason; one on it is sent as VerifyUrl.
+    const samples = page.getByLabel('Tagged sample URLs to verify (optional)', { exact: true });
+    await samples.fill('http://img.example.com/p/9.jpg');
+    await page.getByRole('button', { name: 'Purge by tag' }).click();
+    assert.match(await page.getByRole('alert').filter({ hasText: 'VerifyUrl' }).innerText(), /img\.example\.com\/p\/9\.jpg is not on a domain of this call\.\s*InvalidParameter/);
+    await samples.fill('http://www.example.com/p/9.html\n');
     await page.getByRole('button', { name: 'Purge by tag' }).click();
     const notice = page.getByRole('status').filter({ hasText: 'Purge of 2 tags accepted as task' });
+    const tagTask = (await notice.getByRole('link').first().innerText()).trim();
+    assert.equal((server.store.raw.prepare('SELECT verify_urls FROM tasks WHERE id = ?').get(Number(tagTask)) as { verify_urls: string }).verify_urls, 'http://www.example.com/p/9.html');
+    assert.equal(await samples.inputValue(), '', 'cleared with the tags once accepted');
     await notice.getByRole('link').first().click();
     await page.locator('section.item[data-path="summer-sale"]').waitFor();
     assert.match(await page.locator('section.item[data-path="product-9"]').innerText(), /cachetag/);

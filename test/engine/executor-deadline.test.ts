@@ -22,7 +22,7 @@ function trickling(): Server {
 function attempt(n: number, address: string, overrides: Partial<ClaimedAttempt> = {}): ClaimedAttempt {
   return {
     itemId: n, nodeId: 1, lease: `l${n}`, attempts: 0, taskId: '1', objectType: 'file', objectPath: `http://a.example.com/${n}`,
-    domain: 'a.example.com', force: true, withHeader: null, origin: null,
+    domain: 'a.example.com', force: true, withHeader: null, verifyUrls: [], origin: null,
     node: { id: 1, name: 'edge-1', driver: 'varnish', address, group: 'default', area: 'domestic', enabled: true, options: { concurrency: 1 }, createdAt: 0 },
     ...overrides,
   };

@@ -13,7 +13,7 @@ describe('Executor', () => {
 
   const attempt = (itemId: number, extra: Partial<ClaimedAttempt>): ClaimedAttempt => ({
     itemId, nodeId: 1, lease: 'l', attempts: 0, taskId: '1', objectType: 'file', objectPath: `http://example.com/${itemId}`,
-    domain: 'example.com', force: false, withHeader: null, origin: null,
+    domain: 'example.com', force: false, withHeader: null, verifyUrls: [], origin: null,
     node: { id: 1, name: 'sim', driver: 'simulated', address: 'simulated/1', group: 'g', area: 'domestic', enabled: true, options: { latencyMs: [0, 0], failureRate: 0 }, createdAt: 0 },
     ...extra,
   });

@@ -7,6 +7,7 @@ import { fleetContract } from './fleet-contract.js';
 import { progressContract } from './progress-contract.js';
 import { phaseContract } from './phase-contract.js';
 import { queueContract } from './queue-contract.js';
+import { verifyUrlContract } from './verify-url-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
 /**
@@ -20,6 +21,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
   progressContract(name, open);
   queueContract(name, open);
   fleetContract(name, open);
+  verifyUrlContract(name, open);
   phaseContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;

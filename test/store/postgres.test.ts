@@ -364,8 +364,8 @@ describe('PostgresStore upgrade to migration 6', () => {
       await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
       await store.raw`DROP TABLE node_groups`;
       await store.raw`DROP TABLE client_tokens`;
-      // (and what the migrations after it added: 8, purge-then-warm)
-      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
+      // (and what the migrations after it added: 8, purge-then-warm; 9, tasks.verify_urls)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls');
       await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
@@ -430,6 +430,48 @@ describe('PostgresStore upgrade to migration 7', () => {
       const again = await store.tasks.submit(batch('t.example.com/new', 'up7'));
       assert.ok(first.ok && again.ok && again.replayed);
       assert.deepEqual(again.taskIds, first.taskIds);
+    } finally {
+      await store.close();
+      await reference.end();
+    }
+  });
+});
+
+/**
+ * Migration 9 (tasks.verify_urls): a database written by the release before it (schema 8)
+ * migrates forward; its tasks hand their attempts out with no samples, and new tasks keep theirs.
+ */
+describe('PostgresStore upgrade to migration 9', () => {
+  it('a schema-8 database migrates forward: old tasks have no samples, new ones keep theirs', async () => {
+    const T0 = Date.UTC(2026, 11, 8, 9, 0, 0);
+    const reference = postgres(await cluster.createDatabase(), { max: 1, onnotice: () => {} });
+    for (const m of MIGRATIONS.slice(0, 8)) await reference.unsafe(m);
+    const url = await cluster.createDatabase();
+    let store = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000087', name: 'up9', createdAt: T0 })).id;
+      await store.domains.addDomain({ name: 's.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+      await store.fleet.addNode({ name: 's1', driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const task = (path: string, verifyUrls?: string[]) => ({
+        accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+        tasks: [{ domain: 's.example.com', objectType: 'directory' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path], verifyUrls }],
+      });
+      assert.ok((await store.tasks.submit(task('s.example.com/old/'))).ok);
+      await store.raw`ALTER TABLE tasks DROP COLUMN verify_urls`;
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 9`;
+      const columns = async (sql: postgres.Sql) => (await sql`
+        SELECT a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE n.nspname = 'public' AND c.relname = 'tasks' AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY 1`).map((r) => `${r.col} ${r.type}`);
+      assert.deepEqual(await columns(store.raw), await columns(reference));
+      await store.close();
+
+      store = await PostgresStore.open(url);
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.ok((await store.tasks.submit(task('s.example.com/new/', ['s.example.com/new/a.png']))).ok);
+      const { claimed } = await store.queue.dispatchAndClaim('up9', T0, 60_000, 10, 100);
+      assert.deepEqual(claimed.map((c) => [c.objectPath, c.verifyUrls]).sort(), [['s.example.com/new/', ['s.example.com/new/a.png']], ['s.example.com/old/', []]]);
     } finally {
       await store.close();
       await reference.end();

@@ -35,9 +35,9 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
-    // And undo what later migrations added (9: verified_by, node_groups; 10: client_tokens; 11: purge-then-warm).
+    // And undo what later migrations added (9: verified_by, node_groups; 10: client_tokens; 11: purge-then-warm; 12: tasks.verify_urls).
     db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
-    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 7');
     db.close();
 
@@ -83,8 +83,8 @@ describe('SqliteStore upgrade to migration 9', () => {
     // Back to schema 8: what migration 9 added goes (and 10's client_tokens), and the file's schema is the reference's.
     const db = new Database(file);
     db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
-    // (and what the migrations after it added: 11, purge-then-warm)
-    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
+    // (and what the migrations after it added: 11, purge-then-warm; 12, tasks.verify_urls)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 8');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
@@ -133,8 +133,8 @@ describe('SqliteStore upgrade to migration 10', () => {
 
     const db = new Database(file);
     db.exec('DROP TABLE client_tokens;');
-    // (and what the migration after it added: 11, purge-then-warm)
-    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at;');
+    // (and what the migrations after it added: 11, purge-then-warm; 12, tasks.verify_urls)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 9');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
@@ -150,6 +150,50 @@ describe('SqliteStore upgrade to migration 10', () => {
       const again = await store.tasks.submit(batch('t.example.com/new', 'up10'));
       assert.ok(first.ok && again.ok && again.replayed);
       assert.deepEqual(again.taskIds, first.taskIds);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/**
+ * Migration 12 (tasks.verify_urls): a store written by the release before it (schema 11) opens;
+ * its tasks hand their attempts out with no samples, and new tasks keep theirs.
+ */
+describe('SqliteStore upgrade to migration 12', () => {
+  it('a schema-11 store migrates forward: old tasks have no samples, new ones keep theirs', async () => {
+    const T0 = Date.UTC(2026, 11, 8, 9, 0, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'refreshd-upgrade12-'));
+    const reference = new Database(join(dir, 'reference.db'));
+    for (const m of MIGRATIONS.slice(0, 11)) reference.exec(m);
+    const file = join(dir, 'refreshd.db');
+    let store = new SqliteStore(file);
+    const acct = (await store.identity.createAccount({ uid: '1000000000000086', name: 'up12', createdAt: T0 })).id;
+    await store.domains.addDomain({ name: 's.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+    await store.fleet.addNode({ name: 's1', driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+    const task = (path: string, verifyUrls?: string[]) => ({
+      accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+      tasks: [{ domain: 's.example.com', objectType: 'directory' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path], verifyUrls }],
+    });
+    assert.ok((await store.tasks.submit(task('s.example.com/old/'))).ok);
+    await store.close();
+
+    // Back to schema 11: the column goes, and the file's schema is the reference's.
+    const db = new Database(file);
+    db.exec('ALTER TABLE tasks DROP COLUMN verify_urls;');
+    db.pragma('user_version = 11');
+    const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
+      .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
+    assert.deepEqual(schema(db), schema(reference));
+    db.close();
+    reference.close();
+
+    store = new SqliteStore(file);
+    try {
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.ok((await store.tasks.submit(task('s.example.com/new/', ['s.example.com/new/a.png']))).ok);
+      const { claimed } = await store.queue.dispatchAndClaim('up12', T0, 60_000, 10, 100);
+      assert.deepEqual(claimed.map((c) => [c.objectPath, c.verifyUrls]).sort(), [['s.example.com/new/', ['s.example.com/new/a.png']], ['s.example.com/old/', []]]);
     } finally {
       await store.close();
     }

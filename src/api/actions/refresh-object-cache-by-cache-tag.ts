@@ -7,6 +7,7 @@ export const refreshObjectCacheByCacheTag: Handler<typeof CDN_ACTIONS.RefreshObj
   const p = ctx.params;
   const id = await submitTags(ctx.store, ctx.config, {
     accountId: ctx.account.id, product: ctx.product.product, domain: p.DomainName, cacheTag: p.CacheTag, force: p.Force, clientToken: p.ClientToken,
+    verifyUrl: p.VerifyUrl,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: id };
 };

@@ -17,6 +17,7 @@ export const refreshObjectCaches: Handler<typeof CDN_ACTIONS.RefreshObjectCaches
     withHeader: null,
     clientToken: p.ClientToken,
     preloadAfter: p.PreloadAfter,
+    verifyUrl: p.VerifyUrl ?? null,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: ids.join(',') };
 };

@@ -282,4 +282,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE node_attempts ADD COLUMN phase TEXT;
   ALTER TABLE node_attempts ADD COLUMN purged_at BIGINT;
   `,
+  /* 9: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none (as SQLite's 12) */ `
+  ALTER TABLE tasks ADD COLUMN IF NOT EXISTS verify_urls TEXT;
+  `,
 ];

@@ -2,6 +2,7 @@ import type { SubmitType } from '../../domain/object-path.js';
 import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
 import type { AttemptPhase, AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import { splitVerifyUrls } from '../verify-urls.js';
 import { adjustCounts, dispatched } from './progress.js';
 import { toNode, type Db, type Row, type Sql } from './rows.js';
 
@@ -52,7 +53,7 @@ export class PgQueue implements AttemptQueue {
     const token = lease && leaseToken(lease.owner);
     const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null; preload_after: boolean })[]>`
       SELECT i.id, i.created_at, t.area, d.node_group AS grp, t.preload_after,
-             i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
+             i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, t.verify_urls, d.origin
         FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
        WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ${limit}
          FOR UPDATE OF i SKIP LOCKED`;
@@ -122,7 +123,7 @@ export class PgQueue implements AttemptQueue {
         RETURNING a.item_id, a.item_created_at, a.node_id, a.attempts, a.next_run_at, a.phase
       )
       SELECT l.item_id, l.node_id, l.attempts, l.phase, i.task_id::text AS task_id, i.object_type, i.object_path, i.domain,
-             t.force, t.with_header, d.origin,
+             t.force, t.with_header, t.verify_urls, d.origin,
              n.name, n.driver, n.address, n.node_group, n.area, n.enabled, n.options, n.created_at
         FROM leased l
         JOIN items i ON i.id = l.item_id AND i.created_at = l.item_created_at
@@ -191,7 +192,8 @@ function toClaimed(j: Row, node: CacheNode, lease: string, attempts: number, pha
   const c: ClaimedAttempt = {
     itemId: Number(j.id), nodeId: node.id, lease, attempts, taskId: String(j.task_id),
     objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
-    force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null, node,
+    force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, verifyUrls: splitVerifyUrls(j.verify_urls as string | null),
+    origin: (j.origin as string | null) ?? null, node,
   };
   if (phase) c.phase = phase;
   return c;

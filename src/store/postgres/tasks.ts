@@ -8,6 +8,7 @@ import type { DayPartitions } from './partitions.js';
 import { PENDING } from './progress.js';
 import type { PgQueue } from './queue.js';
 import { validTaskIds } from '../task-ids.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 import { ITEM_COLUMNS, openItemOfT, sqlState, toItem, type Db, type Sql } from './rows.js';
 
 /** Channel for "new work committed"; the payload names the store instance that sent it. */
@@ -227,14 +228,14 @@ async function insertTasks(tx: Db, batch: SubmitBatch): Promise<string[]> {
   const t = batch.tasks;
   // Booleans travel as 0/1: postgres.js would type a JS boolean array as a scalar boolean.
   await tx`
-    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at, preload_after)
+    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at, preload_after)
     OVERRIDING SYSTEM VALUE
-    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, item_count, ${batch.createdAt},
+    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, verify_urls, item_count, ${batch.createdAt},
            preload_after::boolean
       FROM unnest(${ids}::bigint[], ${t.map((x) => x.domain)}::text[], ${t.map((x) => x.objectType)}::text[],
                   ${t.map((x) => +x.force)}::int[], ${t.map((x) => x.area)}::text[], ${t.map((x) => +x.l2Preload)}::int[],
-                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => x.paths.length)}::int[], ${t.map((x) => +(x.preloadAfter ?? false))}::int[])
-           AS u(id, domain, object_type, force, area, l2_preload, with_header, item_count, preload_after)`;
+                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => joinVerifyUrls(x.verifyUrls))}::text[], ${t.map((x) => x.paths.length)}::int[], ${t.map((x) => +(x.preloadAfter ?? false))}::int[])
+           AS u(id, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, preload_after)`;
   const itemTask: string[] = [];
   const itemDomain: string[] = [];
   const itemType: string[] = [];

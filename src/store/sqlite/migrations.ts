@@ -281,4 +281,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE node_attempts ADD COLUMN phase TEXT;
   ALTER TABLE node_attempts ADD COLUMN purged_at INTEGER;
   `,
+  /* 12: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
+  ALTER TABLE tasks ADD COLUMN verify_urls TEXT;
+  `,
 ];

@@ -3,6 +3,7 @@ import { nodesInScope } from '../../domain/records.js';
 import type { CacheNode, ClaimedAttempt, LeaseRequest, NewTask, SubmitBatch } from '../port.js';
 import { toNode } from './fleet.js';
 import { firstPhase, toClaimed, type JobRow } from './jobs.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 
 /** A task's items that go to a local worker at submit: the nodes in scope and how many items fit. */
 export interface SubmitScope {
@@ -75,7 +76,7 @@ export class SubmitDispatch {
       // The row the worker's dispatch would have read for this item.
       const job: JobRow = {
         id: itemIds[i], task_id: taskId, object_type: task.objectType, object_path: task.paths[i], domain: task.domain,
-        force: task.force ? 1 : 0, with_header: task.withHeader, origin: scope.origin, preload_after: task.preloadAfter ? 1 : 0,
+        force: task.force ? 1 : 0, with_header: task.withHeader, verify_urls: joinVerifyUrls(task.verifyUrls), origin: scope.origin, preload_after: task.preloadAfter ? 1 : 0,
       };
       for (const node of scope.nodes) claimed.push(toClaimed(job, node, token, 0, phase));
     }

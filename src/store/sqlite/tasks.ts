@@ -7,6 +7,7 @@ import { validTaskIds } from '../task-ids.js';
 import { SqliteCancel } from './cancel.js';
 import { SqliteClientTokens } from './client-tokens.js';
 import { ItemReads } from './item-reads.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 import { SqliteProgress } from './progress.js';
 import { SubmitDispatch } from './submit-dispatch.js';
 import type { WalSync } from './wal-sync.js';
@@ -43,8 +44,8 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
       ),
       insertTask: db.prepare(
-        `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at, preload_after)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at, preload_after)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -103,7 +104,7 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         const id = Number(
           this.stmt.insertTask.run(
             batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
-            t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt, t.preloadAfter ? 1 : 0,
+            t.l2Preload ? 1 : 0, t.withHeader, joinVerifyUrls(t.verifyUrls), t.paths.length, batch.createdAt, t.preloadAfter ? 1 : 0,
           ).lastInsertRowid,
         );
         const scope = room > 0 ? this.dispatch.scope(t, room) : undefined;
