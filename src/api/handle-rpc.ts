@@ -4,8 +4,8 @@ import type { Config } from '../config/config.js';
 import { DIRECT, type SubmitHandOff } from '../domain/submit.js';
 import { auditAction, auditParams, type AuditSink } from '../identity/audit.js';
 import { authorize } from '../identity/authorize.js';
-import type { KeyResolver } from '../identity/keys.js';
-import { authenticate, type Authenticated, type KeyRecord } from '../protocol/authenticate.js';
+import type { KeyResolver, ResolvedKey } from '../identity/keys.js';
+import { authenticate, type Authenticated } from '../protocol/authenticate.js';
 import { parseParams, type ParsedParams, type WireRequest } from '../protocol/request.js';
 import { errorBody, parseFormat, renderError, renderSuccess, type WireFormat } from '../protocol/serialize.js';
 import { ApiError, missing } from '../spec/errors.js';
@@ -55,7 +55,7 @@ interface CallState {
   params?: ParsedParams;
   /** The AccessKeyId the request names, and its key when one exists (signature checked or not). */
   namedKeyId?: string;
-  namedKey?: KeyRecord;
+  namedKey?: ResolvedKey;
   auth?: Authenticated;
   action?: ActionSpec;
 }
@@ -118,7 +118,8 @@ async function dispatch(req: WireRequest, deps: ApiDeps, call: CallState, now: (
   if (!action) throw new ApiError('InvalidAction.NotFound');
   call.action = action;
 
-  const account = await deps.store.identity.getAccount(auth.key.accountId);
+  // Read with the key, in the same statement (identity/keys.ts).
+  const account = call.namedKey?.account;
   if (!account) throw new ApiError('InvalidAccessKeyId.NotFound');
   const service = account.services[product.product];
   if (service === 'none') throw new ApiError('OperationDenied', { vars: { Product: product.serviceName } });

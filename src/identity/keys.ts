@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { KeyRecord } from '../protocol/authenticate.js';
-import type { Store } from '../store/port.js';
+import type { Account, Credential, Store } from '../store/port.js';
 import type { SecretBox } from './secret-box.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -36,14 +36,22 @@ export async function createKey(
   return pair;
 }
 
+/** A key as authentication uses it, with its account (undefined only if the account row is gone). */
+export interface ResolvedKey extends KeyRecord {
+  account: Account | undefined;
+}
+
 /**
- * Finds the key a request names and opens its secret, for authentication on every request.
- * The row is read each time, so a disabled or deleted key stops working at once, in every
- * process; only the decryption is cached, keyed by the sealed value itself (which changes
- * whenever the secret does), so the cache can never answer with a stale secret.
+ * Finds the key a request names, with its account, and opens its secret, for authentication on
+ * every request. The store reads both in one statement and keeps them for at most
+ * CREDENTIAL_TTL_MS (store/credential-cache.ts), so a key disabled or deleted in another process
+ * stops working within that time, in this process at once. Opened secrets are cached by the
+ * sealed value itself (which changes whenever the secret does), so the cache can never answer
+ * with a stale secret; the record made from a cached credential is reused while it is cached.
  */
 export class KeyResolver {
   private readonly opened = new Map<string, string>();
+  private readonly resolved = new WeakMap<Credential, ResolvedKey>();
 
   constructor(
     private readonly store: Pick<Store, 'identity'>,
@@ -51,16 +59,26 @@ export class KeyResolver {
     private readonly maxCached = 10_000,
   ) {}
 
-  async find(accessKeyId: string): Promise<KeyRecord | undefined> {
-    const k = await this.store.identity.findAccessKey(accessKeyId);
-    if (!k) return undefined;
-    const cacheKey = `${k.accessKeyId}\n${k.secretCipher}`;
+  async find(accessKeyId: string): Promise<ResolvedKey | undefined> {
+    const credential = await this.store.identity.findCredential(accessKeyId);
+    if (!credential) return undefined;
+    let key = this.resolved.get(credential);
+    if (key === undefined) {
+      const k = credential.key;
+      key = { accessKeyId: k.accessKeyId, secret: this.open(k.accessKeyId, k.secretCipher), active: k.active, accountId: k.accountId, userName: k.userName ?? undefined, account: credential.account };
+      this.resolved.set(credential, key);
+    }
+    return key;
+  }
+
+  private open(accessKeyId: string, secretCipher: string): string {
+    const cacheKey = `${accessKeyId}\n${secretCipher}`;
     let secret = this.opened.get(cacheKey);
     if (secret === undefined) {
-      secret = this.box.open(k.secretCipher, k.accessKeyId);
+      secret = this.box.open(secretCipher, accessKeyId);
       if (this.opened.size >= this.maxCached) this.opened.clear();
       this.opened.set(cacheKey, secret);
     }
-    return { accessKeyId: k.accessKeyId, secret, active: k.active, accountId: k.accountId, userName: k.userName ?? undefined };
+    return secret;
   }
 }

@@ -4,7 +4,7 @@ import type {
 } from '../domain/records.js';
 import type { Product } from '../spec/types.js';
 import type {
-  AccessKey, Account, AuditEntry, AuditQuery, AuditRecord, ClaimedDelivery, DeliveryResult, FinishScan, Policy, QueueStats, RamUser,
+  AccessKey, Account, AuditEntry, AuditQuery, AuditRecord, Credential, ClaimedDelivery, DeliveryResult, FinishScan, Policy, QueueStats, RamUser,
   ServiceState, StoreHealth, Webhook, WebhookDelivery,
 } from './records.js';
 
@@ -40,6 +40,13 @@ export interface IdentityStore {
   setServiceState(accountId: number, product: Product, state: ServiceState): Promise<void>;
   createAccessKey(key: AccessKey): Promise<void>;
   findAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
+  /**
+   * The key a request names and its account, in one read — what authenticates every call. The
+   * adapters serve it through a short in-process cache (store/credential-cache.ts): a change made
+   * through this store object shows at once, one made by another process within
+   * CREDENTIAL_TTL_MS. Unknown keys are never cached.
+   */
+  findCredential(accessKeyId: string): Promise<Credential | undefined>;
   /** One account's keys (root and RAM users'), or every key of the store; oldest first. */
   listAccessKeys(accountId?: number): Promise<AccessKey[]>;
   setAccessKeyActive(accessKeyId: string, active: boolean): Promise<boolean>;

@@ -31,6 +31,13 @@ export interface AccessKey {
   createdAt: number;
 }
 
+/** An AccessKey with its account, as a request is authenticated: one read (IdentityStore.findCredential). */
+export interface Credential {
+  key: AccessKey;
+  /** Undefined only if the key's account row is gone. */
+  account: Account | undefined;
+}
+
 /** A RAM user: a principal inside one account, with its own keys and attached policies. */
 export interface RamUser {
   accountId: number;

@@ -5,11 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import { Cdn, cdnClient } from '../helpers/clients.js';
 import { rpc } from '../helpers/rpc.js';
 import { adminCli } from '../helpers/admin-cli.js';
+import { withinCredentialTtl } from '../helpers/credentials.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * `refreshd account|user|key|policy|domain` against the data dir of a running server: what the
- * commands change takes effect on the server's next call, secrets are printed once and only once.
+ * commands change takes effect on the server's next call — a key's or an account's state within
+ * CREDENTIAL_TTL_MS (the server caches credentials that briefly) — and secrets are printed once
+ * and only once.
  */
 let server: TestServer;
 before(async () => {
@@ -24,6 +27,9 @@ describe('identity admin commands', () => {
   let deployer: { accessKeyId: string; accessKeySecret: string };
   const call = (c: { accessKeyId: string; accessKeySecret: string }, action: string, params: Record<string, string> = {}, version?: string) =>
     rpc(server.url, action, params, { accessKeyId: c.accessKeyId, secret: c.accessKeySecret, version });
+  /** After a CLI command changed a key or account: the call's answer once the change is in force (within the bound). */
+  const once = (code: string | 200, c: { accessKeyId: string; accessKeySecret: string }, action: string, params: Record<string, string> = {}, version?: string) =>
+    withinCredentialTtl(() => call(c, action, params, version), (r) => (code === 200 ? r.status === 200 : r.json.Code === code));
 
   it('account add prints a root AccessKey pair once; the account has its own domains', async () => {
     acme = JSON.parse(ok('account', 'add', 'acme', '--json'));
@@ -87,18 +93,18 @@ describe('identity admin commands', () => {
     for (const s of [acme.accessKeySecret, deployer.accessKeySecret]) assert.ok(!text.includes(s) && !JSON.stringify(keys).includes(s));
 
     ok('key', 'disable', acme.accessKeyId, '--account', 'acme');
-    assert.equal((await call(acme, 'DescribeRefreshQuota')).json.Code, 'InvalidAccessKeyId.Inactive');
+    await once('InvalidAccessKeyId.Inactive', acme, 'DescribeRefreshQuota');
     await assert.rejects(
       cdnClient(server.hostPort, 'v3', { id: acme.accessKeyId, secret: acme.accessKeySecret }).describeRefreshQuota(new Cdn.DescribeRefreshQuotaRequest({})),
       (e: any) => e.code === 'InvalidAccessKeyId.Inactive',
     );
     ok('key', 'enable', acme.accessKeyId);
-    assert.equal((await call(acme, 'DescribeRefreshQuota')).status, 200);
+    await once(200, acme, 'DescribeRefreshQuota');
 
     fails(/no AccessKey .* in account globex/, 'key', 'delete', acme.accessKeyId, '--account', 'globex');
     const second = JSON.parse(ok('key', 'create', '--account', 'acme', '--json'));
     ok('key', 'delete', acme.accessKeyId);
-    assert.equal((await call(acme, 'DescribeRefreshQuota')).json.Code, 'InvalidAccessKeyId.NotFound');
+    await once('InvalidAccessKeyId.NotFound', acme, 'DescribeRefreshQuota');
     assert.equal((await call(second, 'DescribeRefreshQuota')).status, 200);
     acme = { ...acme, ...second };
     fails(/no AccessKey/, 'key', 'disable', 'LTAInothingHere');
@@ -106,15 +112,15 @@ describe('identity admin commands', () => {
 
   it('account suspend refuses the account’s calls (per product) until resumed; user remove takes its keys', async () => {
     assert.match(ok('account', 'suspend', 'acme', '--product', 'cdn'), /acme: cdn=suspended vod=active/);
-    assert.equal((await call(acme, 'DescribeRefreshQuota')).json.Code, 'OperationDenied.Suspended');
+    await once('OperationDenied.Suspended', acme, 'DescribeRefreshQuota');
     assert.equal((await call(acme, 'DescribeVodRefreshQuota', {}, '2017-03-21')).status, 200);
     assert.equal((await rpc(server.url, 'DescribeRefreshQuota', {})).status, 200, 'other accounts are not affected');
     ok('account', 'resume', 'acme');
-    assert.equal((await call(acme, 'DescribeRefreshQuota')).status, 200);
+    await once(200, acme, 'DescribeRefreshQuota');
     fails(/no account nobody/, 'account', 'suspend', 'nobody');
 
     ok('user', 'remove', 'deployer', '--account', 'acme');
-    assert.equal((await call(deployer, 'DescribeRefreshQuota')).json.Code, 'InvalidAccessKeyId.NotFound');
+    await once('InvalidAccessKeyId.NotFound', deployer, 'DescribeRefreshQuota');
     assert.deepEqual(JSON.parse(ok('user', 'list', '--account', 'acme', '--json')), []);
     fails(/no user deployer/, 'user', 'remove', 'deployer', '--account', 'acme');
   });

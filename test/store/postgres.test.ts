@@ -7,6 +7,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { cancelContract } from './cancel-contract.js';
 import { clientTokenContract } from './client-token-contract.js';
+import { credentialContract } from './credential-contract.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
@@ -28,6 +29,10 @@ submitDispatchContract('postgres', async () => {
 });
 
 cancelContract('postgres', async () => {
+  const url = await cluster.createDatabase();
+  return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
+});
+credentialContract('postgres', async () => {
   const url = await cluster.createDatabase();
   return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
 });

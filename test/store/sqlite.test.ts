@@ -8,6 +8,7 @@ import { StoreBusy } from '../../src/store/errors.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { cancelContract } from './cancel-contract.js';
 import { clientTokenContract } from './client-token-contract.js';
+import { credentialContract } from './credential-contract.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { statusFilterContract } from './status-filter-contract.js';
@@ -41,6 +42,11 @@ clientTokenContract('sqlite', async () => {
       };
     },
   };
+});
+credentialContract('sqlite', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db');
+  // A second SqliteStore on the file is what a CLI command (another process) opens.
+  return { store: new SqliteStore(file), second: async () => new SqliteStore(file) };
 });
 statusFilterContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
 

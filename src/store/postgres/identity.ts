@@ -1,5 +1,5 @@
 import type { Product } from '../../spec/types.js';
-import type { AccessKey, Account, IdentityStore, Policy, RamUser, ServiceState } from '../port.js';
+import type { AccessKey, Account, Credential, IdentityStore, Policy, RamUser, ServiceState } from '../port.js';
 import { toAccount, type Sql } from './rows.js';
 
 /**
@@ -39,6 +39,16 @@ export class PgIdentity implements IdentityStore {
 
   async findAccessKey(id: string): Promise<AccessKey | undefined> {
     return toKey((await this.sql`SELECT * FROM access_keys WHERE access_key_id = ${id}`)[0]);
+  }
+
+  async findCredential(id: string): Promise<Credential | undefined> {
+    const [row] = await this.sql`
+      SELECT k.access_key_id, k.secret_cipher, k.account_id, k.user_name, k.active, k.created_at,
+             a.id, a.uid, a.name, a.cdn_service, a.vod_service, a.created_at AS account_created_at
+        FROM access_keys k LEFT JOIN accounts a ON a.id = k.account_id WHERE k.access_key_id = ${id}`;
+    if (!row) return undefined;
+    const account = row.id === null ? undefined : toAccount({ ...row, created_at: row.account_created_at });
+    return { key: toKey(row)!, account };
   }
 
   async listAccessKeys(accountId?: number): Promise<AccessKey[]> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Store, StoreCapabilities } from '../port.js';
+import { cachingCredentials } from '../credential-cache.js';
+import type { IdentityStore, Store, StoreCapabilities } from '../port.js';
 import { PgAudit } from './audit.js';
 import { PgDomains } from './domains.js';
 import { PgFleet } from './fleet.js';
@@ -23,7 +24,7 @@ import { PgTasks, WORK_CHANNEL } from './tasks.js';
  */
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities;
-  readonly identity: PgIdentity;
+  readonly identity: IdentityStore;
   readonly domains: PgDomains;
   readonly fleet: PgFleet;
   readonly tasks: PgTasks;
@@ -40,7 +41,7 @@ export class PostgresStore implements Store {
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(private readonly sql: Sql) {
-    this.identity = new PgIdentity(sql);
+    this.identity = cachingCredentials(new PgIdentity(sql));
     this.domains = new PgDomains(sql);
     this.fleet = new PgFleet(sql);
     this.queue = new PgQueue(sql);

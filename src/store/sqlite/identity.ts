@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
-import type { AccessKey, Account, IdentityStore, Policy, RamUser, ServiceState } from '../port.js';
+import type { AccessKey, Account, Credential, IdentityStore, Policy, RamUser, ServiceState } from '../port.js';
 
 /**
  * The identity tables of the SQLite store: accounts, AccessKeys with sealed secrets, RAM users,
@@ -18,6 +18,7 @@ export class SqliteIdentity implements IdentityStore {
       allAccounts: db.prepare('SELECT * FROM accounts ORDER BY id'),
       insertKey: db.prepare('INSERT INTO access_keys (access_key_id, secret_cipher, account_id, user_name, active, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       keyById: db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      credential: db.prepare(`SELECT ${CREDENTIAL_COLUMNS} FROM access_keys k LEFT JOIN accounts a ON a.id = k.account_id WHERE k.access_key_id = ?`).raw(),
       keysOfAccount: db.prepare('SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at, access_key_id'),
       allKeys: db.prepare('SELECT * FROM access_keys ORDER BY created_at, access_key_id'),
       setKeyActive: db.prepare('UPDATE access_keys SET active = ? WHERE access_key_id = ?'),
@@ -72,6 +73,10 @@ export class SqliteIdentity implements IdentityStore {
 
   async findAccessKey(id: string): Promise<AccessKey | undefined> {
     return toKey(this.s.keyById.get(id));
+  }
+
+  async findCredential(id: string): Promise<Credential | undefined> {
+    return toCredential(this.s.credential.get(id) as unknown[] | undefined);
   }
 
   async listAccessKeys(accountId?: number): Promise<AccessKey[]> {
@@ -149,6 +154,23 @@ export class SqliteIdentity implements IdentityStore {
 }
 
 type Row = Record<string, unknown>;
+
+/** The key's columns, then the account's (null when the account is gone), as raw arrays. */
+const CREDENTIAL_COLUMNS = `k.access_key_id, k.secret_cipher, k.account_id, k.user_name, k.active, k.created_at,
+  a.id, a.uid, a.name, a.cdn_service, a.vod_service, a.created_at`;
+
+function toCredential(r: unknown[] | undefined): Credential | undefined {
+  if (!r) return undefined;
+  const key: AccessKey = {
+    accessKeyId: r[0] as string, secretCipher: r[1] as string, accountId: r[2] as number,
+    userName: (r[3] as string | null) ?? null, active: r[4] === 1, createdAt: r[5] as number,
+  };
+  const account: Account | undefined = r[6] === null ? undefined : {
+    id: r[6] as number, uid: r[7] as string, name: r[8] as string, createdAt: r[11] as number,
+    services: { cdn: r[9] as ServiceState, vod: r[10] as ServiceState },
+  };
+  return { key, account };
+}
 
 function toKey(r: unknown): AccessKey | undefined {
   if (!r) return undefined;

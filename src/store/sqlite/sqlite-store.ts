@@ -3,6 +3,7 @@ import type {
   AttemptQueue, AuditStore, DomainStore, FleetStore, Guards, IdentityStore, Outbox, Store, StoreCapabilities, StoreOps, TaskStore,
 } from '../port.js';
 import { SqliteAudit } from './audit.js';
+import { cachingCredentials } from '../credential-cache.js';
 import { busyAware } from './busy.js';
 import { SqliteDomains } from './domains.js';
 import { SqliteFleet } from './fleet.js';
@@ -67,7 +68,7 @@ export class SqliteStore implements Store {
     const audit = new SqliteAudit(db, workDb);
     const outbox = new SqliteOutbox(db, workDb);
     const guards = (this.sqliteGuards = new SqliteGuards(file));
-    this.identity = busyAware(new SqliteIdentity(db));
+    this.identity = cachingCredentials(busyAware(new SqliteIdentity(db)));
     this.domains = busyAware(new SqliteDomains(db));
     this.fleet = busyAware(new SqliteFleet(workDb, progress));
     this.tasks = busyAware(new SqliteTasks(db, this.walSync));
