@@ -11,8 +11,10 @@ import { validTaskIds } from '../task-ids.js';
  */
 export class ItemReads {
   private readonly openTasks: Database.Statement;
+  private readonly itemsOfTask: Database.Statement;
 
   constructor(protected readonly db: Database.Database) {
+    this.itemsOfTask = db.prepare(`SELECT ${ITEM_COLUMNS} FROM items WHERE task_id = ? AND +account_id = ? AND +product = ? AND +created_at >= ? ORDER BY id`).raw();
     // The WaitForTasks probe: the webhook finish scan's test, on given tasks.
     this.openTasks = db.prepare(
       `SELECT count(*) AS n FROM tasks t
@@ -62,7 +64,7 @@ export class ItemReads {
       const order = fromEnd ? 'created_at ASC, id ASC' : 'created_at DESC, id DESC';
       const limit = fromEnd ? Math.min(q.limit, n - q.offset) : q.limit;
       const offset = fromEnd ? Math.max(0, n - q.offset - q.limit) : q.offset;
-      const rows = this.cached(`SELECT ${ITEM_COLUMNS} FROM items ${index} WHERE ${sqlWhere} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset).map(toItem);
+      const rows = (this.cached(`SELECT ${ITEM_COLUMNS} FROM items ${index} WHERE ${sqlWhere} ORDER BY ${order} LIMIT ? OFFSET ?`, true).all(...args, limit, offset) as unknown[][]).map(toItem);
       return { total: n, rows: fromEnd ? rows.reverse() : rows };
     })();
   }
@@ -95,8 +97,10 @@ export class ItemReads {
   /** Rows of some tasks: straight through items_task (the other columns hidden from the planner). */
   async itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]> {
     if (taskIds.length === 0) return [];
+    // One id, the common call, by `=`: `IN (?)` builds a one-value list for SQLite to walk.
+    if (taskIds.length === 1) return (this.itemsOfTask.all(Number(taskIds[0]), accountId, product, from) as unknown[][]).map(toItem);
     const sql = `SELECT ${ITEM_COLUMNS} FROM items WHERE task_id IN (${taskIds.map(() => '?').join(',')}) AND +account_id = ? AND +product = ? AND +created_at >= ? ORDER BY task_id, id`;
-    return this.cached(sql).all(...taskIds.map(Number), accountId, product, from).map(toItem);
+    return (this.cached(sql, true).all(...taskIds.map(Number), accountId, product, from) as unknown[][]).map(toItem);
   }
 
   /** How many of these tasks (the account's, created since `from`) still have an item Pending or Refreshing. */
@@ -138,12 +142,14 @@ export class ItemReads {
   }
 
   private readonly statementCache = new Map<string, Database.Statement>();
-  private cached(sql: string): Database.Statement {
-    let s = this.statementCache.get(sql);
+  /** A statement prepared once per SQL text; `raw` ones give rows as arrays (no object per row). */
+  private cached(sql: string, raw = false): Database.Statement {
+    const key = raw ? `raw:${sql}` : sql;
+    let s = this.statementCache.get(key);
     if (!s) {
-      s = this.db.prepare(sql);
+      s = raw ? this.db.prepare(sql).raw() : this.db.prepare(sql);
       if (this.statementCache.size > 500) this.statementCache.clear();
-      this.statementCache.set(sql, s);
+      this.statementCache.set(key, s);
     }
     return s;
   }
@@ -154,12 +160,12 @@ const HOUR_MS = 3_600_000;
 const ALL_STATUSES = "('Pending', 'Refreshing', 'Complete', 'Failed')";
 const ITEM_COLUMNS = 'id, task_id, object_path, object_type, domain, created_at, nodes_total, nodes_applied, nodes_failed, description';
 
-function toItem(r: unknown): ItemRow {
-  const x = r as Record<string, unknown>;
+/** A row of ITEM_COLUMNS, read raw (an array, in that order). */
+function toItem(r: unknown[]): ItemRow {
   return {
-    itemId: x.id as number, taskId: String(x.task_id), objectPath: x.object_path as string, objectType: x.object_type as SubmitType,
-    domain: x.domain as string, createdAt: x.created_at as number, description: x.description as string,
-    counts: { total: (x.nodes_total as number | null) ?? null, applied: x.nodes_applied as number, failed: x.nodes_failed as number },
+    itemId: r[0] as number, taskId: String(r[1]), objectPath: r[2] as string, objectType: r[3] as SubmitType,
+    domain: r[4] as string, createdAt: r[5] as number, description: r[9] as string,
+    counts: { total: (r[6] as number | null) ?? null, applied: r[7] as number, failed: r[8] as number },
   };
 }
 
