@@ -19,7 +19,7 @@ export function auditParams(params: Map<string, string> | undefined, secret?: st
   let total = 0;
   for (const [name, raw] of params ?? []) {
     if (DROPPED.has(name.toLowerCase()) || SECRET_NAME.test(name)) continue;
-    let value = secret ? raw.split(secret).join('***') : raw;
+    let value = secret && raw.includes(secret) ? raw.split(secret).join('***') : raw;
     if (value.length > MAX_VALUE_CHARS) value = `${value.slice(0, MAX_VALUE_CHARS)}…[${value.length} chars]`;
     total += name.length + value.length;
     if (total > MAX_PARAMS_CHARS) {
