@@ -8,11 +8,20 @@ import type { Store } from '../store/port.js';
 /** Known action names: metric labels never carry what a caller typed into `Action`. */
 const ACTIONS = new Set(PRODUCTS.flatMap((p) => Object.keys(p.actions)));
 
+/** The metrics' children per label set, looked up once: labels are known actions and catalogue codes, so this stays small. */
+const counters = new Map<string, { inc(): void }>();
+const durations = new Map<string, { observe(v: number): void }>();
+
 /** Count one answered RPC call (the rpc route calls this for every answer). */
 export function observeCall(action: string | undefined, code: string | undefined, seconds: number): void {
   const label = action !== undefined && ACTIONS.has(action) ? action : 'other';
-  apiRequests.inc({ action: label, code: code ?? 'OK' });
-  apiDuration.observe({ action: label }, seconds);
+  const key = `${label} ${code ?? 'OK'}`;
+  let counter = counters.get(key);
+  if (!counter) counters.set(key, (counter = apiRequests.labels({ action: label, code: code ?? 'OK' })));
+  counter.inc();
+  let duration = durations.get(label);
+  if (!duration) durations.set(label, (duration = apiDuration.labels({ action: label })));
+  duration.observe(seconds);
 }
 
 /**

@@ -62,7 +62,8 @@ export function buildServer(deps: ApiDeps, opts: { metrics: boolean } = { metric
     reply.raw.end(answer.body);
     const ms = performance.now() - started;
     observeCall(answer.action, answer.code, ms / 1000);
-    deps.logger.info(
+    // Checked first, so a server logging at warn builds no log object per call.
+    if (deps.logger.isLevelEnabled('info')) deps.logger.info(
       { requestId: answer.requestId, action: answer.action, code: answer.code, status: answer.status, accessKeyId: answer.accessKeyId, ms: +ms.toFixed(2) },
       'rpc',
     );
