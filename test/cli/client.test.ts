@@ -18,8 +18,9 @@ before(async () => {
   origin = await startOrigin();
   server = await startTestServer({ engine: { simulatedNodes: 3, simulatedLatencyMs: [20, 150], retryBaseMs: 20, pollMs: 50 } }, { worker: true });
   await server.addDomain('cli.example.com', 'cdn', origin.url);
-  // One slow node of its own, so a task stays running long enough to be canceled.
-  await server.store.fleet.addNode({ name: 'cli-slow', driver: 'simulated', address: 'simulated/cli-slow', group: 'slow', area: 'domestic', enabled: true, options: { latencyMs: [2000, 2000], concurrency: 1 }, createdAt: 0 });
+  // One slow node of its own, so a task stays running long enough to be canceled (4 s an
+  // attempt: two CLI processes start within it even on a loaded machine).
+  await server.store.fleet.addNode({ name: 'cli-slow', driver: 'simulated', address: 'simulated/cli-slow', group: 'slow', area: 'domestic', enabled: true, options: { latencyMs: [4000, 4000], concurrency: 1 }, createdAt: 0 });
   await server.store.domains.addDomain({ name: 'slow.example.com', accountId: server.accountId, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'slow', createdAt: Date.now() });
 });
 after(async () => {
