@@ -69,7 +69,10 @@ function expire(): void {
     if (!r.settled) r.settle({ kind: 'retryable', error: `attempt on ${r.node} did not finish within ${opts.attemptTimeoutMs} ms` });
   }
   forgetSettled();
-  if (oldest < byAge.length) deadlines = setTimeout(expire, byAge[oldest].due - now);
+  // Attempts started meanwhile (in the slots the expired ones freed) may have armed a timer for
+  // their own, later deadline: one timer, for the oldest.
+  clearTimeout(deadlines);
+  deadlines = oldest < byAge.length ? setTimeout(expire, byAge[oldest].due - now) : undefined;
 }
 
 /** Drop the settled attempts at the head of the queue (most finish in the order they started). */
