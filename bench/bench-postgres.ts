@@ -112,6 +112,10 @@ export class PgBackend implements BenchBackend {
     return n;
   }
 
+  async openStore(): Promise<PostgresStore> {
+    return PostgresStore.open(this.url);
+  }
+
   async measureSweep(oldest: number): Promise<number> {
     return timeSweep(await PostgresStore.open(this.url, { max: 2 }), oldest);
   }

@@ -75,6 +75,11 @@ export class SqliteBackend implements BenchBackend {
     }
   }
 
+  async openStore(): Promise<SqliteStore> {
+    if (!this.ownCode) throw new Error("another build's store: this checkout's code must not open it (its migrations)");
+    return new SqliteStore(this.file);
+  }
+
   async measureSweep(oldest: number): Promise<number> {
     // Opening the store runs this checkout's migrations: only when that is the code measured.
     if (!this.ownCode) return NaN;

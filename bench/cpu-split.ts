@@ -57,6 +57,13 @@ export class CpuSplit {
     threads.forEach(([, d], i) => this.bump(i === 0 ? 'refreshd executor' : 'refreshd other threads', d));
   }
 
+  /** ms of CPU per rep, by party. */
+  perRep(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [party, ms] of this.sums) out[party] = ms / Math.max(1, this.reps);
+    return out;
+  }
+
   /** "party a.b ms, …" per rep, or '' before any rep. */
   toString(): string {
     if (this.reps === 0) return '';

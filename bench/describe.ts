@@ -1,5 +1,6 @@
 /**
- * Describe/ingest benchmark for refreshd on a large store, SQLite (default) or PostgreSQL.
+ * Describe/ingest benchmark for refreshd, SQLite (default) or PostgreSQL, with its baselines
+ * measured in the same run, so that its figures travel between machines as ratios.
  *
  *   node --import tsx bench/describe.ts [--store sqlite|postgres] [--api-processes N[,M…]]
  *        [--items N] [--accounts N] [--data DIR] [--keep] [--reuse] [--pg-url URL] [--retention]
@@ -10,12 +11,15 @@
  * 1. fills a fresh store (fill-store.ts, or fill-postgres.ts into a throwaway PostgreSQL cluster
  *    with durability on) or, with --reuse, uses one filled before;
  * 2. starts N real servers (`bin/refreshd.js serve --no-worker`) as child processes on 127.0.0.1,
- *    all on the same store, for each N given to --api-processes;
- * 3. drives them with V1-signed calls over undici keep-alive pools (load.ts), the bench's
- *    clients spread evenly over the processes, one bounded scenario after another, checking
- *    every answer;
+ *    all on the same store, for each N given to --api-processes, and the bare server
+ *    (bare-server.ts);
+ * 3. per scenario, one after the other: refreshd, then the bare server with the same load
+ *    generator, signing and concurrency (load.ts) answering with bodies captured from
+ *    refreshd's answers, then the store's own reads of the same questions in this process
+ *    (describe-scenarios.ts); ingest, then the same batches through the store's own submit
+ *    (describe-baselines.ts); every refreshd answer is checked;
  * 4. PostgreSQL with --retention: times the store's retention sweep on the full store (pg-retention.ts);
- * 5. prints a table of figures, the machine facts and pass/fail against the targets.
+ * 5. prints a table of figures, the ratios to the baselines and PASS/FAIL per target.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -25,12 +29,14 @@ import { parseArgs } from 'node:util';
 import { PgBackend } from './bench-postgres.js';
 import { SqliteBackend } from './bench-sqlite.js';
 import { DAY_MS } from './dataset.js';
-import { buildScenarios, ingestCall } from './describe-scenarios.js';
-import { NOISY, printRow, report, reportErrors, waitQuiet, type Measured } from './describe-report.js';
+import { rawIngest, startBareServer, type BareServer } from './describe-baselines.js';
+import { buildScenarios, callsOf, ingestCall, storeCallsOf } from './describe-scenarios.js';
+import { NOISY, printRow, report, reportErrors, waitQuiet, type Kind, type Measured } from './describe-report.js';
 import type { BenchBackend } from './facts.js';
+import type { Store } from '../src/store/port.js';
 import { fillPostgres } from './fill-postgres.js';
 import { fillStore } from './fill-store.js';
-import { run, type RunResult } from './load.js';
+import { run, runLocal, type Call, type RunResult } from './load.js';
 import { measureRetention } from './pg-retention.js';
 import { poolsFor, serveArgs, startServers, stopServers, type ApiProcess } from './servers.js';
 
@@ -45,17 +51,19 @@ const { values: args } = parseArgs({
     'pg-url': { type: 'string' },
     /** PostgreSQL: after the scenarios, time retention sweeps on the full store (deletes old days). */
     retention: { type: 'boolean', default: false },
-    items: { type: 'string', default: '10000000' },
-    accounts: { type: 'string', default: '1000' },
+    /** Small by default so a run takes minutes; the 2 M-item run: --items 2000000. */
+    items: { type: 'string', default: '200000' },
+    /** Default: one per 2,000 items, 40 to 1,000 (the data set needs 40 for its heavy accounts). */
+    accounts: { type: 'string' },
     data: { type: 'string' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
     requests: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '16' },
     'ingest-concurrency': { type: 'string', default: '4' },
     'ingest-calls': { type: 'string', default: '1000' },
-    'latency-seconds': { type: 'string', default: '5' },
+    'latency-seconds': { type: 'string', default: '3' },
     profile: { type: 'string' },
     explain: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
@@ -77,6 +85,7 @@ const { values: args } = parseArgs({
 });
 
 const ITEMS = Number(args.items);
+const ACCOUNTS = args.accounts !== undefined ? Number(args.accounts) : Math.max(40, Math.min(1000, Math.round(ITEMS / 2000)));
 const CONCURRENCY = Number(args.concurrency);
 const PROCS = args['api-processes'].split(',').map(Number);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -96,6 +105,8 @@ async function main() {
   const dbFile = join(dataDir, 'refreshd.db');
   let backend: BenchBackend | undefined;
   let procs: ApiProcess[] = [];
+  let bare: BareServer | undefined;
+  let ownStore: Store | undefined;
   const removeData = () => {
     if (args.keep) return log(`kept ${dataDir}`);
     rmSync(dataDir, { recursive: true, force: true });
@@ -131,9 +142,9 @@ async function main() {
       const fs = statfsSync(pg ? tmpdir() : dataDir);
       log(`~${((need) / 2 ** 30).toFixed(1)} GiB needed, ${((fs.bavail * fs.bsize) / 2 ** 30).toFixed(1)} GiB free`);
       if (fs.bavail * fs.bsize < need) throw new Error('not enough disk space for the store');
-      log(`filling ${fmt(ITEMS)} items over ${fmt(Number(args.accounts))} accounts ...`);
+      log(`filling ${fmt(ITEMS)} items over ${fmt(ACCOUNTS)} accounts ...`);
       // Span 3 days minus an hour so every row is still inside the 3-day query window while we measure.
-      const opts = { items: ITEMS, accounts: Number(args.accounts), end: Date.now(), spanMs: 3 * DAY_MS - 3_600_000, seed: Number(args.seed), log };
+      const opts = { items: ITEMS, accounts: ACCOUNTS, end: Date.now(), spanMs: 3 * DAY_MS - 3_600_000, seed: Number(args.seed), log };
       const r = pg ? await fillPostgres({ ...opts, url: (backend as PgBackend).url }) : fillStore({ ...opts, file: dbFile });
       // The key pairs, for --reuse: a store that seals secrets cannot give them back.
       writeFileSync(keysFile, JSON.stringify(r.keys));
@@ -168,51 +179,81 @@ async function main() {
     const wanted = (name: string) => !args.only || name.includes(args.only);
     const scenarios = buildScenarios(facts).filter((s) => wanted(s.name));
     const results: Measured[] = [];
+    // The baselines: the bare server, and the store opened in this process (not for another
+    // build's store: this checkout's code would migrate it).
+    bare = await startBareServer(ROOT, CONCURRENCY);
+    log(`bare server (bench/bare-server.ts): pid ${bare.pid}`);
+    if (args['server-root']) log("note: --server-root: no store baselines (this checkout's store code must not open another build's store)");
+    else ownStore = await backend.openStore();
     for (const n of PROCS) {
+      const first = n === PROCS[0];
       procs = await startServers(serverOpts, n);
       log(`${n} API process${n > 1 ? 'es' : ''} (${serveArgs(serverOpts).join(' ')}): ${procs.map((p) => `pid ${p.pid} on :${p.port}`).join(', ')}`);
       const pools = poolsFor(procs, Math.ceil(CONCURRENCY / n));
       const pids = procs.map((p) => p.pid);
       // Other sessions share this machine: a run during which other processes took a noticeable
       // share of the CPU is repeated, and the quietest attempt is kept.
-      const measure = async (o: Parameters<typeof run>[1], group: string, filtered: boolean) => {
+      const measure = async (kind: Kind, scenario: string, group: string, filtered: boolean, go: () => Promise<RunResult>) => {
         let best: RunResult | undefined;
         const retries = Number(args['noise-retries']);
         for (let attempt = 0; attempt <= retries; attempt++) {
-          await waitQuiet(Number(args['quiet-wait']), pids, backend!.dbPid);
-          const res = await run(pools, { ...o, serverPids: pids, dbPid: backend!.dbPid });
+          await waitQuiet(Number(args['quiet-wait']), kind === 'bare' ? [bare!.pid] : pids, backend!.dbPid);
+          const res = await go();
           printRow(res, attempt < retries);
           if (!best || (res.otherCpu ?? 0) < (best.otherCpu ?? 0)) best = res;
           if ((res.otherCpu ?? 0) <= NOISY) break;
         }
-        results.push({ ...best!, group, filtered, procs: n });
+        results.push({ ...best!, kind, scenario, group, filtered, procs: n });
       };
-      // Warm-up: touch every query shape a little on every process (statement caches, page cache, JIT).
+      const bounded = { concurrency: CONCURRENCY, maxRequests: Number(args.requests), maxSeconds: Number(args.seconds) };
+      const onBare = (make: () => Call) => () => ({ ...make(), check: undefined });
+      // Warm-up: touch every query shape a little on every process (statement caches, page cache,
+      // JIT), keeping refreshd's answers for the bare server to answer with.
       log('warm-up ...');
       await backend!.warm?.();
-      for (const s of scenarios) await run(pools, { name: 'warm', concurrency: 4 * n, maxRequests: 300 * n, maxSeconds: 2, make: s.make });
-      for (const s of scenarios) {
-        await measure({ name: s.name, concurrency: CONCURRENCY, maxRequests: Number(args.requests), maxSeconds: Number(args.seconds), make: s.make }, s.group, !!s.filtered);
+      const bodies = scenarios.map(() => [] as string[]);
+      for (const [i, s] of scenarios.entries()) {
+        await run(pools, { name: 'warm', concurrency: 4 * n, maxRequests: 300 * n, maxSeconds: 2, make: callsOf(s, i), bodies: bodies[i], keep: 200 });
+        if (!first) continue;
+        await bare.can(bodies[i]);
+        await run(bare.pool, { name: 'warm', concurrency: 4, maxRequests: 300, maxSeconds: 2, make: onBare(callsOf(s, i)) });
+        if (ownStore) await runLocal({ name: 'warm', concurrency: 1, maxRequests: 300, maxSeconds: 2, make: storeCallsOf(s, i, ownStore, windowDays) });
+      }
+      for (const [i, s] of scenarios.entries()) {
+        await measure('refreshd', s.name, s.group, !!s.filtered, () => run(pools, { name: s.name, ...bounded, make: callsOf(s, i), serverPids: pids, dbPid: backend!.dbPid }));
+        if (!first) continue;
+        await bare.can(bodies[i]);
+        await measure('bare', s.name, s.group, !!s.filtered, () => run(bare!.pool, { name: `${s.name} [bare]`, ...bounded, make: onBare(callsOf(s, i)), serverPids: [bare!.pid] }));
+        const store = ownStore;
+        if (store) await measure('store', s.name, s.group, !!s.filtered, () => runLocal({ name: `${s.name} [store]`, ...bounded, make: storeCallsOf(s, i, store, windowDays), dbPid: backend!.dbPid }));
       }
       // Latency without queueing: one request in flight, so one process (the first count only).
-      if (n === PROCS[0]) {
-        for (const s of scenarios.filter((x) => x.group === 'list' || x.group === 'byid')) {
-          await measure({ name: `${s.name} [c=1]`, concurrency: 1, maxRequests: Number(args.requests), maxSeconds: Number(args['latency-seconds']), make: s.make }, `${s.group}-c1`, !!s.filtered);
+      if (first) {
+        for (const [i, s] of scenarios.entries()) {
+          await measure('refreshd', `${s.name} [c=1]`, `${s.group}-c1`, !!s.filtered, () => run(pools, { name: `${s.name} [c=1]`, ...bounded, concurrency: 1, maxSeconds: Number(args['latency-seconds']), make: callsOf(s, i), serverPids: pids, dbPid: backend!.dbPid }));
         }
       }
       // Ingest last: it adds rows, removed again below so the next count (and --reuse) sees the same data.
       const before = await backend.highWater();
-      if (wanted('RefreshObjectCaches 1000 URLs/call')) {
-        await measure({
-          name: 'RefreshObjectCaches 1000 URLs/call', concurrency: Number(args['ingest-concurrency']), maxRequests: Number(args['ingest-calls']),
-          maxSeconds: Number(args.seconds), make: ingestCall(facts),
-        }, 'ingest', false);
+      const INGEST = 'RefreshObjectCaches 1000 URLs/call';
+      if (wanted(INGEST)) {
+        const ingest = { concurrency: Number(args['ingest-concurrency']), maxRequests: Number(args['ingest-calls']), maxSeconds: Number(args.seconds) };
+        const answers: string[] = [];
+        await measure('refreshd', INGEST, 'ingest', false, () => run(pools, { name: INGEST, ...ingest, make: ingestCall(facts), serverPids: pids, dbPid: backend!.dbPid, bodies: answers, keep: 50 }));
+        if (first) {
+          await bare.can(answers);
+          await measure('bare', INGEST, 'ingest', false, () => run(bare!.pool, { name: `${INGEST} [bare]`, ...ingest, make: onBare(ingestCall(facts, 'bare')), serverPids: [bare!.pid] }));
+          const store = ownStore;
+          if (store) await measure('store', INGEST, 'ingest', false, () => runLocal({ name: `${INGEST} [store]`, ...ingest, make: rawIngest(store, facts), dbPid: backend!.dbPid }));
+        }
       }
       await Promise.all(pools.map((p) => p.close()));
       await stopServers(procs);
       if (procs.some((p) => p.child.exitCode !== null && p.child.exitCode !== 0)) log('an API process exited with an error (see its stderr above)');
       procs = [];
       if (args.keep || n !== PROCS.at(-1) || args.retention) {
+        // The store of this process is closed first: SQLite's removal takes the write lock.
+        if (n === PROCS.at(-1)) (await ownStore?.close(), (ownStore = undefined));
         const t0 = performance.now();
         const removed = await backend.removeAbove(before);
         log(`removed the ${fmt(removed)} ingested items again (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -232,6 +273,8 @@ async function main() {
     if (reportErrors(results)) process.exitCode = 1;
   } finally {
     await stopServers(procs);
+    await bare?.stop();
+    await ownStore?.close();
     await backend?.close();
     removeData();
   }

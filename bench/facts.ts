@@ -98,6 +98,8 @@ export interface BenchBackend {
   /** Time the store's retention sweep when nothing is old enough to delete (ms). */
   measureSweep(oldest: number): Promise<number>;
   explain(facts: Facts): Promise<void>;
+  /** The store itself, opened in this process (for the baselines' own reads and inserts). */
+  openStore(): Promise<Store>;
   /** Read the store's files into the OS page cache before measuring (see bench-sqlite.ts). */
   warm?(): Promise<void>;
   close(): Promise<void>;

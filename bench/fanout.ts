@@ -3,7 +3,7 @@
  * same purges straight to the same nodes, in the same run.
  *
  *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 60] [--reps1000 8] [--warmup 20000] [--sim-nodes 200]
- *                                     [--store sqlite|postgres] [--only varnish|varnish-probe|varnish-ack|simulated[:1|100|1000]] [--profile DIR] [--cpu] [--zero-fleet]
+ *                                     [--store sqlite|postgres] [--only varnish|varnish-probe|varnish-ack|simulated|purge-warm[:1|100|1000]] [--profile DIR] [--cpu] [--zero-fleet]
  *                                     [--server-root DIR]
  *
  * Fleets: 3 real Varnish nodes (started here, in front of a local origin), twice: group
@@ -17,7 +17,9 @@
  * cells against a bare script that pipelines the same purges as refreshd does (8 in flight on one
  * connection per node), the probe cells against one that also sends each probe right behind its
  * purge; a bare script on 8 connections per node is printed too. The simulated fleet's bare side
- * calls the same driver directly with the same per-node limit.
+ * calls the same driver directly with the same per-node limit. The purge-then-warm cell
+ * (purge-warm-cell.ts) compares PreloadAfter=true on the 3 Varnish with a bare script that purges,
+ * then GETs.
  *
  * `--server-root DIR` runs the server of another checkout (built there: `npx tsc`), so two builds
  * can be measured alternately with the same bench.
@@ -42,6 +44,7 @@ import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';
 import { signV1, type Credentials } from './load.js';
 import { CpuSplit, snapshot } from './cpu-split.js';
 import { pct, report, type Cell } from './fanout-report.js';
+import { runPurgeWarmCell } from './purge-warm-cell.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -111,7 +114,7 @@ async function main() {
   await store.close();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     // The schema's ceilings (src/config/schema.ts): far above what any run submits.
-    quotas: { cdn: { url: 100_000_000 } }, perMinutePerDomain: 10_000_000,
+    quotas: { cdn: { url: 100_000_000, preload: 100_000_000, preloadEdge: 100_000_000 } }, perMinutePerDomain: 10_000_000,
     engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
   }));
 
@@ -210,7 +213,7 @@ async function main() {
   let seq = 0;
   const cells: Cell[] = [];
   // --only FLEET:URLS runs some cells (for profiling): `varnish` both Varnish groups,
-  // `varnish-probe` or `varnish-ack` one of them, `simulated`; `varnish-ack:100` one cell.
+  // `varnish-probe` or `varnish-ack` one of them, `simulated`, `purge-warm`; `varnish-ack:100` one cell.
   const [onlyFleet, onlyN] = (args.only ?? ':').split(':');
   for (const fleet of ['varnish', 'varnish-ack', 'simulated'] as const) {
     if (onlyFleet && !(fleet === 'varnish' ? 'varnish-probe' : fleet).startsWith(onlyFleet)) continue;
@@ -259,6 +262,22 @@ async function main() {
       const base = cell.barePiped.length ? `bare pipelined ${pct(cell.barePiped, 50).toFixed(1)} ms` : `bare ${pct(cell.bare, 50).toFixed(1)} ms`;
       const probed = cell.bareProbed.length ? `, bare purge+probe pipelined ${pct(cell.bareProbed, 50).toFixed(1)} ms` : '';
       console.log(`${label} × ${n}: refreshd p50 ${pct(cell.ours, 50).toFixed(1)} ms; ${base}${probed} (${reps} reps)`);
+    }
+  }
+
+  // Purge-then-warm, 3 Varnish × 100 URLs, against a bare script purging then GETting per node
+  // (purge-warm-cell.ts): on the group that takes Varnish's answer, and on the one that probes.
+  if (!onlyFleet || (onlyFleet === 'purge-warm' && (!onlyN || onlyN === '100'))) {
+    const reps = Number(args.reps100);
+    for (const [label, host, probe] of [['3 Varnish (ack) purge-then-warm', 'va.example.com', false], ['3 Varnish (probe) purge-then-warm', 'v.example.com', true]] as const) {
+      const run = await runPurgeWarmCell({
+        call, varnishes, origin, host, probe, urls: 100, reps, warmup: Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / 600))),
+        cpuOf: args.cpu ? server.pid : undefined,
+      });
+      const cell: Cell = { fleet: 'purge-warm', label, urls: 100, ours: run.ours, bare: run.bare, barePiped: [], bareProbed: [] };
+      if (run.cpu) cell.cpu = `refreshd run: ${run.cpu.ours}; bare run: ${run.cpu.bare}`;
+      cells.push(cell);
+      console.log(`${label} × 100: refreshd p50 ${pct(cell.ours, 50).toFixed(1)} ms; bare purge-then-GET ${pct(cell.bare, 50).toFixed(1)} ms (${reps} reps)`);
     }
   }
 

@@ -146,9 +146,16 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[i];
 }
 
-/** Closed loop; with several pools (one per API process) worker k sends to pool k mod n. */
-export async function run(pools: Pool | Pool[], o: RunOptions): Promise<RunResult> {
-  const list = Array.isArray(pools) ? pools : [pools];
+/** What one call of a closed loop came to. */
+export type CallOutcome = { units: number } | { error: string } | { mismatch: string };
+
+/**
+ * The closed loop every runner shares: `concurrency` workers, each starting its next call when
+ * the last one ended, until `maxRequests` or `maxSeconds`. `once(k)` makes worker k's call.
+ * `local`: the calls run in this process (the store's own statements), so this process's CPU
+ * is the system under test's.
+ */
+async function closedLoop(o: Omit<RunOptions, 'make'>, once: (k: number) => Promise<CallOutcome>, local = false): Promise<RunResult> {
   const latencies = new Float64Array(o.maxRequests);
   let issued = 0;
   let done = 0;
@@ -163,36 +170,19 @@ export async function run(pools: Pool | Pool[], o: RunOptions): Promise<RunResul
   const busy0 = machineBusySeconds();
 
   const worker = async (_: unknown, k: number) => {
-    const pool = list[k % list.length];
     while (issued < o.maxRequests && performance.now() < deadline) {
       issued++;
-      const call = o.make();
       const t0 = performance.now();
+      let out: CallOutcome;
       try {
-        const res = await pool.request({
-          method: call.method,
-          path: call.path,
-          body: call.body,
-          headers: call.body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : undefined,
-        });
-        const text = await res.body.text();
-        const ms = performance.now() - t0;
-        latencies[done++] = ms;
-        if (res.statusCode !== 200) {
-          errors++;
-          firstError ??= `HTTP ${res.statusCode}: ${text.slice(0, 300)}`;
-          continue;
-        }
-        units += call.units ?? 1;
-        if (call.check && !call.check(JSON.parse(text))) {
-          mismatches++;
-          firstError ??= `unexpected answer for ${call.path.slice(0, 200)}: ${text.slice(0, 300)}`;
-        }
+        out = await once(k);
       } catch (err) {
-        latencies[done++] = performance.now() - t0;
-        errors++;
-        firstError ??= `transport: ${(err as Error).message}`;
+        out = { error: `transport: ${(err as Error).message}` };
       }
+      latencies[done++] = performance.now() - t0;
+      if ('units' in out) units += out.units;
+      else if ('error' in out) (errors++, (firstError ??= out.error));
+      else (mismatches++, (firstError ??= out.mismatch));
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
@@ -202,7 +192,8 @@ export async function run(pools: Pool | Pool[], o: RunOptions): Promise<RunResul
   const busy1 = machineBusySeconds();
   const sorted = latencies.slice(0, done).sort();
   const delta = (a?: number, b?: number) => (a !== undefined && b !== undefined ? (b - a) / seconds : undefined);
-  const server = delta(sut0.server, sut1.server);
+  const clientCpu = (client.user + client.system) / 1e6 / seconds;
+  const server = local ? clientCpu : delta(sut0.server, sut1.server);
   const db = delta(sut0.db, sut1.db);
   return {
     name: o.name,
@@ -220,9 +211,36 @@ export async function run(pools: Pool | Pool[], o: RunOptions): Promise<RunResul
     firstError,
     serverCpu: server,
     dbCpu: db,
-    clientCpu: (client.user + client.system) / 1e6 / seconds,
+    clientCpu,
     otherCpu: busy0 !== undefined && busy1 !== undefined && server !== undefined && (db !== undefined || o.dbPid === undefined)
-      ? Math.max(0, (busy1 - busy0) / seconds - server - (db ?? 0) - (client.user + client.system) / 1e6 / seconds)
+      ? Math.max(0, (busy1 - busy0) / seconds - (local ? 0 : server) - (db ?? 0) - clientCpu)
       : undefined,
   };
+}
+
+/**
+ * Closed loop of HTTP calls; with several pools (one per API process) worker k sends to pool
+ * k mod n. `bodies`: keep up to `keep` answer bodies (what the bare server answers with).
+ */
+export async function run(pools: Pool | Pool[], o: RunOptions & { bodies?: string[]; keep?: number }): Promise<RunResult> {
+  const list = Array.isArray(pools) ? pools : [pools];
+  return closedLoop(o, async (k) => {
+    const call = o.make();
+    const res = await list[k % list.length].request({
+      method: call.method,
+      path: call.path,
+      body: call.body,
+      headers: call.body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : undefined,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) return { error: `HTTP ${res.statusCode}: ${text.slice(0, 300)}` };
+    if (o.bodies && o.bodies.length < (o.keep ?? 0)) o.bodies.push(text);
+    if (call.check && !call.check(JSON.parse(text))) return { mismatch: `unexpected answer for ${call.path.slice(0, 200)}: ${text.slice(0, 300)}` };
+    return { units: call.units ?? 1 };
+  });
+}
+
+/** Closed loop of calls made in this process (`make` gives the next one; it resolves to its units). */
+export async function runLocal(o: Omit<RunOptions, 'make'> & { make: () => () => Promise<number> }): Promise<RunResult> {
+  return closedLoop(o, async () => ({ units: await o.make()() }), true);
 }

@@ -135,11 +135,17 @@ const SAMPLE: Record<string, string | number | boolean> = {
   Error: '',
   AppliedTime: '2024-05-01T08:00:02Z',
   Verified: 'Probe',
+  Phase: '',
+  PurgedTime: '',
   Domain: 'example.com',
   EndTime: '2024-05-01T08:00:03Z',
   RetCode: '0',
   Url: 'http://example.com/a.txt',
   Success: '100%',
+  Items: 3,
+  CanceledItems: 0,
+  CanceledNodes: 0,
+  AppliedNodes: 6,
 };
 const sample = (field: string) => SAMPLE[field] ?? (/quota$/i.test(field) ? '10000' : /remain$/i.test(field) ? '9998' : '');
 const fields = (list: string) => list.split(',').map((f) => f.trim());
@@ -185,6 +191,8 @@ function ruleText(r: CrossFieldRule): string {
       return `${code(r.param)} is required when ${names(r.when)} is given; otherwise ${errorRef(r.error)}.`;
     case 'together':
       return `${r.params.map(code).join(' and ')} go together (all or none); otherwise ${errorRef(r.error)}.`;
+    case 'onlyWith':
+      return `${code(`${r.param}=${r.value}`)} only with ${code(r.other)} ${r.values.map(code).join(' or ')}; otherwise ${errorRef(r.error)}.`;
   }
 }
 

@@ -1,6 +1,7 @@
 import { CDN_ACTIONS } from '../spec/cdn-2018-05-10.js';
 import type { ActionSpec } from '../spec/types.js';
 import { VOD_ACTIONS } from '../spec/vod-2017-03-21.js';
+import { cancelRefreshTasks } from './actions/cancel-refresh-tasks.js';
 import { describeCdnUserQuota } from './actions/describe-cdn-user-quota.js';
 import { describePreloadDetailById } from './actions/describe-preload-detail-by-id.js';
 import { describeRefreshQuota } from './actions/describe-refresh-quota.js';
@@ -35,6 +36,7 @@ export const HANDLERS: { [K in keyof Tables]: Handler<Tables[K]> } = {
   DescribeVodRefreshQuota: describeRefreshQuota,
   DescribeRefreshTaskNodes: describeRefreshTaskNodes,
   WaitForTasks: waitForTasks,
+  CancelRefreshTasks: cancelRefreshTasks,
 };
 
 /**

@@ -34,6 +34,9 @@ function checkRule(rule: CrossFieldRule, p: Record<string, ParamValue>): void {
     case 'together':
       if (rule.params.some(given) && !rule.params.every(given)) throw new ApiError(rule.error);
       return;
+    case 'onlyWith':
+      if (p[rule.param] === rule.value && !rule.values.includes(String(p[rule.other]))) throw new ApiError(rule.error);
+      return;
   }
 }
 

@@ -4,10 +4,11 @@ import { loadProfile, RpcClient, VERSIONS } from './rpc-client.js';
 import { waitForTasks } from './wait.js';
 
 /**
- * Day-to-day commands that call the API like any client: refresh, preload, tasks, task, quota.
+ * Day-to-day commands that call the API like any client: refresh, preload, tasks, task, cancel, quota.
  * `--json` prints the API's answer for scripts; errors read as sentences with the code beside.
  */
 interface Common { json?: boolean; product: 'cdn' | 'vod'; endpoint?: string }
+interface Submit { file?: string; wait?: boolean; timeout: string; clientToken?: string }
 const product = () => new Option('--product <product>', 'cdn (2018-05-10) or vod (2017-03-21)').choices(['cdn', 'vod']).default('cdn');
 const endpoint = () => new Option('--endpoint <endpoint>', 'refreshd to call: host:port or http(s)://host:port (env REFRESHD_ENDPOINT; default 127.0.0.1:7070)');
 const client = (o: Common) => new RpcClient(loadProfile(process.env, undefined, o.endpoint), VERSIONS[o.product]);
@@ -21,6 +22,7 @@ export function registerClientCommands(program: Command): void {
       .option('--file <file>', 'read paths from a file, one per line (blank lines and # comments skipped)')
       .option('--wait', 'follow the tasks until every node has confirmed them')
       .option('--timeout <seconds>', 'give up waiting after this long', '600')
+      .option('--client-token <token>', 'idempotency key (1–64 printable ASCII): sending the same call again with it within 24 h returns the same tasks, charged once')
       .option('--json', 'print JSON')
       .addOption(product())
       .addOption(endpoint());
@@ -29,19 +31,25 @@ export function registerClientCommands(program: Command): void {
     .description('purge URLs, directories or a regex; or, with --tag, every object of a domain tagged so by the origin')
     .addOption(new Option('--type <type>', 'what the paths are').choices(['file', 'directory', 'regex', 'ignoreparams']).default('file'))
     .option('--force', 'directories/regex/tags: purge instead of marking stale')
+    .option('--then-preload', 'file/ignoreparams: warm each URL on each node once that node has purged it (also charges the preload quota)')
     .option('--tag <tags>', 'purge by cache tag (comma-separated, at most 10) instead of paths; needs --domain')
     .option('--domain <domain>', 'with --tag: the domain whose tagged objects are purged')
-    .action(async (paths: string[], o: Common & { file?: string; wait?: boolean; timeout: string; type: string; force?: boolean; tag?: string; domain?: string }) => {
+    .option('--verify-url <url>', 'directory/regex/ignoreparams/tag purges: a sample URL in scope that nodes verifying by probe must show gone (repeatable, at most 10)', collect, [])
+    .action(async (paths: string[], o: Common & Submit & { type: string; force?: boolean; tag?: string; domain?: string; thenPreload?: boolean; verifyUrl: string[] }) => {
+      if (o.thenPreload && o.tag !== undefined) throw new Error('--then-preload warms URLs: it does not go with --tag');
+      const VerifyUrl = o.verifyUrl.length > 0 ? o.verifyUrl.join('\n') : undefined;
       if (o.tag !== undefined || o.domain !== undefined) {
         if (o.tag === undefined || o.domain === undefined) throw new Error('--tag and --domain go together');
         if (paths.length > 0 || o.file) throw new Error('give paths or --tag, not both');
         if (o.product !== 'cdn') throw new Error('purge by cache tag is a CDN action (--product cdn)');
-        const res = await client(o).call('RefreshObjectCacheByCacheTag', { CacheTag: o.tag, DomainName: o.domain, Force: o.force ? 'true' : undefined }, 'POST');
+        const res = await client(o).call('RefreshObjectCacheByCacheTag', { CacheTag: o.tag, DomainName: o.domain, Force: o.force ? 'true' : undefined, ClientToken: o.clientToken, VerifyUrl }, 'POST');
         return finish(o, [String(res.RefreshTaskId)], res);
       }
       const type = { file: 'File', directory: 'Directory', regex: 'Regex', ignoreparams: 'IgnoreParams' }[o.type];
       const action = o.product === 'cdn' ? 'RefreshObjectCaches' : 'RefreshVodObjectCaches';
-      const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined }, 'POST');
+      const res = await client(o).call(action, {
+        ObjectPath: pathsOf(paths, o.file), ObjectType: type, Force: o.force ? 'true' : undefined, PreloadAfter: o.thenPreload ? 'true' : undefined, ClientToken: o.clientToken, VerifyUrl,
+      }, 'POST');
       await finish(o, String(res.RefreshTaskId).split(','), res);
     });
 
@@ -49,9 +57,12 @@ export function registerClientCommands(program: Command): void {
     .description('warm URLs from the origin into the caches')
     .addOption(new Option('--area <area>', 'warm only domestic or overseas nodes').choices(['domestic', 'overseas']))
     .option('--l2', 'warm the L2 tier only')
-    .action(async (paths: string[], o: Common & { file?: string; wait?: boolean; timeout: string; area?: string; l2?: boolean }) => {
+    .option('--expand-manifest', '.m3u8/.mpd paths: warm the manifest and every playlist, segment and init segment it names')
+    .action(async (paths: string[], o: Common & Submit & { area?: string; l2?: boolean; expandManifest?: boolean }) => {
       const action = o.product === 'cdn' ? 'PushObjectCache' : 'PreloadVodObjectCaches';
-      const res = await client(o).call(action, { ObjectPath: pathsOf(paths, o.file), Area: o.area, L2Preload: o.l2 ? 'true' : undefined }, 'POST');
+      const res = await client(o).call(action, {
+        ObjectPath: pathsOf(paths, o.file), Area: o.area, L2Preload: o.l2 ? 'true' : undefined, ExpandManifest: o.expandManifest ? 'true' : undefined, ClientToken: o.clientToken,
+      }, 'POST');
       await finish(o, String(res.PushTaskId ?? res.PreloadTaskId).split(','), res);
     });
 
@@ -91,8 +102,24 @@ export function registerClientCommands(program: Command): void {
       if (res.Items.length === 0) throw new Error(`no task ${id} in the last 3 days`);
       print(o, res, () => res.Items.map((item: any) =>
         `${item.ObjectPath}  ${item.Status} ${item.Process}${item.Description ? `  (${item.Description})` : ''}\n` +
-        table(['  NODE', 'STATE', 'VERIFIED', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.State, n.Verified || '-', String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
+        table(['  NODE', 'STATE', 'VERIFIED', 'ATTEMPTS', 'APPLIED', 'ERROR'], item.Nodes.map((n: any) => [`  ${n.Node}`, n.Phase ? `${n.State} (${n.Phase.toLowerCase()})` : n.State, n.Verified || '-', String(n.Attempts), n.AppliedTime || '-', n.Error || ''])),
       ).join('\n'));
+    });
+
+  program.command('cancel <ids...>')
+    .description('cancel running tasks (up to 10): nodes not yet done are dropped, what they applied stays')
+    .option('--json', 'print JSON')
+    .addOption(product())
+    .addOption(endpoint())
+    .action(async (ids: string[], o: Common) => {
+      const res = await client(o).call('CancelRefreshTasks', { TaskId: ids.join(',') }, 'POST');
+      const tasks: Record<string, string | number>[] = res.Tasks;
+      print(o, res, () => table(['TASK', 'STATUS', 'ITEMS', 'CANCELED ITEMS', 'CANCELED NODES', 'APPLIED NODES'],
+        tasks.map((t) => [t.TaskId, t.Status, t.Items, t.CanceledItems, t.CanceledNodes, t.AppliedNodes].map(String))));
+      const found = new Set(tasks.map((t) => String(t.TaskId)));
+      const missing = ids.filter((id) => !found.has(id.trim().replace(/^0+(?=\d)/, '')));
+      for (const id of missing) process.stderr.write(`refreshd: no ${o.product} task ${id} of this account in the last 3 days\n`);
+      if (missing.length > 0) process.exitCode = 1;
     });
 
   program.command('preload-detail <id>')
@@ -139,6 +166,10 @@ async function finish(o: Common & { wait?: boolean; timeout: string }, taskIds: 
   } else if (result.tasks.some((t) => t.status === 'Failed')) {
     process.exitCode = 2;
   }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function table(head: string[], rows: string[][]): string {

@@ -41,6 +41,18 @@ export interface EngineConfig {
   simulatedFailureRate: number;
 }
 
+/** What one ExpandManifest preload may fetch from the origins and expand to. */
+export interface ManifestLimits {
+  /** URLs the call may expand to, over all its paths; beyond, it is refused whole. */
+  maxUrls: number;
+  /** Manifests fetched (submitted ones and the playlists they name). */
+  maxFetches: number;
+  /** Largest manifest read, bytes. */
+  maxBytes: number;
+  /** All of the call's fetches together, ms. */
+  timeoutMs: number;
+}
+
 /** Signed webhooks (worker/notifier.ts): how finished tasks are noticed and events are sent. */
 export interface WebhookConfig {
   /** How often each worker process looks for finished tasks and due deliveries. */
@@ -97,6 +109,8 @@ export interface Config {
   perMinutePerDomain: number;
   /** Unfinished preload rows an account may have queued. */
   preloadQueue: number;
+  /** ExpandManifest preloads (domain/manifest-preload.ts): what one call may fetch and expand to. */
+  manifests: ManifestLimits;
   /** Per-user per-action rate limits from the action tables; off for load tests. */
   rateLimits: boolean;
   /** Allowed client clock skew, ms. */

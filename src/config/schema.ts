@@ -86,6 +86,12 @@ export const SCHEMA: Group = {
     vod: quotas('VOD', { url: 2_000, dir: 100, preload: 500 }),
   },
   perMinutePerDomain: int(1_000, 1, 10_000_000, 'Refresh URLs one domain may take per minute.'),
+  manifests: {
+    maxUrls: int(10_000, 1, 1_000_000, 'URLs one `ExpandManifest` preload may expand to (manifests, segments and init segments of all its paths). Beyond: the call is refused whole (SingleRequest.OverLimit, naming how many it would need).'),
+    maxFetches: int(100, 1, 10_000, 'Manifests (the submitted ones and the playlists they name) one `ExpandManifest` preload may fetch from the origins. Beyond: SingleRequest.OverLimit.'),
+    maxBytes: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024, 'Largest manifest refreshd reads from an origin, bytes. Beyond: InvalidManifest.FetchFailed.'),
+    timeoutMs: int(5_000, 100, 600_000, 'Time limit of all the manifest fetches of one `ExpandManifest` preload together, ms (the call answers within it). Beyond: InvalidManifest.FetchFailed.'),
+  },
   preloadQueue: int(100_000, 1, 100_000_000, 'Unfinished preload rows an account may have queued.'),
   signatureSkewMs: int(15 * 60_000, 1_000, MS_DAY, 'Allowed client clock skew for signed requests, ms.'),
   queryWindowDays: int(3, 1, 365, 'Days of tasks the Describe actions can see.'),

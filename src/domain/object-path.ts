@@ -12,6 +12,12 @@ export interface ObjectPath {
   text: string;
   /** Lower-case host without port: the domain the path belongs to. */
   domain: string;
+  /**
+   * What follows the host, from its first `/`, `?` or `#`, as the cache node sees it (`/` when
+   * empty, a leading `/` added): the path and query, or a regex's source. edges/driver.ts
+   * toEdgeTarget splits paths the same way for the drivers.
+   */
+  path: string;
 }
 
 export const MAX_PATH_LENGTH = 1024;
@@ -54,7 +60,8 @@ export function parseObjectPath(text: string, type: SubmitType): ObjectPath {
     const refusal = regexRefusal(pathPart);
     if (refusal) throw bad(refusal);
   }
-  return { text, domain: host };
+  const path = pathPart === '' ? '/' : pathPart.startsWith('/') ? pathPart : '/' + pathPart;
+  return { text, domain: host, path };
 }
 
 function truncate(s: string): string {

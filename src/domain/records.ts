@@ -31,7 +31,24 @@ export interface NewTask {
   l2Preload: boolean;
   withHeader: string | null;
   paths: string[];
+  /**
+   * Purge-then-warm (RefreshObjectCaches `PreloadAfter`): each node preloads the path once it has
+   * confirmed the purge (AttemptPhase). Absent: false.
+   */
+  preloadAfter?: boolean;
+  /**
+   * VerifyUrl: sample URLs on this task's domain that the purge is verified on, as given
+   * (domain/verify-url.ts); absent or empty when the caller gave none.
+   */
+  verifyUrls?: string[];
 }
+
+/**
+ * The phase of a node attempt of a purge-then-warm item: `purge` until the node confirms the
+ * purge, then `preload`, due at once, with its own attempt count. Attempts of other items have
+ * one phase, their item's own operation (null).
+ */
+export type AttemptPhase = 'purge' | 'preload';
 
 /** A usage counter with a ceiling: `used + amount` must stay ≤ `limit` or nothing is written. */
 export interface Consumption {
@@ -60,6 +77,13 @@ export interface SubmitBatch {
   preloadQueueLimit?: number;
   tasks: NewTask[];
   /**
+   * An idempotent submit: when the account already used this token (and it has not expired),
+   * nothing is written and the first call's task ids come back (`replayed`), or `tokenMismatch`
+   * when its fingerprint differs. Otherwise the token is recorded with the new tasks, in the
+   * same transaction.
+   */
+  clientToken?: ClientTokenClaim;
+  /**
    * When set, the first new items that fit in `room` are dispatched in the submit's own
    * transaction, their attempts leased to `owner`, and returned in `leased` — never ahead of
    * older work still waiting (items not yet dispatched, attempts due without a worker).
@@ -80,9 +104,40 @@ export type SubmitOutcome =
        * group commit) lets the caller start the leased work meanwhile; answer the client only after.
        */
       durable(): Promise<void>;
+      /** The batch's client token had been used with the same parameters: these are that call's tasks, nothing was written. */
+      replayed?: true;
     }
   | { ok: false; exceeded: string }
-  | { ok: false; queueFull: true };
+  | { ok: false; queueFull: true }
+  | { ok: false; tokenMismatch: true };
+
+/** A ClientToken as a submit hands it to the store (domain/client-token.ts). */
+export interface ClientTokenClaim {
+  token: string;
+  /** Digest of the call's parameters: the same token with another fingerprint is refused. */
+  fingerprint: string;
+  /** Until when the token answers with its tasks (the submit's time + 24 h); after that it is free again. */
+  expiresAt: number;
+}
+
+/** What a cancel did to one task (CancelRefreshTasks), and the task's items after it. */
+export interface CanceledTask {
+  taskId: string;
+  items: number;
+  /** Items Complete, and Failed, after the cancel (the others are still open: none once a cancel has finished). */
+  complete: number;
+  failed: number;
+  /** Items of which this cancel stopped at least one node. */
+  canceledItems: number;
+  /** Node attempts this cancel closed as `canceled` (pending ones, and those of items not yet dispatched). */
+  canceledNodes: number;
+  /** Node attempts already applied: reported, not undone. */
+  appliedNodes: number;
+}
+
+/** The per-node reason of an attempt closed by a cancel, and the item's Description when it has none yet. */
+export const CANCELED_ERROR = 'canceled';
+export const CANCELED_DESCRIPTION = 'Canceled';
 
 export interface ItemRow {
   /** The item's own id: one path of one task (a task holds each path once). */
@@ -133,15 +188,20 @@ export interface CacheNode {
  */
 export interface NodeGroup {
   name: string;
-  verify: VerifiedBy;
+  verify: GroupVerify;
 }
 
+/** How a node group has its nodes' outcomes verified: by a probe where there is one, or by their answer. */
+export type GroupVerify = 'probe' | 'ack';
+
 /**
- * How a node's outcome was established: `probe`, the node's cache was looked at afterwards and
- * showed the object gone (or stale, or, for a preload, a fresh hit); `ack`, the node's answer
- * to the operation was taken at its word (edges/verify.ts).
+ * How a node's outcome was established (edges/verify.ts): `probe`, the node's cache was looked
+ * at afterwards and showed the object — or the caller's sample URLs (VerifyUrl) — gone (or
+ * stale, or, for a preload, a fresh hit); `canary`, a Regex purge without samples was proven on
+ * the node's canary object, warmed first and gone after; `ack`, the node's answer to the
+ * operation was taken at its word.
  */
-export type VerifiedBy = 'probe' | 'ack';
+export type VerifiedBy = 'probe' | 'canary' | 'ack';
 
 /** A per-node attempt handed to a worker under a lease, with what the driver needs. */
 export interface ClaimedAttempt {
@@ -157,8 +217,12 @@ export interface ClaimedAttempt {
   domain: string;
   force: boolean;
   withHeader: string | null;
+  /** The task's VerifyUrl samples ([] when none). */
+  verifyUrls: string[];
   origin: string | null;
   node: CacheNode;
+  /** Purge-then-warm: which of the two steps this attempt runs (absent: the item's own operation). */
+  phase?: AttemptPhase;
 }
 
 /** What came of one claimed attempt; the worker's retry policy has already decided. */
@@ -185,6 +249,10 @@ export interface NodeAttemptRow {
   finishedAt: number | null;
   /** How the node's outcome was established: its probe, its acknowledgement; null while pending. */
   verifiedBy: VerifiedBy | null;
+  /** Purge-then-warm: the step the node is at (or finished in); null for other items. */
+  phase: AttemptPhase | null;
+  /** Purge-then-warm: when the node confirmed the purge; null before, and for other items. */
+  purgedAt: number | null;
 }
 
 /**

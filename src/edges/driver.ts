@@ -1,8 +1,8 @@
 import type { SubmitType } from '../domain/object-path.js';
-import type { VerifiedBy } from '../domain/records.js';
+import type { GroupVerify, VerifiedBy } from '../domain/records.js';
 
-// How a node's outcome was established (probe or ack): a record of the attempt, defined there.
-export type { VerifiedBy } from '../domain/records.js';
+// How a node's outcome was established (probe, canary or ack): a record of the attempt, defined there.
+export type { GroupVerify, VerifiedBy } from '../domain/records.js';
 
 /**
  * The one interface every cache-server driver implements (docs/design.md, convention 6). A driver
@@ -50,6 +50,11 @@ export interface EdgeJob {
   headers: Record<string, string[]>;
   /** The domain's origin base URL, for drivers that fetch it themselves (simulated). */
   origin: string | null;
+  /**
+   * Refresh only: the paths (and queries) on `host` of the task's VerifyUrl samples; verify.ts
+   * probes those in the item's scope after the operation. Absent or empty: none given.
+   */
+  samples?: string[];
 }
 
 export interface EdgeNode {
@@ -61,7 +66,7 @@ export interface EdgeNode {
   /** Driver-specific settings (e.g. nginx purge location, ATS config dir). */
   options: Record<string, unknown>;
   /** How outcomes are verified, from the node's group (default `probe`; edges/verify.ts). */
-  verify?: VerifiedBy;
+  verify?: GroupVerify;
 }
 
 export interface EdgeDriver {

@@ -1,8 +1,9 @@
 import {
-  area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
-  TASK_ROW_RESULT, taskIdList, withHeader,
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
+  area, CDN_STATUS, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, taskIdList, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
-import { describeTaskNodes, waitForTasks } from './extensions.js';
+import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
 
 /** CDN `2018-05-10`: the refresh, preload and query actions (seeds 000, 001, 003, 004; newest wins). */
@@ -17,9 +18,14 @@ export const CDN_ACTIONS = {
       ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
       ObjectType: refreshObjectType(),
       Force: force(),
+      ClientToken: clientToken(),
+      PreloadAfter: preloadAfter(),
+      VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: [...PRELOAD_AFTER_NOTES, VERIFICATION_NOTE],
   }),
   PushObjectCache: defineAction({
     name: 'PushObjectCache',
@@ -32,15 +38,18 @@ export const CDN_ACTIONS = {
       Area: area(),
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
+      ExpandManifest: expandManifest(),
       QueryHashkey: {
         type: 'boolean',
         default: false,
         doc: 'Whether the query string is part of the cache key of the warmed object.',
         limitation: 'Accepted and ignored: the nodes key the warmed object on the full URL, query string included, as they do for clients.',
       },
+      ClientToken: clientToken(),
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PushTaskId: 'string — task ids, comma-separated, one per domain' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeRefreshTasks: defineAction({
     name: 'DescribeRefreshTasks',
@@ -107,13 +116,16 @@ export const CDN_ACTIONS = {
         default: false,
         doc: 'true: drop the objects, the next request fetches them from the origin; false (default): mark them stale, so the next request revalidates them with the origin.',
       },
+      ClientToken: clientToken(),
+      VerifyUrl: verifyUrl('Each is a URL of DomainName that carries every tag of the call (each tag is verified on every sample).'),
     },
-    errors: ['MissingParameter', 'InvalidParameter', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'QuotaExceeded.Refresh'],
+    errors: ['MissingParameter', 'InvalidParameter', 'SingleRequest.OverLimit', 'InvalidDomain.NotFound', 'InvalidDomain.Offline', 'QuotaExceeded.Refresh', 'IdempotentParameterMismatch'],
     result: { RequestId: 'string', RefreshTaskId: 'string — the task id' },
     notes: [
       'Quota: each tag counts as one directory against the daily DirQuota (RefreshDirQuota in DescribeCdnUserQuota): a tag names a set of objects, as a directory does, and costs the caches as much.',
       'DescribeRefreshTasks and DescribeRefreshTaskById list one row per tag, with ObjectType `cachetag` and the tag as ObjectPath; `ObjectType=cachetag` filters them.',
       'The origin tags objects with `Cache-Tag: a,b` or `Surrogate-Key: a b` (or a header the Varnish VCL is configured with). Varnish nodes purge through xkey (Force=false: soft purge); the simulated fleet confirms; nginx, Traffic Server and Squid keep no tags, so their nodes refuse with the reason and the row is Failed.',
+      'Verification: a tag names objects only the origin knows, so without VerifyUrl each node\'s outcome is its answer (Verified `Ack` in DescribeRefreshTaskNodes); with VerifyUrl, nodes that verify by probe look at the samples (Verified `Probe`).',
     ],
   }),
   DescribePreloadDetailById: defineAction({
@@ -158,6 +170,7 @@ export const CDN_ACTIONS = {
   }),
   DescribeRefreshTaskNodes: describeTaskNodes('cdn'),
   WaitForTasks: waitForTasks('cdn'),
+  CancelRefreshTasks: cancelRefreshTasks('cdn'),
 };
 
 export const CDN: ProductSpec = {

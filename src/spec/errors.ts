@@ -48,6 +48,8 @@ export const ERRORS = {
   'SingleRequest.OverLimit': { status: 400, message: 'A maximum of {Limit} are supported for each request.' },
   'InvalidObjectPath.Malformed': { status: 400, message: 'The specified ObjectPath is invalid.' },
   'InvalidObjectType.ValueNotSupported': { status: 400, message: 'The specified ObjectType is not supported.' },
+  // The code and message of Alibaba's ClientToken APIs (ECS): the token was used with other parameters.
+  IdempotentParameterMismatch: { status: 400, message: 'Request uses a client token in a previous request but is not identical to that request.' },
 
   // --- describe: DescribeRefreshTasks, DescribeRefreshTaskById, DescribeVodRefreshTasks ---
   'InvalidTaskId.Malformed': { status: 400, message: 'The specified TaskId is invalid.' },
@@ -61,6 +63,11 @@ export const ERRORS = {
   'InvalidStartTime.ValueNotSupported': { status: 400, message: 'The specified StartTime is invalid.' },
   'InvalidEndTime.ValueNotSupported': { status: 400, message: 'The specified EndTime is invalid.' },
   'InvalidStatus.ValueNotSupported': { status: 400, message: 'The specified Status is not supported.' },
+
+  // --- refreshd extensions: purge-then-warm and manifest expansion ---
+  'InvalidParameter.PreloadAfter': { status: 400, message: 'PreloadAfter=true is supported only with ObjectType File or IgnoreParams.' },
+  'InvalidManifest.FetchFailed': { status: 400, message: 'The manifest could not be read from the origin of its domain; nothing was accepted.' },
+  'InvalidManifest.Malformed': { status: 400, message: 'The manifest is not an HLS playlist or DASH MPD that can be expanded; nothing was accepted.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -27,11 +27,13 @@ export type ParamTable = Readonly<Record<string, ParamSpec>>;
 /**
  * A rule over several parameters, checked after each has been read on its own:
  * - `requires`: when any of `when` is given, `param` must be given too;
- * - `together`: all of `params` or none.
+ * - `together`: all of `params` or none;
+ * - `onlyWith`: `param` may be `value` only while `other` is one of `values` (defaults count).
  */
 export type CrossFieldRule =
   | { kind: 'requires'; param: string; when: readonly string[]; error: ErrorCode }
-  | { kind: 'together'; params: readonly string[]; error: ErrorCode };
+  | { kind: 'together'; params: readonly string[]; error: ErrorCode }
+  | { kind: 'onlyWith'; param: string; value: boolean; other: string; values: readonly string[]; error: ErrorCode };
 
 export type Product = 'cdn' | 'vod';
 

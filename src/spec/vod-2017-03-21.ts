@@ -1,8 +1,9 @@
 import {
-  area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS,
-  TASK_ROW_RESULT, withHeader,
+  EXPAND_MANIFEST_NOTES, expandManifest, PRELOAD_AFTER_NOTES, PRELOAD_AFTER_RULE, preloadAfter,
+  area, DESCRIBE_ERRORS, DESCRIBE_RULES, describeFilters, force, l2Preload, objectPathSubmit, refreshObjectType, SUBMIT_ERRORS, clientToken,
+  REFRESH_SAMPLES, TASK_ROW_RESULT, VERIFICATION_NOTE, verifyUrl, withHeader,
 } from './params.js';
-import { describeTaskNodes, waitForTasks } from './extensions.js';
+import { cancelRefreshTasks, describeTaskNodes, waitForTasks } from './extensions.js';
 import { defineAction, type ProductSpec } from './types.js';
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks). */
@@ -17,9 +18,14 @@ export const VOD_ACTIONS = {
       ObjectPath: objectPathSubmit('At most 1,000 URLs, 100 directories or 1 regex per call, over at most 10 domains.'),
       ObjectType: refreshObjectType(),
       Force: force(),
+      ClientToken: clientToken(),
+      PreloadAfter: preloadAfter(),
+      VerifyUrl: verifyUrl(REFRESH_SAMPLES),
     },
-    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported'],
+    rules: [PRELOAD_AFTER_RULE],
+    errors: [...SUBMIT_ERRORS, 'InvalidObjectType.ValueNotSupported', 'InvalidParameter.PreloadAfter'],
     result: { RequestId: 'string', RefreshTaskId: 'string — task ids, comma-separated' },
+    notes: [...PRELOAD_AFTER_NOTES, VERIFICATION_NOTE],
   }),
   PreloadVodObjectCaches: defineAction({
     name: 'PreloadVodObjectCaches',
@@ -32,9 +38,12 @@ export const VOD_ACTIONS = {
       Area: area(),
       L2Preload: l2Preload(),
       WithHeader: withHeader(),
+      ClientToken: clientToken(),
+      ExpandManifest: expandManifest(),
     },
-    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull'],
+    errors: [...SUBMIT_ERRORS, 'PreloadQueueFull', 'InvalidManifest.FetchFailed', 'InvalidManifest.Malformed'],
     result: { RequestId: 'string', PreloadTaskId: 'string — task ids, comma-separated' },
+    notes: EXPAND_MANIFEST_NOTES,
   }),
   DescribeVodRefreshTasks: defineAction({
     name: 'DescribeVodRefreshTasks',
@@ -63,6 +72,7 @@ export const VOD_ACTIONS = {
   }),
   DescribeRefreshTaskNodes: describeTaskNodes('vod'),
   WaitForTasks: waitForTasks('vod'),
+  CancelRefreshTasks: cancelRefreshTasks('vod'),
 };
 
 /** VOD `2017-03-21` refresh actions (seed 002 for DescribeVodRefreshTasks; docs/protocol.md §7.4). */

@@ -1,5 +1,6 @@
 import type {
-  AttemptResult, CacheNode, ClaimedAttempt, Domain, DomainChanges, ItemQuery, ItemRow, NodeAttemptRow, NodeGroup, SubmitBatch, SubmitOutcome,
+  AttemptResult, CacheNode, CanceledTask, ClaimedAttempt, Domain, DomainChanges, ItemQuery, ItemRow, NodeAttemptRow, NodeGroup, SubmitBatch,
+  SubmitOutcome,
 } from '../domain/records.js';
 import type { Product } from '../spec/types.js';
 import type {
@@ -107,9 +108,18 @@ export interface TaskStore {
   /**
    * Atomically: check every consumption and the preload queue, then insert tasks and items
    * (with `batch.lease`, dispatching and leasing the first items that fit). Never calls a worker:
-   * what it leased comes back in the outcome.
+   * what it leased comes back in the outcome. With `batch.clientToken`, a token the account
+   * already used is answered from its record instead (docs/design.md, "Idempotent submits").
    */
   submit(batch: SubmitBatch): Promise<SubmitOutcome>;
+  /**
+   * Cancel these tasks (the account's, of this product, created since `from`): every pending
+   * node attempt — leased or not — becomes failed with CANCELED_ERROR, items not yet dispatched
+   * get their attempts in scope already failed so, and item progress follows. A worker's later
+   * outcome for a closed attempt no longer matches its lease and counts for nothing. Returns
+   * the tasks found, in id order; unknown ids are left out.
+   */
+  cancelTasks(accountId: number, product: Product, taskIds: string[], from: number, now: number): Promise<CanceledTask[]>;
   queryItems(q: ItemQuery): Promise<{ total: number; rows: ItemRow[] }>;
   itemsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<ItemRow[]>;
   attemptsOfTasks(accountId: number, product: Product, taskIds: string[], from: number): Promise<NodeAttemptRow[]>;
@@ -193,4 +203,10 @@ export interface StoreCapabilities {
    * and the submits of this process reach its worker through the hand-off (worker/hand-off.ts).
    */
   listenForWork?(listener: () => void): () => void;
+  /**
+   * Tasks canceled by another process, once the cancel has closed their attempts (PostgreSQL's
+   * LISTEN/NOTIFY): its workers drop the attempts of those tasks they have not started. Absent
+   * on SQLite, where the cancel and the workers share a process (worker/progress-events.ts).
+   */
+  listenForCancel?(listener: (taskIds: string[]) => void): () => void;
 }

@@ -135,7 +135,26 @@ function run(msg: Extract<ToExecutor, { t: 'run' }>): void {
   }
 }
 
+/** Attempts whose task was canceled: those still waiting for their node are taken out and reported dropped. */
+function drop(keys: number[]): void {
+  const gone = new Set(keys);
+  const dropped: number[] = [];
+  for (const slot of nodes.values()) {
+    const left = slot.waiting.slice(slot.head).filter((p) => !gone.has(p.key));
+    if (left.length === slot.waiting.length - slot.head) continue;
+    for (let i = slot.head; i < slot.waiting.length; i++) {
+      const p = slot.waiting[i];
+      if (gone.has(p.key)) dropped.push(p.key);
+    }
+    slot.waiting = left;
+    slot.head = 0;
+  }
+  held -= dropped.length;
+  reports.dropped(dropped);
+}
+
 parentPort!.on('message', (msg: ToExecutor) => {
   if (msg.t === 'run') run(msg);
+  else if (msg.t === 'drop') drop(msg.keys);
   else if (msg.t === 'abort') stop.abort(new Error('worker stopping'));
 });

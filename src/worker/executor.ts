@@ -1,6 +1,7 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { toEdgeTarget, type EdgeJob, type EdgeNode, type Outcome, type VerifiedBy } from '../edges/driver.js';
+import { toEdgeTarget, type EdgeJob, type EdgeNode, type GroupVerify, type Outcome, type VerifiedBy } from '../edges/driver.js';
+import { CANCELED_ERROR } from '../domain/records.js';
 import { parseWithHeader } from '../domain/with-header.js';
 import type { ClaimedAttempt } from '../store/port.js';
 
@@ -21,17 +22,24 @@ export interface ExecutorOptions {
   attemptTimeoutMs: number;
 }
 
-/** Main → thread: attempts as (key, node id, job index) triples, each node and job sent once. */
-export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' };
-/** Thread → main: outcomes as (key, kind, ms, error, description, verified by) runs. */
+/**
+ * Main → thread: attempts as (key, node id, job index) triples, each node and job sent once;
+ * or attempts (by key) not to start after all, their tasks canceled.
+ */
+export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' } | { t: 'drop'; keys: number[] };
+/** Thread → main: outcomes as (key, kind, ms, error, description, verified by) runs; kind DROPPED_KIND for an attempt dropped unstarted. */
 export type FromExecutor = { t: 'done'; out: (number | string)[] };
 
 export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
 
 /** How a node group verifies its nodes' outcomes (its settings in the store; undefined: the default). */
-export type VerifyOf = (group: string) => VerifiedBy | undefined;
+export type VerifyOf = (group: string) => GroupVerify | undefined;
 
+/** Outcome kinds by the index the thread sends (executor-thread.ts KIND). */
 const KINDS = ['ok', 'retryable', 'permanent'] as const;
+const DROPPED_KIND = 3;
+/** The outcome of an attempt dropped before it started, its task canceled (compared by identity). */
+export const DROPPED: Outcome = Object.freeze({ kind: 'permanent', error: CANCELED_ERROR, description: 'Internal Error' });
 
 export class Executor {
   private thread: Thread | undefined;
@@ -53,13 +61,14 @@ export class Executor {
   run(attempts: ClaimedAttempt[], done: OnOutcome): void {
     const thread = (this.thread ??= this.spawn());
     const nodes = new Map<number, [number, EdgeNode, number]>();
-    const jobOf = new Map<number, number>();
+    const jobOf = new Map<string, number>();
     const jobs: EdgeJob[] = [];
     const triples: number[] = [];
     const bad: [ClaimedAttempt, string][] = [];
     for (const c of attempts) {
-      // The job is the same on every node of an item: build it (and parse its path) once.
-      let j = jobOf.get(c.itemId);
+      // The job is the same on every node of an item (in one phase): build it (and parse its path) once.
+      const jobKey = c.phase ? `${c.itemId}/${c.phase}` : String(c.itemId);
+      let j = jobOf.get(jobKey);
       if (j === undefined) {
         let job: EdgeJob;
         try {
@@ -68,7 +77,7 @@ export class Executor {
           bad.push([c, `bad job: ${(err as Error).message}`]);
           continue;
         }
-        jobOf.set(c.itemId, (j = jobs.length));
+        jobOf.set(jobKey, (j = jobs.length));
         jobs.push(job);
       }
       if (!nodes.has(c.nodeId)) {
@@ -93,6 +102,17 @@ export class Executor {
     // A job that cannot be built (a path or header the API would not have accepted) never will
     // be: failed for good at once, rather than retried until maxAttempts.
     for (const [c, error] of bad) queueMicrotask(() => done(c, { kind: 'permanent', error, description: 'Internal Error' }, 0));
+  }
+
+  /**
+   * The tasks were canceled: attempts of theirs still waiting for a node's slot are not started
+   * and come back as DROPPED; those already running finish (the store no longer counts them).
+   */
+  drop(taskIds: string[]): void {
+    const tasks = new Set(taskIds);
+    const keys: number[] = [];
+    for (const [key, p] of this.pending) if (tasks.has(p.c.taskId)) keys.push(key);
+    if (keys.length > 0) this.thread?.postMessage({ t: 'drop', keys } satisfies ToExecutor);
   }
 
   /** Cut short every request in flight (they come back as retryable); used when workers stop. */
@@ -131,6 +151,10 @@ export class Executor {
       const p = this.pending.get(o[i] as number);
       if (!p) continue;
       this.pending.delete(o[i] as number);
+      if (o[i + 1] === DROPPED_KIND) {
+        p.done(p.c, DROPPED, 0);
+        continue;
+      }
       const kind = KINDS[o[i + 1] as number];
       const verifiedBy = (o[i + 5] as VerifiedBy | '') || undefined;
       const outcome: Outcome = kind === 'ok' ? { kind, verifiedBy } : kind === 'retryable' ? { kind, error: o[i + 3] as string, verifiedBy }
@@ -154,9 +178,12 @@ export class Executor {
 function toJob(c: ClaimedAttempt): EdgeJob {
   // A cache tag is no URL: the node is told the item's domain and the tag.
   const target = c.objectType === 'cachetag' ? { host: c.domain, scheme: 'http' as const, path: c.objectPath } : toEdgeTarget(c.objectPath);
+  // Purge-then-warm: the purge phase is the item's own refresh; the preload phase warms the
+  // path as given (for IgnoreParams, with its query string), like a PushObjectCache of it.
+  const preload = c.objectType === 'preload' || c.phase === 'preload';
   return {
-    kind: c.objectType === 'preload' ? 'preload' : 'refresh',
-    objectType: c.objectType,
+    kind: preload ? 'preload' : 'refresh',
+    objectType: c.phase === 'preload' ? 'preload' : c.objectType,
     force: c.force,
     objectPath: c.objectPath,
     host: target.host,
@@ -164,5 +191,7 @@ function toJob(c: ClaimedAttempt): EdgeJob {
     path: target.path,
     headers: c.withHeader ? parseWithHeader(c.withHeader) : {},
     origin: c.origin,
+    // VerifyUrl samples, on the task's domain: verify.ts probes those in this item's scope.
+    samples: c.verifyUrls.map((url) => toEdgeTarget(url).path),
   };
 }

@@ -19,6 +19,7 @@ export class FailureLog {
     const reason = result.error;
     const fields = {
       task: c.taskId, item: c.objectPath, node: c.node.name, driver: c.node.driver, attempt: c.attempts + 1, reason,
+      ...(c.phase ? { phase: c.phase } : {}),
       ...(result.state === 'retry' ? { retryInMs: Math.max(0, result.nextRunAt - this.now()) } : { description: result.description }),
     };
     const key = `${c.node.name}\u0000${level}\u0000${reason}`;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { NodeGroup, Store, VerifiedBy } from '../store/port.js';
+import type { GroupVerify, NodeGroup, Store } from '../store/port.js';
 
 /**
  * The node groups' settings as this process's executor reads them: loaded before the workers
@@ -22,7 +22,7 @@ export class GroupSettings {
     clearInterval(this.timer);
   }
 
-  readonly verifyOf = (group: string): VerifiedBy | undefined => this.byName.get(group)?.verify;
+  readonly verifyOf = (group: string): GroupVerify | undefined => this.byName.get(group)?.verify;
 
   private async load(): Promise<void> {
     try {

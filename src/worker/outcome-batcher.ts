@@ -23,6 +23,8 @@ export const TAIL = 16;
 /** The outcomes of one worker's attempts, recorded as they arrive: one transaction per batch the executor sends. */
 export class OutcomeBatcher {
   private results: AttemptResult[] = [];
+  /** Outcomes waiting that, once recorded, make another attempt due (a purge before its preload). */
+  private continuing = 0;
 
   constructor(
     private readonly queue: Pick<AttemptQueue, 'recordOutcomes'>,
@@ -36,20 +38,29 @@ export class OutcomeBatcher {
     return this.results.length;
   }
 
-  add(result: AttemptResult): void {
+  /** `continues`: once recorded, this outcome makes the attempt's next phase due (purge-then-warm). */
+  add(result: AttemptResult, continues = false): void {
     this.results.push(result);
+    if (continues) this.continuing++;
   }
 
-  /** Record what is waiting. On failure the leases run out and the attempts run again (purges are idempotent). */
-  async flush(): Promise<void> {
-    if (this.results.length === 0) return;
+  /**
+   * Record what is waiting; true when the batch made next phases due (the worker claims them
+   * now). On failure the leases run out and the attempts run again (purges are idempotent).
+   */
+  async flush(): Promise<boolean> {
+    if (this.results.length === 0) return false;
     const batch = this.results;
+    const continuing = this.continuing;
     this.results = [];
+    this.continuing = 0;
     try {
       await this.queue.recordOutcomes(this.clock.now(), batch);
       this.recorded();
+      return continuing > 0;
     } catch (err) {
       this.logger.error({ err, count: batch.length }, 'could not record outcomes');
+      return false;
     }
   }
 }

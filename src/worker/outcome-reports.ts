@@ -3,7 +3,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { FromExecutor } from './executor.js';
 import { FLUSH_AT, GATHER_MS, TAIL } from './outcome-batcher.js';
 
-const KIND = { ok: 0, retryable: 1, permanent: 2 } as const;
+// As executor.ts reads them (KINDS, DROPPED_KIND); only types are imported from there, so the thread loads no more than it runs.
+const KIND = { ok: 0, retryable: 1, permanent: 2, dropped: 3 } as const;
 /** Fields per outcome in a report: key, kind, ms, error, description, verified by. */
 export const FIELDS = 6;
 
@@ -36,6 +37,13 @@ export class OutcomeReports {
       this.soon = true;
       this.endOfTurn(this.send);
     }
+  }
+
+  /** Attempts taken out unstarted (their task canceled): reported now, with what is waiting. */
+  dropped(keys: number[]): void {
+    if (keys.length === 0) return;
+    for (const key of keys) this.out.push(key, KIND.dropped, 0, '', '', '');
+    this.send();
   }
 
   private readonly send = (): void => {

@@ -30,3 +30,17 @@ export function onProgress(listener: () => void): () => void {
   events.on('progress', listener);
   return () => events.off('progress', listener);
 }
+
+/**
+ * Tasks just canceled, after the store closed their attempts: by CancelRefreshTasks in this
+ * process, or announced by the store from another (StoreCapabilities.listenForCancel). Workers
+ * drop those of their attempts that have not started yet.
+ */
+export function emitCanceled(taskIds: string[]): void {
+  events.emit('canceled', taskIds);
+}
+
+export function onCanceled(listener: (taskIds: string[]) => void): () => void {
+  events.on('canceled', listener);
+  return () => events.off('canceled', listener);
+}

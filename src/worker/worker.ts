@@ -6,10 +6,11 @@ import { seriesOfNode } from '../observability/metrics.js';
 import type { ClaimedAttempt } from '../domain/records.js';
 import type { Store } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
-import type { OnOutcome } from './executor.js';
+import { DROPPED, type OnOutcome } from './executor.js';
 import type { HandOff } from './hand-off.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
+import { onCanceled } from './progress-events.js';
 import { decide } from './retry-policy.js';
 import { FailureLog } from './failure-log.js';
 
@@ -43,6 +44,8 @@ export class Worker {
   private poked = false;
   /** When due attempts were last claimed (see run). */
   private lastClaim = 0;
+  /** Recorded purges made their preloads due (purge-then-warm): claim them in this round. */
+  private claimNow = false;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly leases: LeaseKeeper;
@@ -78,6 +81,9 @@ export class Worker {
     this.running = true;
     this.logger.debug({ owner: this.owner, host: hostname(), pid: process.pid }, 'worker started');
     const unsubscribe = this.store.capabilities.listenForWork?.(() => this.more());
+    // Canceled tasks (here or, through the store, in another process): drop what has not started.
+    const drop = (taskIds: string[]) => this.executor.drop(taskIds);
+    const offCanceled = [onCanceled(drop), this.store.capabilities.listenForCancel?.(drop)];
     // New items that fit come already leased to this worker from the submit itself.
     const detach = this.handOff?.attach({
       owner: this.owner,
@@ -89,6 +95,7 @@ export class Worker {
     this.unsubscribe = () => {
       unsubscribe?.();
       detach?.();
+      for (const off of offCanceled) off?.();
     };
     this.leases.start();
     this.loop = this.run();
@@ -144,7 +151,10 @@ export class Worker {
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        await this.outcomes.flush();
+        if (await this.outcomes.flush()) {
+          this.claimNow = true;
+          this.lookForWork = true;
+        }
         // Due retries are looked for at least every poll period even while completions keep
         // waking the loop before its poll timer fires (new items that the submits hand over
         // directly wake nobody).
@@ -163,7 +173,8 @@ export class Worker {
           const left = Math.max(0, this.cfg.maxInFlight - this.inFlight);
           const drained = fresh.dispatched < batch;
           let claimed: ClaimedAttempt[] = [];
-          if (left > 0 && (drained || this.claimDue())) {
+          if (left > 0 && (drained || this.claimDue() || this.claimNow)) {
+            this.claimNow = false;
             this.lastClaim = this.clock.now();
             claimed = await this.store.queue.claimAttempts(this.owner, this.lastClaim, this.cfg.leaseMs, left);
             this.launch(claimed);
@@ -209,12 +220,21 @@ export class Worker {
   }
 
   private readonly done: OnOutcome = (c, outcome, ms) => {
+    if (outcome === DROPPED) {
+      // Canceled before it ran: the store has closed the attempt already, so there is nothing to
+      // record, measure or log; only its room and its lease come back.
+      this.inFlight--;
+      this.leases.release(c.lease);
+      this.poke();
+      return;
+    }
     const series = seriesOfNode(c.node.name, c.node.driver);
     series.duration.observe(ms / 1000);
     series.outcomes[outcome.kind].inc();
     const result = decide(c, outcome, { maxAttempts: this.cfg.maxAttempts, baseMs: this.cfg.retryBaseMs }, this.clock.now());
     this.failures.note(c, result);
-    this.outcomes.add(result);
+    // A purge confirmed on a node makes its preload due at once (purge-then-warm).
+    this.outcomes.add(result, c.phase === 'purge' && result.state === 'applied');
     this.inFlight--;
     this.leases.release(c.lease);
     this.poke();
@@ -242,4 +262,6 @@ export interface AttemptRunner {
   run(attempts: ClaimedAttempt[], done: OnOutcome): void;
   /** Cut short what is running (it comes back as retryable). */
   abort(): void;
+  /** Attempts of these tasks not started yet are not started: each comes back as DROPPED. */
+  drop(taskIds: string[]): void;
 }

@@ -118,6 +118,18 @@ const ROWS: Row[] = [
   ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'vod.example.com' }, 'InvalidDomain.NotFound', 'a VOD domain'],
   ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'example.com,vod.example.com' }, 'InvalidDomain.NotFound', 'one domain only'],
   ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'd'.repeat(254) }, 'InvalidParameter', 'DomainName too long'],
+  // VerifyUrl (refreshd extension): samples in the purge's scope, at most 10, never with File
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/a.css', VerifyUrl: 'example.com/a.css' }, 'InvalidParameter', 'VerifyUrl with File'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/img/', ObjectType: 'Directory', VerifyUrl: 'example.com/css/a.css' }, 'InvalidParameter', 'VerifyUrl outside the directory'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/img/', ObjectType: 'Directory', VerifyUrl: 'other.example.com/img/a.png' }, 'InvalidParameter', 'VerifyUrl on another domain'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/img/', ObjectType: 'Directory', VerifyUrl: many(11, (i) => `example.com/img/${i}.png`) }, 'InvalidParameter', '11 VerifyUrl samples'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/img/', ObjectType: 'Directory', VerifyUrl: 'http://example.com/img/a\u0000.png' }, 'InvalidParameter', 'VerifyUrl with a control character'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/img/', ObjectType: 'Directory', VerifyUrl: 'ftp://example.com/img/a.png' }, 'InvalidParameter', 'VerifyUrl not http(s)'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/img/.*\\.png', ObjectType: 'Regex', VerifyUrl: 'example.com/img/a.jpg' }, 'InvalidParameter', 'VerifyUrl the regex does not match'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/(a+)+b', ObjectType: 'Regex', VerifyUrl: 'example.com/' + 'a'.repeat(40) }, 'InvalidParameter', 'VerifyUrl matched by a catastrophic regex: refused in time'],
+  ['RefreshObjectCaches', { ObjectPath: 'example.com/a.js?v=1', ObjectType: 'IgnoreParams', VerifyUrl: 'example.com/b.js?v=1' }, 'InvalidParameter', 'VerifyUrl not a URL of an IgnoreParams call'],
+  ['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: 'example.com', VerifyUrl: 'other.example.com/a.png' }, 'InvalidParameter', 'VerifyUrl off the tag\'s domain'],
+  ['RefreshVodObjectCaches', { ObjectPath: 'vod.example.com/v/', ObjectType: 'Directory', VerifyUrl: 'vod.example.com/w/a.mp4' }, 'InvalidParameter', 'VOD VerifyUrl outside the directory'],
   // DescribePreloadDetailById
   ['DescribePreloadDetailById', {}, 'MissingParameter'],
   ['DescribePreloadDetailById', { TaskId: '12a' }, 'InvalidTaskId.Malformed'],
@@ -139,6 +151,7 @@ for (const s of INJECTIONS) {
   ROWS.push(['DescribeRefreshTasks', { ObjectType: s }, 'InvalidObjectType.ValueNotSupported', `injection ${JSON.stringify(s)}`]);
   ROWS.push(['DescribePreloadDetailById', { TaskId: s }, 'InvalidTaskId.Malformed', `injection ${JSON.stringify(s)}`]);
   ROWS.push(['RefreshObjectCacheByCacheTag', { CacheTag: 'a', DomainName: s }, 'InvalidDomain.NotFound', `injection ${JSON.stringify(s)}`]);
+  ROWS.push(['RefreshObjectCaches', { ObjectPath: 'example.com/d/', ObjectType: 'Directory', VerifyUrl: s }, 'InvalidParameter', `VerifyUrl injection ${JSON.stringify(s)}`]);
 }
 
 function snapshot(): string {

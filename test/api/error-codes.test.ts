@@ -7,6 +7,7 @@ import { ERRORS, type ErrorCode } from '../../src/spec/errors.js';
 import { assertAnsweredErrorsListed } from '../helpers/answered-errors.js';
 import { rpc, type RpcResult } from '../helpers/rpc.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startOrigin, type Origin } from '../edges/harness/origin.js';
 
 /**
  * Every code in the error catalogue, reached through a listening server the way a client would
@@ -15,6 +16,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  */
 let main: TestServer;
 let strict: TestServer;
+let origin: Origin;
 const reached = new Set<string>();
 const VOD = { version: '2017-03-21' };
 const ago = (ms: number) => formatUtc(Date.now() - ms);
@@ -24,6 +26,8 @@ before(async () => {
   main = await startTestServer();
   await main.addDomain('example.com');
   await main.addDomain('offline.example.com');
+  origin = await startOrigin();
+  await main.addDomain('origin.example.com', 'cdn', origin.url);
   await main.store.domains.setDomainOnline('offline.example.com', false);
   await main.addKey('LTAIdisabledkey', 's', { active: false });
   await main.store.identity.createUser({ accountId: main.accountId, name: 'alice', displayName: '', createdAt: 0 });
@@ -38,6 +42,7 @@ before(async () => {
 after(async () => {
   await main.close();
   await strict.close();
+  await origin.close();
 });
 
 type Case = [ErrorCode, () => Promise<RpcResult>, string?];
@@ -93,6 +98,10 @@ const cases: Case[] = [
   ['SingleRequest.OverLimit', () => rpc(main.url, 'RefreshObjectCaches', { ObjectType: 'Directory', ObjectPath: Array.from({ length: 101 }, (_, i) => `example.com/d${i}/`).join('\n') })],
   ['InvalidObjectPath.Malformed', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'ftp://example.com/a' })],
   ['InvalidObjectType.ValueNotSupported', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/a', ObjectType: 'Everything' })],
+  ['IdempotentParameterMismatch', async () => {
+    await rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/token-1', ClientToken: 'error-codes' });
+    return rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/token-2', ClientToken: 'error-codes' });
+  }],
   ['InvalidTaskId.Malformed', () => rpc(main.url, 'DescribeRefreshTasks', { TaskId: '12a' })],
   ['MissingParameter.ObjectType', () => rpc(main.url, 'DescribeRefreshTasks', { DomainName: 'example.com' })],
   ['MissingTimeParameter', () => rpc(main.url, 'DescribeRefreshTasks', { StartTime: ago(HOUR) })],
@@ -117,6 +126,9 @@ const cases: Case[] = [
     }
   }],
   // Last: it breaks the store of `main` for good.
+  ['InvalidParameter.PreloadAfter', () => rpc(main.url, 'RefreshObjectCaches', { ObjectPath: 'example.com/d/', ObjectType: 'Directory', PreloadAfter: 'true' })],
+  ['InvalidManifest.FetchFailed', () => rpc(main.url, 'PushObjectCache', { ObjectPath: 'example.com/v/index.m3u8', ExpandManifest: 'true' }), 'the domain has no origin'],
+  ['InvalidManifest.Malformed', () => rpc(main.url, 'PushObjectCache', { ObjectPath: 'origin.example.com/v/index.m3u8', ExpandManifest: 'true' }), 'the origin answers a page that is no playlist'],
   ['InternalError', async () => {
     main.store.raw.close();
     return rpc(main.url, 'DescribeRefreshQuota', {});

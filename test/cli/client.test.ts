@@ -18,6 +18,9 @@ before(async () => {
   origin = await startOrigin();
   server = await startTestServer({ engine: { simulatedNodes: 3, simulatedLatencyMs: [20, 150], retryBaseMs: 20, pollMs: 50 } }, { worker: true });
   await server.addDomain('cli.example.com', 'cdn', origin.url);
+  // One slow node of its own, so a task stays running long enough to be canceled.
+  await server.store.fleet.addNode({ name: 'cli-slow', driver: 'simulated', address: 'simulated/cli-slow', group: 'slow', area: 'domestic', enabled: true, options: { latencyMs: [2000, 2000], concurrency: 1 }, createdAt: 0 });
+  await server.store.domains.addDomain({ name: 'slow.example.com', accountId: server.accountId, product: 'cdn', origin: origin.url, online: true, nodeGroup: 'slow', createdAt: Date.now() });
 });
 after(async () => {
   await server.close();
@@ -73,6 +76,24 @@ describe('refreshd CLI as an API client', () => {
     assert.equal((one.out.match(/sim-\d\s+Applied\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3 * items, one.out);
   });
 
+  it('refresh --then-preload warms each URL on each node after its purge; task shows the phase', async () => {
+    const r = await cli(['refresh', 'http://cli.example.com/ptw/a.js', '--then-preload', '--wait', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const id = JSON.parse(r.out).tasks[0].taskId;
+    assert.equal(origin.hits.get('/ptw/a.js'), 3, 'one preload per simulated node');
+    const one = await cli(['task', id]);
+    assert.equal((one.out.match(/sim-\d\s+Applied \(preload\)\s+Ack\s+1\s+\d{4}-/g) ?? []).length, 3, one.out);
+    const dir = await cli(['refresh', 'cli.example.com/ptw/', '--type', 'directory', '--then-preload']);
+    assert.equal(dir.code, 1);
+    assert.equal(dir.err.trim(), 'refreshd: PreloadAfter=true is supported only with ObjectType File or IgnoreParams. (InvalidParameter.PreloadAfter)');
+  });
+
+  it('preload --expand-manifest asks for the expansion (a page that is no playlist is refused, with the reason)', async () => {
+    const r = await cli(['preload', 'cli.example.com/hls/master.m3u8', '--expand-manifest']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^refreshd: The manifest is not an HLS playlist or DASH MPD that can be expanded; nothing was accepted\. http:\/\/cli\.example\.com\/hls\/master\.m3u8: not an HLS playlist \(no #EXTM3U first line\) \(InvalidManifest\.Malformed\)$/m);
+  });
+
   it('refresh --tag purges by cache tag on one domain and follows it to Complete', async () => {
     const r = await cli(['refresh', '--tag', 'sale,new', '--domain', 'cli.example.com', '--wait']);
     assert.equal(r.code, 0, r.err);
@@ -82,6 +103,20 @@ describe('refreshd CLI as an API client', () => {
     const alone = await cli(['refresh', '--tag', 'sale']);
     assert.equal(alone.code, 1);
     assert.equal(alone.err.trim(), 'refreshd: --tag and --domain go together');
+  });
+
+  it('refresh --verify-url sends sample URLs (repeatable) with a directory or tag purge; a sample out of scope is refused with the reason', async () => {
+    const dir = await cli(['refresh', 'cli.example.com/vu/', '--type', 'directory', '--verify-url', 'http://cli.example.com/vu/a.png', '--verify-url', 'cli.example.com/vu/b/c.css', '--json']);
+    assert.equal(dir.code, 0, dir.err);
+    const tag = await cli(['refresh', '--tag', 'vu', '--domain', 'cli.example.com', '--verify-url', 'cli.example.com/p/1', '--json']);
+    assert.equal(tag.code, 0, tag.err);
+    const stored = (id: string) => (server.store.raw.prepare('SELECT verify_urls FROM tasks WHERE id = ?').get(Number(id)) as { verify_urls: string }).verify_urls;
+    assert.equal(stored(JSON.parse(dir.out).TaskIds[0]), 'http://cli.example.com/vu/a.png\ncli.example.com/vu/b/c.css');
+    assert.equal(stored(JSON.parse(tag.out).TaskIds[0]), 'cli.example.com/p/1');
+    const bad = await cli(['refresh', 'cli.example.com/vu/', '--type', 'directory', '--verify-url', 'cli.example.com/elsewhere.png']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /InvalidParameter/);
+    assert.match(bad.err, /cli\.example\.com\/elsewhere\.png is not under a directory of this call\./);
   });
 
   it('preload-detail shows each URL: the share of nodes that warmed it, or why not', async () => {
@@ -153,5 +188,32 @@ describe('refreshd CLI as an API client', () => {
     assert.equal(r.code, 0, r.err);
     const rows = JSON.parse((await cli(['tasks', '--task', JSON.parse(r.out).TaskIds[0], '--json'])).out).Tasks.CDNTask;
     assert.deepEqual(rows.map((t: any) => t.ObjectPath).sort(), ['http://cli.example.com/c1.css', 'http://cli.example.com/c2.css']);
+  });
+
+  it('--client-token makes a retried refresh or preload return the same tasks; other paths with it are refused', async () => {
+    for (const cmd of ['refresh', 'preload']) {
+      const token = `cli-${cmd}-deploy-42`;
+      const first = await cli([cmd, 'http://cli.example.com/t1.js', 'http://cli.example.com/t2.js', '--client-token', token, '--json']);
+      assert.equal(first.code, 0, first.err);
+      const again = await cli([cmd, 'http://cli.example.com/t1.js', 'http://cli.example.com/t2.js', '--client-token', token]);
+      assert.equal(again.out, `task ${JSON.parse(first.out).TaskIds[0]}\n`);
+      const other = await cli([cmd, 'http://cli.example.com/t3.js', '--client-token', token]);
+      assert.equal(other.code, 1);
+      assert.equal(other.err.trim(), 'refreshd: Request uses a client token in a previous request but is not identical to that request. (IdempotentParameterMismatch)');
+    }
+  });
+
+  it('cancel stops running tasks and says what became of them; an unknown id exits non-zero', async () => {
+    const id = JSON.parse((await cli(['refresh', 'http://slow.example.com/c1.js', 'http://slow.example.com/c2.js', 'http://slow.example.com/c3.js', '--json'])).out).TaskIds[0];
+    const r = await cli(['cancel', id]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^TASK\s+STATUS\s+ITEMS\s+CANCELED ITEMS\s+CANCELED NODES\s+APPLIED NODES$/m);
+    assert.match(r.out, new RegExp(`^${id}\\s+Failed\\s+3\\s+[23]\\s+[23]\\s+[01]$`, 'm'));
+    const shown = await cli(['task', id]);
+    assert.match(shown.out, /cli-slow\s+Failed\s+-\s+0\s+-\s+canceled/);
+    const again = await cli(['cancel', id, '99999999999', '--json']);
+    assert.equal(again.code, 1);
+    assert.deepEqual(JSON.parse(again.out).Tasks.map((t: any) => [t.TaskId, t.Status, t.CanceledNodes]), [[id, 'Failed', 0]]);
+    assert.equal(again.err.trim(), 'refreshd: no cdn task 99999999999 of this account in the last 3 days');
   });
 });

@@ -181,6 +181,37 @@ describe('console in Chromium', () => {
     await context.close();
   });
 
+  it('cancels a running task from its page, after asking, and shows each node canceled', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, server.url);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const id = (await rpc(server.url, 'RefreshObjectCaches', { ObjectPath: 'http://slow.example.com/c1.js\nhttp://slow.example.com/c2.js\nhttp://slow.example.com/c3.js' })).json.RefreshTaskId as string;
+    await page.goto(`${server.url}/console/#/task/${id}`);
+    const ask = page.getByRole('button', { name: 'Cancel task…' });
+    await ask.waitFor();
+    await ask.click();
+    await page.getByText('Cancel this task? Nodes that have not done it yet are dropped; what they did stays.').waitFor();
+    await page.getByRole('button', { name: 'Keep running' }).click();
+    await ask.waitFor();
+    assert.equal(await page.locator('section.item[data-status="Failed"]').count(), 0, 'nothing canceled by asking');
+    await ask.click();
+    await page.screenshot({ path: join(shots, 'task-cancel-confirm.png') });
+    await page.getByRole('button', { name: 'Yes, cancel' }).click();
+    await page.getByRole('status').filter({ hasText: 'Canceled: 3 node attempts dropped; 0 already applied stay.' }).waitFor();
+    await page.locator('section.item[data-status="Failed"]').nth(2).waitFor();
+    for (const text of await page.locator('section.item tbody tr').allInnerTexts()) assert.match(text, /slow-1\s+simulated\s+slow\s+Failed\s+—\s+0\s+canceled/);
+    assert.match(await page.locator('section.item').first().innerText(), /· Canceled/);
+    await ask.waitFor({ state: 'hidden' });
+    await page.screenshot({ path: join(shots, 'task-canceled.png') });
+    // A task that has finished has nothing to cancel.
+    await page.goto(`${server.url}/console/#/tasks`);
+    await page.goto(`${server.url}/console/#/task/${id}`);
+    await page.locator('section.item[data-status="Failed"]').first().waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Cancel task…' }).isVisible(), false);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   it('shows a failed preload with each node’s error on the task page', async () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, server.url);
@@ -205,6 +236,32 @@ describe('console in Chromium', () => {
     await context.close();
   });
 
+  it('purges then preloads from the checkbox, showing each node’s phase; asks for manifest expansion from its checkbox', async () => {
+    const { context, page, problems } = await openPage(browser);
+    await signIn(page, server.url);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.getByLabel('Refresh (purge)').check();
+    await page.getByLabel('URLs, one per line').fill('http://warm.example.com/ptw/console.js');
+    await page.getByRole('checkbox', { name: /Then preload/ }).check();
+    await page.getByRole('button', { name: 'Submit refresh' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'Refresh of 1 path accepted' });
+    await notice.getByRole('link').first().click();
+    await page.locator('section.item[data-status="Complete"]').waitFor({ timeout: 20_000 });
+    const nodes = page.locator('section.item tbody tr');
+    assert.equal(await nodes.count(), 4);
+    for (const text of await nodes.allInnerTexts()) assert.match(text, /Applied\s+preload · purged \d{2}:\d{2}:\d{2}/);
+    assert.equal(origin.hits.get('/ptw/console.js'), 4, 'warmed once per node');
+
+    await page.goto(`${server.url}/console/#/`);
+    await page.getByLabel('Preload (warm)').check();
+    await page.getByLabel('URLs, one per line').fill('http://warm.example.com/ptw/index.m3u8');
+    await page.getByRole('checkbox', { name: /Expand manifests/ }).check();
+    await page.getByRole('button', { name: 'Submit preload' }).click();
+    await page.getByRole('alert').filter({ hasText: 'InvalidManifest.Malformed' }).waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   it('purges by cache tag from the submit form, and shows the tag rows', async () => {
     const { context, page, problems } = await openPage(browser);
     await signIn(page, server.url);
@@ -214,8 +271,17 @@ describe('console in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: 'Enter at least one cache tag' }).waitFor();
     await page.getByLabel('Cache tags, one per line').fill('summer-sale\nproduct-9');
     await page.getByLabel('Domain', { exact: true }).fill('www.example.com');
+    // A sample URL off the domain is refused with the reason; one on it is sent as VerifyUrl.
+    const samples = page.getByLabel('Tagged sample URLs to verify (optional)', { exact: true });
+    await samples.fill('http://img.example.com/p/9.jpg');
+    await page.getByRole('button', { name: 'Purge by tag' }).click();
+    assert.match(await page.getByRole('alert').filter({ hasText: 'VerifyUrl' }).innerText(), /img\.example\.com\/p\/9\.jpg is not on a domain of this call\.\s*InvalidParameter/);
+    await samples.fill('http://www.example.com/p/9.html\n');
     await page.getByRole('button', { name: 'Purge by tag' }).click();
     const notice = page.getByRole('status').filter({ hasText: 'Purge of 2 tags accepted as task' });
+    const tagTask = (await notice.getByRole('link').first().innerText()).trim();
+    assert.equal((server.store.raw.prepare('SELECT verify_urls FROM tasks WHERE id = ?').get(Number(tagTask)) as { verify_urls: string }).verify_urls, 'http://www.example.com/p/9.html');
+    assert.equal(await samples.inputValue(), '', 'cleared with the tags once accepted');
     await notice.getByRole('link').first().click();
     await page.locator('section.item[data-path="summer-sale"]').waitFor();
     assert.match(await page.locator('section.item[data-path="product-9"]').innerText(), /cachetag/);

@@ -36,11 +36,15 @@ describe('node failures in the log', () => {
       const paths = Array.from({ length: 6 }, (_, i) => `http://fail.example.com/${i}.css`);
       const taskId = (await rpc(server.url, 'RefreshObjectCaches', { ObjectPath: paths.join('\n') })).json.RefreshTaskId as string;
       const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const rows = (await rpc(server.url, 'DescribeRefreshTaskById', { TaskId: taskId })).json.Tasks as { Status: string }[];
-        if (rows.every((r) => r.Status === 'Failed')) break;
-        await new Promise((r) => setTimeout(r, 50));
+      // An item is Failed as soon as one node gives up; wait for every node's attempt to finish,
+      // or the other node's last failures would not be logged yet.
+      let done = false;
+      while (!done && Date.now() < deadline) {
+        const items = (await rpc(server.url, 'DescribeRefreshTaskNodes', { TaskId: taskId, PageSize: 50 })).json.Items as { Nodes: { State: string }[] }[];
+        done = items.length === 6 && items.every((i) => i.Nodes.length === 2 && i.Nodes.every((n) => n.State === 'Failed'));
+        if (!done) await new Promise((r) => setTimeout(r, 50));
       }
+      assert.ok(done, 'every node attempt failed for good within 15 s');
     } finally {
       await server.close();
     }

@@ -115,6 +115,7 @@ describe('Worker loop', () => {
         }
       },
       abort() {},
+      drop() {},
     };
     const taskId = await submit(clock.now());
     const worker = new Worker(store, runner, cfg, logger, undefined, clock);

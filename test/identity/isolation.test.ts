@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { addAccount } from '../../src/identity/admin.js';
 import { formatUtc } from '../../src/protocol/encoding.js';
@@ -43,10 +45,29 @@ interface World {
 }
 
 let worlds: [World, World];
+/**
+ * Origins that answer 404 to everything and count what they are asked: A's domains read from
+ * `aOrigin` (an ExpandManifest of A's own manifest fails to fetch, the same on both servers);
+ * the other accounts' domains from `trap`, which A's calls must never make refreshd read.
+ */
+const origins = { aOrigin: { url: '', hits: 0, server: undefined as Server | undefined }, trap: { url: '', hits: 0, server: undefined as Server | undefined } };
+
+async function countingOrigin(o: { url: string; hits: number; server: Server | undefined }): Promise<void> {
+  o.server = createServer((_, res) => {
+    o.hits++;
+    res.writeHead(404, { 'content-length': '0' }).end();
+  });
+  await new Promise<void>((r) => o.server!.listen(0, '127.0.0.1', r));
+  o.url = `http://127.0.0.1:${(o.server.address() as AddressInfo).port}`;
+}
 const A = { cdn: ['a1.example.com', 'a2.example.com'], vod: 'av.example.com', wildcard: '*.wild-a.com' };
 const aTasks: { id: string; paths: string[] }[] = [];
 /** Tags A purged itself (in any format: an XML answer is not parsed for the task id). */
 const aTags = new Set<string>();
+/** ClientTokens A's accepted submits used: only these may ever answer A IdempotentParameterMismatch. */
+const aTokens = new Set<string>();
+/** ClientTokens the other tenants used (the same on both servers, with other parameters on each). */
+const theirTokens: string[] = [];
 
 function mulberry32(seed: number) {
   let t = seed >>> 0;
@@ -65,12 +86,12 @@ const word = () => Math.floor(rnd() * 36 ** 5).toString(36);
 
 async function world(names: { cdn: string[]; vod: string; wildcard: string }): Promise<World> {
   const server = await startTestServer(CONFIG);
-  for (const d of A.cdn) await server.addDomain(d);
-  await server.addDomain(A.wildcard);
-  await server.addDomain(A.vod, 'vod');
+  for (const d of A.cdn) await server.addDomain(d, 'cdn', origins.aOrigin.url);
+  await server.addDomain(A.wildcard, 'cdn', origins.aOrigin.url);
+  await server.addDomain(A.vod, 'vod', origins.aOrigin.url);
   const { account, key } = await addAccount(server.store, server.vault, `other-${names.vod}`);
   const add = (name: string, product: 'cdn' | 'vod') =>
-    server.store.domains.addDomain({ name, accountId: account.id, product, origin: null, online: true, nodeGroup: 'default', createdAt: Date.now() });
+    server.store.domains.addDomain({ name, accountId: account.id, product, origin: origins.trap.url, online: true, nodeGroup: 'default', createdAt: Date.now() });
   for (const d of names.cdn) await add(d, 'cdn');
   await add(names.wildcard, 'cdn');
   await add(names.vod, 'vod');
@@ -78,12 +99,17 @@ async function world(names: { cdn: string[]; vod: string; wildcard: string }): P
 }
 
 before(async () => {
+  await countingOrigin(origins.aOrigin);
+  await countingOrigin(origins.trap);
   worlds = [
     await world({ cdn: ['b1.example.com', 'b2.example.net'], vod: 'bv.example.com', wildcard: '*.wild-b.com' }),
     await world({ cdn: ['c1.other.org', 'c2.other.org'], vod: 'cv.other.org', wildcard: '*.wild-c.com' }),
   ];
 });
-after(() => Promise.all(worlds.map((w) => w.server.close())));
+after(async () => {
+  await Promise.all(worlds.map((w) => w.server.close()));
+  for (const o of Object.values(origins)) o.server?.closeAllConnections(), o.server?.close();
+});
 
 /**
  * Everything of the other tenants that A must never see: their task ids, domains and paths — but
@@ -107,7 +133,7 @@ function randomDomain(product: 'cdn' | 'vod'): string {
 
 function ownPath(product: 'cdn' | 'vod'): string {
   const domain = product === 'vod' ? A.vod : pick([...A.cdn, `x${word()}${A.wildcard.slice(1)}`]);
-  return `${pick(['http://', 'https://', ''])}${domain}/${word()}${pick(['.html', '.js'])}`;
+  return `${pick(['http://', 'https://', ''])}${domain}/${word()}${pick(['.html', '.js', '.m3u8', '.mpd'])}`;
 }
 
 function randomPath(product: 'cdn' | 'vod'): string {
@@ -115,7 +141,7 @@ function randomPath(product: 'cdn' | 'vod'): string {
   if (theirs.length > 0 && chance(0.25)) return pick(theirs);
   const mine = aTasks.flatMap((t) => t.paths);
   if (mine.length > 0 && chance(0.2)) return pick(mine);
-  return `${pick(['http://', 'https://', ''])}${randomDomain(product)}/${word()}${pick(['.html', '/', '.js'])}`;
+  return `${pick(['http://', 'https://', ''])}${randomDomain(product)}/${word()}${pick(['.html', '/', '.js', '.m3u8', '.mpd'])}`;
 }
 
 function randomTaskId(): string {
@@ -152,6 +178,9 @@ function randomValue(name: string, spec: ParamSpec, product: 'cdn' | 'vod'): str
       return chance(0.8) ? '{"Accept-Encoding":["gzip"]}' : 'nope';
     case 'Timeout':
       return '0'; // WaitForTasks: answer at once
+    case 'ClientToken':
+      // A's own few tokens (so retries and mismatches happen), and now and then one the other account used.
+      return theirTokens.length && chance(0.3) ? pick(theirTokens) : pick(['tok-1', 'tok-2', 'tok-3', `tok-${word()}`]);
   }
   switch (spec.type) {
     case 'enum':
@@ -201,7 +230,10 @@ async function otherSubmits(step: number): Promise<void> {
     }
     const paths = Array.from({ length: n }, () => `http://${domain}/private/${word()}.html`);
     const [action, version] = kind === 'vod' ? ['RefreshVodObjectCaches', '2017-03-21'] : kind === 'preload' ? ['PushObjectCache', '2018-05-10'] : ['RefreshObjectCaches', '2018-05-10'];
-    const res = await rpc(server.url, action, { ObjectPath: paths.join('\n') }, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
+    // The same token on both servers (for other paths on each): a token is the account's own.
+    const token = `their-${step}`;
+    if (i === 0) theirTokens.push(token);
+    const res = await rpc(server.url, action, { ObjectPath: paths.join('\n'), ClientToken: token }, { version, accessKeyId: other.creds.id, secret: other.creds.secret });
     assert.equal(res.status, 200, `seed ${SEED}: the other tenant's own submit failed: ${res.text}`);
     const id = res.json.RefreshTaskId ?? res.json.PushTaskId;
     other.tasks.set(id, { product: kind === 'vod' ? 'vod' : 'cdn', paths });
@@ -240,7 +272,12 @@ describe('account isolation (property test over every action of both products)',
       }
       calls.set(call.action.name, (calls.get(call.action.name) ?? 0) + 1);
       const body = answers[0].json;
+      const token = call.params.ClientToken;
+      if (token !== undefined && /IdempotentParameterMismatch/.test(answers[0].text)) {
+        assert.ok(aTokens.has(token), `${where}: token ${token} answered as used, but A never used it`);
+      }
       if (answers[0].status === 200) {
+        if (token !== undefined) aTokens.add(token);
         for (const tag of call.params.CacheTag?.split(',') ?? []) aTags.add(tag.trim());
         const id = body.RefreshTaskId ?? body.PushTaskId ?? body.PreloadTaskId;
         if (typeof id === 'string') {
@@ -250,6 +287,24 @@ describe('account isolation (property test over every action of both products)',
         rowsSeen += (body.Tasks?.CDNTask ?? body.Tasks?.Task ?? (Array.isArray(body.Tasks) ? body.Tasks : body.Items ?? body.UrlDetails ?? [])).length;
       }
     }
+  });
+
+  it('never made refreshd read another account’s origin (ExpandManifest through a domain A does not own)', async () => {
+    assert.equal(origins.trap.hits, 0, `seed ${SEED}: another account's origin was read`);
+    // A's own manifest is looked for on A's origin (which has none).
+    const seen = origins.aOrigin.hits;
+    const own = await rpc(worlds[0].server.url, 'PushObjectCache', { ObjectPath: `${A.cdn[0]}/own.m3u8`, ExpandManifest: 'true' });
+    assert.deepEqual([own.status, own.json.Code, origins.aOrigin.hits - seen], [400, 'InvalidManifest.FetchFailed', 1], own.text);
+    // And on purpose: their manifest, their wildcard's, and a list mixing A's own with theirs.
+    for (const { server, other } of worlds) {
+      for (const path of [`${other.cdn[0]}/hls/master.m3u8`, `x1${other.wildcard.slice(1)}/v.mpd`, `${A.cdn[0]}/own.m3u8\n${other.cdn[1]}/theirs.m3u8`]) {
+        const res = await rpc(server.url, 'PushObjectCache', { ObjectPath: path, ExpandManifest: 'true' });
+        assert.deepEqual([res.status, res.json.Code], [404, 'InvalidDomain.NotFound'], res.text);
+      }
+      const vod = await rpc(server.url, 'PreloadVodObjectCaches', { ObjectPath: `${other.vod}/m.m3u8`, ExpandManifest: 'true' }, { version: '2017-03-21' });
+      assert.deepEqual([vod.status, vod.json.Code], [404, 'InvalidDomain.NotFound'], vod.text);
+    }
+    assert.equal(origins.trap.hits, 0, 'another account’s origin was read');
   });
 
   it('exercised every action of both tables, and saw A’s own rows', () => {
@@ -269,6 +324,8 @@ describe('account isolation (property test over every action of both products)',
           assert.equal(res.status, 200, res.text);
           const list = res.json.Tasks.CDNTask ?? res.json.Tasks.Task;
           rows.push(...list.map((t: any) => `${t.TaskId} ${t.ObjectPath}`));
+          // No worker runs: what A could have done to them (a cancel) is the only way they could have changed.
+          for (const t of list) assert.ok(t.Status !== 'Failed' && t.Description === '', `seed ${SEED}: ${t.TaskId} ${t.ObjectPath} is ${t.Status} ${t.Description}`);
           if (list.length < 50) break;
         }
         const expected = [...other.tasks].filter(([, t]) => t.product === product).flatMap(([id, t]) => t.paths.map((p) => `${id} ${p}`));

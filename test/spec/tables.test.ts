@@ -67,7 +67,7 @@ describe('cross-field rules and limitations', () => {
   it('rules name only parameters of their action', () => {
     for (const { a } of actions) {
       for (const r of a.rules ?? []) {
-        const names = r.kind === 'requires' ? [r.param, ...r.when] : r.params;
+        const names = r.kind === 'requires' ? [r.param, ...r.when] : r.kind === 'onlyWith' ? [r.param, r.other] : r.params;
         for (const n of names) assert.ok(n in a.params, `${a.name}: rule names ${n}`);
       }
     }
@@ -134,10 +134,11 @@ describe('list shapes', () => {
   it('are Tasks.CDNTask, bare Tasks and Tasks.Task, and the result table agrees', () => {
     for (const { a } of actions) {
       const listKeys = Object.keys(a.result).filter((k) => k.endsWith('[]'));
-      if (a.name === 'DescribeRefreshTaskNodes' || a.name === 'DescribePreloadDetailById') {
-        // Items with their nodes, tasks with their URLs: not task rows.
+      const notRows: Record<string, string> = { DescribeRefreshTaskNodes: 'Items[]', DescribePreloadDetailById: 'UrlDetails[]', CancelRefreshTasks: 'Tasks[]' };
+      if (a.name in notRows) {
+        // Items with their nodes, tasks with their URLs, what a cancel did per task: not task rows.
         assert.equal(a.taskList, undefined);
-        assert.deepEqual(listKeys, [a.name === 'DescribeRefreshTaskNodes' ? 'Items[]' : 'UrlDetails[]']);
+        assert.deepEqual(listKeys, [notRows[a.name]]);
         continue;
       }
       if (!(a.name in expected)) {

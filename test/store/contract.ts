@@ -5,7 +5,9 @@ import type { NewTask, SubmitBatch, Store } from '../../src/store/port.js';
 import { countContract } from './count-contract.js';
 import { fleetContract } from './fleet-contract.js';
 import { progressContract } from './progress-contract.js';
+import { phaseContract } from './phase-contract.js';
 import { queueContract } from './queue-contract.js';
+import { verifyUrlContract } from './verify-url-contract.js';
 import { webhookContract } from './webhook-contract.js';
 
 /**
@@ -19,6 +21,8 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
   progressContract(name, open);
   queueContract(name, open);
   fleetContract(name, open);
+  verifyUrlContract(name, open);
+  phaseContract(name, open);
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let a: number;
@@ -370,7 +374,7 @@ export function storeContract(name: string, open: () => Promise<Store>, expected
 
     describe('capabilities', () => {
       it('are the backend differences code reads, and only those', async () => {
-        assert.deepEqual(Object.keys(store.capabilities).sort(), expected.listenForWork ? ['listenForWork'] : []);
+        assert.deepEqual(Object.keys(store.capabilities).sort(), expected.listenForWork ? ['listenForCancel', 'listenForWork'] : []);
         if (expected.listenForWork) {
           let heard = 0;
           const off = store.capabilities.listenForWork!(() => heard++);

@@ -5,6 +5,8 @@ import postgres from 'postgres';
 import type { NewTask, SubmitBatch } from '../../src/store/port.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { cancelContract } from './cancel-contract.js';
+import { clientTokenContract } from './client-token-contract.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
@@ -23,6 +25,30 @@ taskIdContract('postgres', async () => PostgresStore.open(await cluster.createDa
 submitDispatchContract('postgres', async () => {
   const url = await cluster.createDatabase();
   return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
+});
+
+cancelContract('postgres', async () => {
+  const url = await cluster.createDatabase();
+  return { store: await PostgresStore.open(url), second: () => PostgresStore.open(url) };
+});
+clientTokenContract('postgres', async () => {
+  const url = await cluster.createDatabase();
+  const store = await PostgresStore.open(url);
+  return {
+    store,
+    // A second pool is what another API process (or a restarted one) has.
+    second: () => PostgresStore.open(url),
+    breakInserts: async (table) => {
+      const admin = await PostgresStore.open(url);
+      await admin.raw.unsafe(`
+        CREATE OR REPLACE FUNCTION test_break() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'broken for the test'; END $$;
+        CREATE TRIGGER test_break_${table} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION test_break();`);
+      return async () => {
+        await admin.raw.unsafe(`DROP TRIGGER test_break_${table} ON ${table}`);
+        await admin.close();
+      };
+    },
+  };
 });
 
 describe('PostgresStore across processes (two pools on one database)', () => {
@@ -135,6 +161,85 @@ describe('PostgresStore across processes (two pools on one database)', () => {
   });
 });
 
+describe('PostgresStore cancel against an attempt another transaction holds', () => {
+  it('skips the held row, comes back for it once that transaction ends, and closes it', async () => {
+    const T0 = Date.UTC(2026, 10, 24, 15, 0, 0);
+    const url = await cluster.createDatabase();
+    const store = await PostgresStore.open(url);
+    const worker = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000097', name: 'hold', createdAt: T0 })).id;
+      await store.domains.addDomain({ name: 'h.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'h', createdAt: T0 });
+      for (const n of ['h1', 'h2']) await store.fleet.addNode({ name: n, driver: 'simulated', address: `s/${n}`, group: 'h', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await store.tasks.submit({
+        accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+        tasks: [{ domain: 'h.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['h.example.com/a', 'h.example.com/b'] }],
+      });
+      assert.ok(out.ok);
+      const { claimed } = await worker.queue.dispatchAndClaim('holder', T0 + 1, 60_000, 10, 100);
+      const held = claimed[0];
+      let settled = false;
+      let cancel: Promise<unknown> | undefined;
+      // Another process's transaction holds one attempt (as a recordOutcomes or a claim does while it runs).
+      await worker.raw.begin(async (tx) => {
+        await tx`SELECT 1 FROM node_attempts WHERE item_id = ${held.itemId} AND node_id = ${held.nodeId} FOR UPDATE`;
+        cancel = store.tasks.cancelTasks(acct, 'cdn', out.taskIds, 0, T0 + 2).finally(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(settled, false, 'the cancel waits for the held attempt instead of leaving it open');
+        const open = await store.raw`SELECT count(*)::int AS n FROM node_attempts WHERE state = 'pending'`;
+        assert.equal(open[0].n, 1, 'meanwhile it closed every other attempt, committed');
+        // A retry put it back to pending with a later run time.
+        await tx`UPDATE node_attempts SET next_run_at = ${T0 + 60_000}, lease_owner = NULL, lease_until = NULL WHERE item_id = ${held.itemId} AND node_id = ${held.nodeId}`;
+      });
+      const [result] = (await cancel) as { canceledNodes: number; failed: number }[];
+      assert.deepEqual([result.canceledNodes, result.failed], [4, 2]);
+      const attempts = await store.tasks.attemptsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(attempts.map((a) => `${a.state}:${a.lastError}`), Array(4).fill('failed:canceled'));
+      await worker.queue.recordOutcomes(T0 + 3, claimed.map((c) => ({ itemId: c.itemId, nodeId: c.nodeId, lease: c.lease, state: 'applied' as const })));
+      const items = await store.tasks.itemsOfTasks(acct, 'cdn', out.taskIds, 0);
+      assert.deepEqual(items.map((i) => i.counts), [{ total: 2, applied: 0, failed: 2 }, { total: 2, applied: 0, failed: 2 }], 'late outcomes count for nothing');
+    } finally {
+      await worker.close();
+      await store.close();
+    }
+  });
+});
+
+describe('PostgresStore cancel announced to other processes (listenForCancel)', () => {
+  it('a cancel through one pool names its tasks to the listeners of the other, once its attempts are closed', async () => {
+    const T0 = Date.UTC(2026, 10, 24, 16, 0, 0);
+    const url = await cluster.createDatabase();
+    const api = await PostgresStore.open(url);
+    const worker = await PostgresStore.open(url);
+    try {
+      const acct = (await api.identity.createAccount({ uid: '1000000000000098', name: 'heard', createdAt: T0 })).id;
+      await api.domains.addDomain({ name: 'l.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'l', createdAt: T0 });
+      await api.fleet.addNode({ name: 'l1', driver: 'simulated', address: 's/l1', group: 'l', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const out = await api.tasks.submit({
+        accountId: acct, product: 'cdn', createdAt: T0, consume: [],
+        tasks: [{ domain: 'l.example.com', objectType: 'file', force: false, area: null, l2Preload: false, withHeader: null, paths: ['l.example.com/a'] }],
+      });
+      assert.ok(out.ok);
+      await worker.queue.dispatchAndClaim('w', T0 + 1, 60_000, 10, 10);
+      const heard = new Promise<{ ids: string[]; pending: number }>((resolve) => {
+        const off = worker.capabilities.listenForCancel!((ids) => {
+          off();
+          // By the time the news arrives, nothing of the task is pending any more.
+          void worker.raw`SELECT count(*)::int AS n FROM node_attempts WHERE state = 'pending'`.then(([r]) => resolve({ ids, pending: r.n }));
+        });
+      });
+      await api.tasks.cancelTasks(acct, 'cdn', out.taskIds, 0, T0 + 2);
+      let timer: NodeJS.Timeout | undefined;
+      const got = await Promise.race([heard, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no NOTIFY within 5 s')), 5000)))]);
+      clearTimeout(timer);
+      assert.deepEqual(got, { ids: out.taskIds, pending: 0 });
+    } finally {
+      await worker.close();
+      await api.close();
+    }
+  });
+});
+
 describe('PostgresStore retention by day partitions', () => {
   let store: PostgresStore;
   let url: string;
@@ -215,6 +320,8 @@ describe('PostgresStore upgrade to migration 5', () => {
       // Back to how version 4 stored b.
       await store.raw`UPDATE items SET status = 'Refreshing' WHERE object_path = 'u.example.com/b'`;
       await store.raw`DELETE FROM schema_migrations WHERE version >= 5`;
+      // ...and without what later migrations added (8: purge-then-warm), which the upgrade adds again.
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
       await store.close();
       store = await PostgresStore.open(url);
       const status = async (s: 'Pending' | 'Refreshing') =>
@@ -253,9 +360,12 @@ describe('PostgresStore upgrade to migration 6', () => {
       const [first, second] = [...claimed].sort((x, y) => x.nodeId - y.nodeId);
       await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
 
-      // Back to schema 5: what migration 6 added goes, and the tables and columns are the reference's.
+      // Back to schema 5: what migration 6 added goes (and 7's client_tokens), and the tables and columns are the reference's.
       await store.raw`ALTER TABLE node_attempts DROP COLUMN verified_by`;
       await store.raw`DROP TABLE node_groups`;
+      await store.raw`DROP TABLE client_tokens`;
+      // (and what the migrations after it added: 8, purge-then-warm; 9, tasks.verify_urls)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls');
       await store.raw`DELETE FROM schema_migrations WHERE version >= 6`;
       const columns = async (sql: postgres.Sql) => (await sql`
         SELECT c.relname AS t, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
@@ -276,6 +386,92 @@ describe('PostgresStore upgrade to migration 6', () => {
       assert.deepEqual(await store.fleet.listNodeGroups(), []);
       await store.fleet.setNodeGroup({ name: 'g', verify: 'ack' });
       assert.deepEqual(await store.fleet.listNodeGroups(), [{ name: 'g', verify: 'ack' }]);
+    } finally {
+      await store.close();
+      await reference.end();
+    }
+  });
+});
+
+/**
+ * Migration 7 (client_tokens): a database written by the release before it (schema 6) migrates
+ * forward; its tasks stay, and tokened submits work from then on.
+ */
+describe('PostgresStore upgrade to migration 7', () => {
+  it('a schema-6 database migrates forward and takes ClientTokens', async () => {
+    const T0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const reference = postgres(await cluster.createDatabase(), { max: 1, onnotice: () => {} });
+    for (const m of MIGRATIONS.slice(0, 6)) await reference.unsafe(m);
+    const url = await cluster.createDatabase();
+    let store = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000085', name: 'up7', createdAt: T0 })).id;
+      const batch = (path: string, token?: string) => ({
+        accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+        tasks: [{ domain: 't.example.com', objectType: 'file' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }],
+        clientToken: token === undefined ? undefined : { token, fingerprint: `fp-${path}`, expiresAt: T0 + 86_400_000 },
+      });
+      const before = await store.tasks.submit(batch('t.example.com/old'));
+      assert.ok(before.ok);
+      await store.raw`DROP TABLE client_tokens`;
+      // (and what the migration after it added: 8, purge-then-warm)
+      await store.raw.unsafe('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase, DROP COLUMN purged_at');
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 7`;
+      const tables = async (sql: postgres.Sql) => (await sql`
+        SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'schema_migrations' ORDER BY 1`).map((r) => r.t as string);
+      assert.deepEqual(await tables(store.raw), await tables(reference));
+      await store.close();
+
+      store = await PostgresStore.open(url);
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.equal((await store.tasks.itemsOfTasks(acct, 'cdn', before.taskIds, 0)).length, 1);
+      const first = await store.tasks.submit(batch('t.example.com/new', 'up7'));
+      const again = await store.tasks.submit(batch('t.example.com/new', 'up7'));
+      assert.ok(first.ok && again.ok && again.replayed);
+      assert.deepEqual(again.taskIds, first.taskIds);
+    } finally {
+      await store.close();
+      await reference.end();
+    }
+  });
+});
+
+/**
+ * Migration 9 (tasks.verify_urls): a database written by the release before it (schema 8)
+ * migrates forward; its tasks hand their attempts out with no samples, and new tasks keep theirs.
+ */
+describe('PostgresStore upgrade to migration 9', () => {
+  it('a schema-8 database migrates forward: old tasks have no samples, new ones keep theirs', async () => {
+    const T0 = Date.UTC(2026, 11, 8, 9, 0, 0);
+    const reference = postgres(await cluster.createDatabase(), { max: 1, onnotice: () => {} });
+    for (const m of MIGRATIONS.slice(0, 8)) await reference.unsafe(m);
+    const url = await cluster.createDatabase();
+    let store = await PostgresStore.open(url);
+    try {
+      const acct = (await store.identity.createAccount({ uid: '1000000000000087', name: 'up9', createdAt: T0 })).id;
+      await store.domains.addDomain({ name: 's.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+      await store.fleet.addNode({ name: 's1', driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+      const task = (path: string, verifyUrls?: string[]) => ({
+        accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+        tasks: [{ domain: 's.example.com', objectType: 'directory' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path], verifyUrls }],
+      });
+      assert.ok((await store.tasks.submit(task('s.example.com/old/'))).ok);
+      await store.raw`ALTER TABLE tasks DROP COLUMN verify_urls`;
+      await store.raw`DELETE FROM schema_migrations WHERE version >= 9`;
+      const columns = async (sql: postgres.Sql) => (await sql`
+        SELECT a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE n.nspname = 'public' AND c.relname = 'tasks' AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY 1`).map((r) => `${r.col} ${r.type}`);
+      assert.deepEqual(await columns(store.raw), await columns(reference));
+      await store.close();
+
+      store = await PostgresStore.open(url);
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.ok((await store.tasks.submit(task('s.example.com/new/', ['s.example.com/new/a.png']))).ok);
+      const { claimed } = await store.queue.dispatchAndClaim('up9', T0, 60_000, 10, 100);
+      assert.deepEqual(claimed.map((c) => [c.objectPath, c.verifyUrls]).sort(), [['s.example.com/new/', ['s.example.com/new/a.png']], ['s.example.com/old/', []]]);
     } finally {
       await store.close();
       await reference.end();

@@ -7,8 +7,8 @@ const HOUR = 3_600_000;
 const STATUSES: ItemStatus[] = ['Pending', 'Refreshing', 'Complete', 'Failed'];
 
 /**
- * One owner of progress: whatever mix of submits (leased at submit or not), dispatches, claims,
- * outcomes (applied, failed, retried, lost to a reaped lease), node removals and retention sweeps
+ * One owner of progress: whatever mix of submits (leased at submit or not; purge-then-warm or not), dispatches, claims,
+ * outcomes (applied, failed, retried, lost to a reaped lease or to a cancel), cancels, node removals and retention sweeps
  * runs, every item's counters equal a recount of its attempt rows, and the status the store
  * filters by (and, on SQLite, counts per hour) equals deriveStatus of those counters. Random but
  * seeded, so a failure reproduces; checked after every step.
@@ -72,7 +72,7 @@ export function progressContract(name: string, open: () => Promise<Store>): void
 
     it('counters == a recount of attempt rows, and status == deriveStatus, through every kind of change', async () => {
       let now = T0;
-      for (let step = 0; step < 120; step++) {
+      for (let step = 0; step < 200; step++) {
         now += Math.floor(rand() * 4 * 60_000);
         const op = rand();
         let what: string;
@@ -82,6 +82,8 @@ export function progressContract(name: string, open: () => Promise<Store>): void
           const task: NewTask = {
             domain: `${g}.example.com`, objectType: preload ? 'preload' : 'file', force: false, area: preload && rand() < 0.5 ? pick(['domestic', 'overseas']) : null,
             l2Preload: false, withHeader: null, paths: Array.from({ length: 1 + Math.floor(rand() * 4) }, (_, i) => `http://${g}.example.com/s${step}/${i}`),
+            // Purge-then-warm: a purge applied is no node applied until its preload is.
+            preloadAfter: !preload && rand() < 0.4,
           };
           const lease = rand() < 0.5 ? { owner: 'p-local', leaseMs: 60_000, room: Math.floor(rand() * 12) } : undefined;
           const out = await store.tasks.submit({ accountId: acct, product: 'cdn', createdAt: now, consume: [], tasks: [task], lease });
@@ -115,13 +117,21 @@ export function progressContract(name: string, open: () => Promise<Store>): void
           await store.queue.recordOutcomes(now, late);
           held = [];
           what = `reap ${reaped}, ${late.length} late outcomes`;
-        } else if (op < 0.95) {
+        } else if (op < 0.91) {
           const nodes = await store.fleet.listNodes();
           const victim = pick(nodes);
           await store.fleet.removeNode(victim.name);
           await addNode(victim.group);
           held = held.filter((c) => c.nodeId !== victim.id);
           what = `remove ${victim.name}`;
+        } else if (op < 0.97 && taskIds.length > 0) {
+          // A cancel: the worker keeps what it holds, and its outcomes for closed attempts must count for nothing.
+          const recent = taskIds.slice(-6);
+          const chosen = [...new Set([pick(recent), pick(recent)])];
+          const done = await store.tasks.cancelTasks(acct, 'cdn', chosen, 0, now);
+          const open = await store.tasks.countOpenTasks(acct, 'cdn', chosen, 0);
+          assert.equal(open, 0, `step ${step}: canceled tasks are finished`);
+          what = `cancel ${done.map((t) => `${t.taskId}: ${t.canceledNodes} nodes`).join(', ')}`;
         } else {
           const cut = T0 + Math.floor(rand() * (now - T0));
           await store.ops.sweep(cut, now);

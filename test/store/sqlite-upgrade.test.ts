@@ -35,8 +35,9 @@ describe('SqliteStore upgrade to migration 8', () => {
     // Back to how version 7 stored b and c (the trigger keeps the per-hour counts in step).
     const db = new Database(file);
     db.prepare("UPDATE items SET status = 'Refreshing' WHERE object_path IN ('http://u.example.com/b', 'http://u.example.com/c')").run();
-    // And undo what later migrations added (9: verified_by, node_groups).
-    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    // And undo what later migrations added (9: verified_by, node_groups; 10: client_tokens; 11: purge-then-warm; 12: tasks.verify_urls).
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 7');
     db.close();
 
@@ -79,9 +80,11 @@ describe('SqliteStore upgrade to migration 9', () => {
     await store.queue.recordOutcomes(T0 + 1, [{ itemId: first.itemId, nodeId: first.nodeId, lease: first.lease, state: 'applied' }]);
     await store.close();
 
-    // Back to schema 8: what migration 9 added goes, and the file's schema is the reference's.
+    // Back to schema 8: what migration 9 added goes (and 10's client_tokens), and the file's schema is the reference's.
     const db = new Database(file);
-    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups;');
+    db.exec('ALTER TABLE node_attempts DROP COLUMN verified_by; DROP TABLE node_groups; DROP TABLE client_tokens;');
+    // (and what the migrations after it added: 11, purge-then-warm; 12, tasks.verify_urls)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls;');
     db.pragma('user_version = 8');
     const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
       .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
@@ -100,6 +103,97 @@ describe('SqliteStore upgrade to migration 9', () => {
       assert.deepEqual(await store.fleet.listNodeGroups(), []);
       await store.fleet.setNodeGroup({ name: 'g', verify: 'ack' });
       assert.deepEqual(await store.fleet.listNodeGroups(), [{ name: 'g', verify: 'ack' }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/**
+ * Migration 10 (client_tokens): a store written by the release before it (schema 9) opens, keeps
+ * its tasks, and takes tokened submits from then on.
+ */
+describe('SqliteStore upgrade to migration 10', () => {
+  it('a schema-9 store migrates forward and takes ClientTokens', async () => {
+    const T0 = Date.UTC(2026, 11, 5, 9, 0, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'refreshd-upgrade10-'));
+    const reference = new Database(join(dir, 'reference.db'));
+    for (const m of MIGRATIONS.slice(0, 9)) reference.exec(m);
+    const file = join(dir, 'refreshd.db');
+    let store = new SqliteStore(file);
+    const acct = (await store.identity.createAccount({ uid: '1000000000000084', name: 'up10', createdAt: T0 })).id;
+    const batch = (path: string, token?: string) => ({
+      accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+      tasks: [{ domain: 't.example.com', objectType: 'file' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path] }],
+      clientToken: token === undefined ? undefined : { token, fingerprint: `fp-${path}`, expiresAt: T0 + 86_400_000 },
+    });
+    const before = await store.tasks.submit(batch('t.example.com/old'));
+    assert.ok(before.ok);
+    await store.close();
+
+    const db = new Database(file);
+    db.exec('DROP TABLE client_tokens;');
+    // (and what the migrations after it added: 11, purge-then-warm; 12, tasks.verify_urls)
+    db.exec('ALTER TABLE tasks DROP COLUMN preload_after; ALTER TABLE node_attempts DROP COLUMN phase; ALTER TABLE node_attempts DROP COLUMN purged_at; ALTER TABLE tasks DROP COLUMN verify_urls;');
+    db.pragma('user_version = 9');
+    const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
+      .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
+    assert.deepEqual(schema(db), schema(reference));
+    db.close();
+    reference.close();
+
+    store = new SqliteStore(file);
+    try {
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.equal((await store.tasks.itemsOfTasks(acct, 'cdn', before.taskIds, 0)).length, 1);
+      const first = await store.tasks.submit(batch('t.example.com/new', 'up10'));
+      const again = await store.tasks.submit(batch('t.example.com/new', 'up10'));
+      assert.ok(first.ok && again.ok && again.replayed);
+      assert.deepEqual(again.taskIds, first.taskIds);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/**
+ * Migration 12 (tasks.verify_urls): a store written by the release before it (schema 11) opens;
+ * its tasks hand their attempts out with no samples, and new tasks keep theirs.
+ */
+describe('SqliteStore upgrade to migration 12', () => {
+  it('a schema-11 store migrates forward: old tasks have no samples, new ones keep theirs', async () => {
+    const T0 = Date.UTC(2026, 11, 8, 9, 0, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'refreshd-upgrade12-'));
+    const reference = new Database(join(dir, 'reference.db'));
+    for (const m of MIGRATIONS.slice(0, 11)) reference.exec(m);
+    const file = join(dir, 'refreshd.db');
+    let store = new SqliteStore(file);
+    const acct = (await store.identity.createAccount({ uid: '1000000000000086', name: 'up12', createdAt: T0 })).id;
+    await store.domains.addDomain({ name: 's.example.com', accountId: acct, product: 'cdn', origin: null, online: true, nodeGroup: 'g', createdAt: T0 });
+    await store.fleet.addNode({ name: 's1', driver: 'varnish', address: '127.0.0.1:1', group: 'g', area: 'domestic', enabled: true, options: {}, createdAt: T0 });
+    const task = (path: string, verifyUrls?: string[]) => ({
+      accountId: acct, product: 'cdn' as const, createdAt: T0, consume: [],
+      tasks: [{ domain: 's.example.com', objectType: 'directory' as const, force: false, area: null, l2Preload: false, withHeader: null, paths: [path], verifyUrls }],
+    });
+    assert.ok((await store.tasks.submit(task('s.example.com/old/'))).ok);
+    await store.close();
+
+    // Back to schema 11: the column goes, and the file's schema is the reference's.
+    const db = new Database(file);
+    db.exec('ALTER TABLE tasks DROP COLUMN verify_urls;');
+    db.pragma('user_version = 11');
+    const schema = (d: Database.Database) => d.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all()
+      .map((r) => JSON.stringify(r).replace(/\s+/g, ' '));
+    assert.deepEqual(schema(db), schema(reference));
+    db.close();
+    reference.close();
+
+    store = new SqliteStore(file);
+    try {
+      assert.equal((await store.ops.health()).schemaVersion, MIGRATIONS.length);
+      assert.ok((await store.tasks.submit(task('s.example.com/new/', ['s.example.com/new/a.png']))).ok);
+      const { claimed } = await store.queue.dispatchAndClaim('up12', T0, 60_000, 10, 100);
+      assert.deepEqual(claimed.map((c) => [c.objectPath, c.verifyUrls]).sort(), [['s.example.com/new/', ['s.example.com/new/a.png']], ['s.example.com/old/', []]]);
     } finally {
       await store.close();
     }

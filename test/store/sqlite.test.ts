@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { StoreBusy } from '../../src/store/errors.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { cancelContract } from './cancel-contract.js';
+import { clientTokenContract } from './client-token-contract.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { statusFilterContract } from './status-filter-contract.js';
@@ -18,6 +20,27 @@ submitDispatchContract('sqlite', async () => {
 });
 taskIdContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')), async (store, next) => {
   store.raw.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'tasks'").run(BigInt(next) - 1n);
+});
+cancelContract('sqlite', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db');
+  return { store: new SqliteStore(file), second: async () => new SqliteStore(file) };
+});
+clientTokenContract('sqlite', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db');
+  const store = new SqliteStore(file);
+  return {
+    store,
+    // Opening the file again is what a restarted server does.
+    second: async () => new SqliteStore(file),
+    breakInserts: async (table) => {
+      const db = new Database(file);
+      db.exec(`CREATE TRIGGER test_break_${table} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'broken for the test'); END`);
+      return async () => {
+        db.exec(`DROP TRIGGER test_break_${table}`);
+        db.close();
+      };
+    },
+  };
 });
 statusFilterContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
 

@@ -6,7 +6,9 @@ import type { CDN_ACTIONS } from '../../spec/cdn-2018-05-10.js';
 import type { Handler } from '../context.js';
 
 const STATE: Record<NodeAttemptRow['state'], string> = { pending: 'Pending', applied: 'Applied', failed: 'Failed' };
-const VERIFIED = { probe: 'Probe', ack: 'Ack' } as const;
+const VERIFIED = { probe: 'Probe', canary: 'Canary', ack: 'Ack' } as const;
+/** Purge-then-warm: the step a node is at, or finished in; empty for single-phase items. */
+const PHASE = { purge: 'Purge', preload: 'Preload' } as const;
 
 /**
  * DescribeRefreshTaskNodes (refreshd extension): the verification no anchor offers — for each
@@ -37,8 +39,11 @@ export const describeRefreshTaskNodes: Handler<typeof CDN_ACTIONS.DescribeRefres
       Attempts: a.attempts,
       Error: a.lastError ?? '',
       AppliedTime: a.appliedAt === null ? '' : formatUtc(a.appliedAt),
-      // How the outcome was established: Probe (the node's cache was looked at), Ack (its answer was taken).
+      // How the outcome was established: Probe (the node's cache was looked at: the object or the
+      // VerifyUrl samples), Canary (the node's canary, for a Regex without samples), Ack (its answer was taken).
       Verified: a.verifiedBy === null ? '' : VERIFIED[a.verifiedBy],
+      Phase: a.phase === null ? '' : PHASE[a.phase],
+      PurgedTime: a.purgedAt === null ? '' : formatUtc(a.purgedAt),
     })),
   }));
   return { TotalCount: rows.length, PageNumber: pageNumber, PageSize: pageSize, Items: items };

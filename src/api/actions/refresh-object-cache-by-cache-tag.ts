@@ -6,7 +6,8 @@ import type { Handler } from '../context.js';
 export const refreshObjectCacheByCacheTag: Handler<typeof CDN_ACTIONS.RefreshObjectCacheByCacheTag> = async (ctx) => {
   const p = ctx.params;
   const id = await submitTags(ctx.store, ctx.config, {
-    accountId: ctx.account.id, product: ctx.product.product, domain: p.DomainName, cacheTag: p.CacheTag, force: p.Force,
+    accountId: ctx.account.id, product: ctx.product.product, domain: p.DomainName, cacheTag: p.CacheTag, force: p.Force, clientToken: p.ClientToken,
+    verifyUrl: p.VerifyUrl,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: id };
 };

@@ -10,10 +10,14 @@ export const refreshObjectCaches: Handler<typeof CDN_ACTIONS.RefreshObjectCaches
     product: ctx.product.product,
     objectPath: p.ObjectPath,
     type: SUBMIT_TYPE[p.ObjectType],
-    force: p.Force,
+    // Purge-then-warm purges hard: a copy only marked stale could be served, or revalidated, by the warm-up.
+    force: p.Force || p.PreloadAfter,
     area: null,
     l2Preload: false,
     withHeader: null,
+    clientToken: p.ClientToken,
+    preloadAfter: p.PreloadAfter,
+    verifyUrl: p.VerifyUrl ?? null,
   }, ctx.now, ctx.handOff);
   return { RefreshTaskId: ids.join(',') };
 };

@@ -1,5 +1,3 @@
-import type { Sql } from 'postgres';
-
 /**
  * Numbered schema migrations for PostgreSQL; `schema_migrations` records each applied version.
  * Append only: a released migration is never edited, a new one is added after it. The logical
@@ -261,28 +259,30 @@ export const MIGRATIONS: readonly string[] = [
     verify TEXT NOT NULL
   );
   `,
+  /* 7: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts; as SQLite's 10) */ `
+  -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
+  -- (comma-joined). Few rows (one per tokened submit of a day): not partitioned; retention
+  -- deletes expired rows through the expiry index.
+  -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
+  CREATE TABLE IF NOT EXISTS client_tokens (
+    account_id  INTEGER NOT NULL,
+    token       TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    task_ids    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    PRIMARY KEY (account_id, token)
+  );
+  CREATE INDEX IF NOT EXISTS client_tokens_expiry ON client_tokens(expires_at);
+  `,
+  /* 8: purge-then-warm (as SQLite's migration 11): the task flag, the attempt's phase and when it purged */ `
+  ALTER TABLE tasks ADD COLUMN preload_after BOOLEAN NOT NULL DEFAULT FALSE;
+  -- NULL for single-phase attempts; 'purge' then 'preload' for those of a preload_after task.
+  -- A purge recorded applied turns the row into its preload, due at once (queue.ts).
+  ALTER TABLE node_attempts ADD COLUMN phase TEXT;
+  ALTER TABLE node_attempts ADD COLUMN purged_at BIGINT;
+  `,
+  /* 9: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none (as SQLite's 12) */ `
+  ALTER TABLE tasks ADD COLUMN IF NOT EXISTS verify_urls TEXT;
+  `,
 ];
-
-/** Any constant works; it only has to differ from the store's other advisory lock keys. */
-const MIGRATION_LOCK = 0x72_66_73_68_01; // "rfsh" 1
-
-/**
- * Bring the schema up to date under a transaction-scoped advisory lock, so several processes
- * starting at once apply each migration exactly once: the others wait, then find nothing to do.
- */
-export async function migrate(sql: Sql<{}>): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    // A separate statement after the lock, so its snapshot sees what a previous holder committed.
-    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`;
-    const [{ v }] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM schema_migrations`;
-    const current = v ?? 0;
-    if (current > MIGRATIONS.length) {
-      throw new Error(`store schema version ${current} is newer than this refreshd (${MIGRATIONS.length}); upgrade refreshd`);
-    }
-    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-      await tx.unsafe(MIGRATIONS[version - 1]);
-      await tx`INSERT INTO schema_migrations (version) VALUES (${version})`;
-    }
-  });
-}

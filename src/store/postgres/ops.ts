@@ -42,8 +42,8 @@ export class PgOps implements StoreOps {
   /**
    * Retention: whole day partitions before `before` are dropped and the day it cuts through is
    * trimmed by created_at (partitions.ts), so no statement visits the whole items table. Tasks
-   * and webhook deliveries go by their created_at indexes; expired counters, nonces and old rate
-   * windows follow. Audit records go by their indexed time (kept longer: auditRetentionDays).
+   * and webhook deliveries go by their created_at indexes; expired counters, ClientTokens, nonces
+   * and old rate windows follow. Audit records go by their indexed time (kept longer: auditRetentionDays).
    */
   async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
     const items = await this.partitions.dropBefore(this.sql, before);
@@ -51,6 +51,7 @@ export class PgOps implements StoreOps {
     await this.sql`DELETE FROM tasks WHERE created_at < ${before}`;
     await this.parts.outbox.sweep(before);
     await this.sql`DELETE FROM usage_counters WHERE expires_at < ${now}`;
+    await this.sql`DELETE FROM client_tokens WHERE expires_at <= ${now}`;
     await this.sql`DELETE FROM nonces WHERE expires_at < ${now}`;
     await this.sql`DELETE FROM rate_windows WHERE second < ${Math.floor(now / 1000) - RATE_WINDOW_KEEP_S}`;
     await this.partitions.prepare(this.sql, now);

@@ -5,12 +5,13 @@ import { PgDomains } from './domains.js';
 import { PgFleet } from './fleet.js';
 import { PgGuards } from './guards.js';
 import { PgIdentity } from './identity.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrate.js';
 import { PgOps } from './ops.js';
 import { PgOutbox } from './outbox.js';
 import { DayPartitions } from './partitions.js';
 import { PgQueue } from './queue.js';
 import { connect, type Sql } from './rows.js';
+import { CANCEL_CHANNEL } from './cancel.js';
 import { PgTasks, WORK_CHANNEL } from './tasks.js';
 
 /**
@@ -35,6 +36,7 @@ export class PostgresStore implements Store {
   private readonly instance = randomUUID();
   private readonly partitions = new DayPartitions();
   private readonly workListeners = new Set<() => void>();
+  private readonly cancelListeners = new Set<(taskIds: string[]) => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(private readonly sql: Sql) {
@@ -52,6 +54,10 @@ export class PostgresStore implements Store {
         this.workListeners.add(listener);
         return () => this.workListeners.delete(listener);
       },
+      listenForCancel: (listener) => {
+        this.cancelListeners.add(listener);
+        return () => this.cancelListeners.delete(listener);
+      },
     };
   }
 
@@ -63,7 +69,11 @@ export class PostgresStore implements Store {
       const store = new PostgresStore(sql);
       await store.partitions.prepare(sql, Date.now());
       const listening = await sql.listen(WORK_CHANNEL, (payload) => store.heard(payload));
-      store.unlisten = () => listening.unlisten();
+      const canceling = await sql.listen(CANCEL_CHANNEL, (payload) => store.heardCancel(payload));
+      store.unlisten = async () => {
+        await listening.unlisten();
+        await canceling.unlisten();
+      };
       return store;
     } catch (err) {
       await sql.end({ timeout: 5 });
@@ -73,6 +83,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     this.workListeners.clear();
+    this.cancelListeners.clear();
     await this.unlisten?.().catch(() => {});
     await this.sql.end({ timeout: 5 });
   }
@@ -88,12 +99,21 @@ export class PostgresStore implements Store {
    */
   private heard(from: string): void {
     if (from === this.instance) return;
-    for (const listener of this.workListeners) {
-      try {
-        listener();
-      } catch (err) {
-        queueMicrotask(() => { throw err; });
-      }
-    }
+    for (const listener of this.workListeners) call(() => listener());
+  }
+
+  /** A NOTIFY from a finished cancel: the task ids, comma-joined (this process's own workers heard it in process, too; dropping twice is harmless). */
+  private heardCancel(payload: string): void {
+    const taskIds = payload.split(',').filter((id) => id !== '');
+    for (const listener of this.cancelListeners) call(() => listener(taskIds));
+  }
+}
+
+/** Run a listener on the LISTEN connection's data handler without letting it throw there. */
+function call(listener: () => void): void {
+  try {
+    listener();
+  } catch (err) {
+    queueMicrotask(() => { throw err; });
   }
 }

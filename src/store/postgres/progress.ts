@@ -1,4 +1,5 @@
 import { deriveStatus } from '../../domain/progress.js';
+import { CANCELED_DESCRIPTION } from '../../domain/records.js';
 import type { Db } from './rows.js';
 
 /** The status of an item written and not yet dispatched. */
@@ -7,7 +8,7 @@ export const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
 /**
  * The one writer of item progress on PostgreSQL besides the insert of new items as PENDING
  * (tasks.ts): node counts, the first failure's description and the status column derived from
- * them. Dispatch, outcomes and node removal all go through here, so counters == a recount of
+ * them. Dispatch, outcomes, cancels and node removal all go through here, so counters == a recount of
  * the attempt rows and status == deriveStatus(counters) hold in one place
  * (test/store/progress-contract.ts). Retention drops whole rows.
  */
@@ -21,6 +22,16 @@ export async function dispatched(tx: Db, ids: number[], created: number[], total
                   ${totals.map((n) => (n === 0 ? 'Internal Error' : ''))}::text[])
            AS u(id, created_at, total, status, description)
      WHERE items.id = u.id AND items.created_at = u.created_at`;
+}
+
+/** Items canceled before dispatch, each with one failed attempt on each of its `totals[i]` nodes in scope. */
+export async function canceledBeforeDispatch(tx: Db, ids: number[], created: number[], totals: number[]): Promise<void> {
+  await tx`
+    UPDATE items SET nodes_total = u.total, nodes_failed = u.total, status = u.status, description = ${CANCELED_DESCRIPTION}
+      FROM unnest(${ids}::bigint[], ${created}::bigint[], ${totals}::int[],
+                  ${totals.map((n) => deriveStatus({ total: n, applied: 0, failed: n }))}::text[])
+           AS u(id, created_at, total, status)
+     WHERE items.id = u.id AND items.created_at = u.created_at AND items.nodes_total IS NULL`;
 }
 
 /** A change to one item's node counts: added to applied/failed/total (total is usually 0). */

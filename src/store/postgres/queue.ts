@@ -1,7 +1,8 @@
 import type { SubmitType } from '../../domain/object-path.js';
 import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
-import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import type { AttemptPhase, AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import { splitVerifyUrls } from '../verify-urls.js';
 import { adjustCounts, dispatched } from './progress.js';
 import { toNode, type Db, type Row, type Sql } from './rows.js';
 
@@ -50,9 +51,9 @@ export class PgQueue implements AttemptQueue {
       if (due) return { dispatched: 0, claimed: [] };
     }
     const token = lease && leaseToken(lease.owner);
-    const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null })[]>`
-      SELECT i.id, i.created_at, t.area, d.node_group AS grp,
-             i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, d.origin
+    const rows = await tx<(Row & { id: number; created_at: number; area: string | null; grp: string | null; preload_after: boolean })[]>`
+      SELECT i.id, i.created_at, t.area, d.node_group AS grp, t.preload_after,
+             i.task_id::text AS task_id, i.object_type, i.object_path, i.domain, t.force, t.with_header, t.verify_urls, d.origin
         FROM items i JOIN tasks t ON t.id = i.task_id LEFT JOIN domains d ON d.name = i.domain
        WHERE i.nodes_total IS NULL ORDER BY i.id LIMIT ${limit}
          FOR UPDATE OF i SKIP LOCKED`;
@@ -62,8 +63,9 @@ export class PgQueue implements AttemptQueue {
       SELECT id, name, driver, address, node_group, area, enabled, options, created_at
         FROM nodes WHERE node_group = ANY(${groups}::text[]) AND enabled ORDER BY id
          FOR KEY SHARE`).map(toNode);
-    const plain = { item: [] as number[], created: [] as number[], node: [] as number[] };
-    const leased = { item: [] as number[], created: [] as number[], node: [] as number[] };
+    // Per attempt: item, its created_at, node and first phase (purge-then-warm items start with the purge).
+    const plain = { item: [] as number[], created: [] as number[], node: [] as number[], phase: [] as (string | null)[] };
+    const leased = { item: [] as number[], created: [] as number[], node: [] as number[], phase: [] as (string | null)[] };
     const scope = { id: [] as number[], created: [] as number[], total: [] as number[] };
     let room = lease?.max ?? 0;
     for (const r of rows) {
@@ -72,28 +74,30 @@ export class PgQueue implements AttemptQueue {
       const into = inScope.length > 0 && inScope.length <= room ? leased : plain;
       if (into === plain && lease?.onlyLeased) break;
       if (into === leased) room -= inScope.length;
-      for (const n of inScope) (into.item.push(r.id), into.created.push(r.created_at), into.node.push(n.id));
+      const phase = r.preload_after ? 'purge' : null;
+      for (const n of inScope) (into.item.push(r.id), into.created.push(r.created_at), into.node.push(n.id), into.phase.push(phase));
       scope.id.push(r.id);
       scope.created.push(r.created_at);
       scope.total.push(inScope.length);
     }
     if (plain.item.length > 0) {
       await tx`
-        INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at)
-        SELECT i, c, n, 'pending', 0, ${now} FROM unnest(${plain.item}::bigint[], ${plain.created}::bigint[], ${plain.node}::int[]) AS u(i, c, n)
+        INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at, phase)
+        SELECT i, c, n, 'pending', 0, ${now}, p
+          FROM unnest(${plain.item}::bigint[], ${plain.created}::bigint[], ${plain.node}::int[], ${plain.phase}::text[]) AS u(i, c, n, p)
         ON CONFLICT DO NOTHING`;
     }
     const claimed: ClaimedAttempt[] = [];
     if (leased.item.length > 0) {
-      const inserted = await tx<{ item_id: number; node_id: number }[]>`
-        INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at, lease_owner, lease_until)
-        SELECT i, c, n, 'pending', 0, ${now}, ${token!}, ${now + lease!.leaseMs}
-          FROM unnest(${leased.item}::bigint[], ${leased.created}::bigint[], ${leased.node}::int[]) AS u(i, c, n)
+      const inserted = await tx<{ item_id: number; node_id: number; phase: AttemptPhase | null }[]>`
+        INSERT INTO node_attempts (item_id, item_created_at, node_id, state, attempts, next_run_at, lease_owner, lease_until, phase)
+        SELECT i, c, n, 'pending', 0, ${now}, ${token!}, ${now + lease!.leaseMs}, p
+          FROM unnest(${leased.item}::bigint[], ${leased.created}::bigint[], ${leased.node}::int[], ${leased.phase}::text[]) AS u(i, c, n, p)
         ON CONFLICT DO NOTHING
-        RETURNING item_id, node_id`;
+        RETURNING item_id, node_id, phase`;
       const jobs = new Map(rows.map((r) => [Number(r.id), r]));
       const byId = new Map(nodes.map((n) => [n.id, n]));
-      for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0));
+      for (const a of inserted) claimed.push(toClaimed(jobs.get(Number(a.item_id))!, byId.get(a.node_id)!, token!, 0, a.phase));
     }
     if (scope.id.length === 0) return { dispatched: 0, claimed };
     await dispatched(tx, scope.id, scope.created, scope.total);
@@ -116,10 +120,10 @@ export class PgQueue implements AttemptQueue {
         UPDATE node_attempts a SET lease_owner = ${lease}, lease_until = ${now + leaseMs}
           FROM due
          WHERE a.item_id = due.item_id AND a.node_id = due.node_id AND a.item_created_at = due.item_created_at
-        RETURNING a.item_id, a.item_created_at, a.node_id, a.attempts, a.next_run_at
+        RETURNING a.item_id, a.item_created_at, a.node_id, a.attempts, a.next_run_at, a.phase
       )
-      SELECT l.item_id, l.node_id, l.attempts, i.task_id::text AS task_id, i.object_type, i.object_path, i.domain,
-             t.force, t.with_header, d.origin,
+      SELECT l.item_id, l.node_id, l.attempts, l.phase, i.task_id::text AS task_id, i.object_type, i.object_path, i.domain,
+             t.force, t.with_header, t.verify_urls, d.origin,
              n.name, n.driver, n.address, n.node_group, n.area, n.enabled, n.options, n.created_at
         FROM leased l
         JOIN items i ON i.id = l.item_id AND i.created_at = l.item_created_at
@@ -127,7 +131,7 @@ export class PgQueue implements AttemptQueue {
         JOIN nodes n ON n.id = l.node_id
         LEFT JOIN domains d ON d.name = i.domain
        ORDER BY l.next_run_at, l.item_id, l.node_id`;
-    return rows.map((j) => toClaimed({ ...j, id: j.item_id }, toNode({ ...j, id: j.node_id }), lease, j.attempts as number));
+    return rows.map((j) => toClaimed({ ...j, id: j.item_id }, toNode({ ...j, id: j.node_id }), lease, j.attempts as number, j.phase as AttemptPhase | null));
   }
 
   async reapLeases(now: number): Promise<number> {
@@ -144,15 +148,23 @@ export class PgQueue implements AttemptQueue {
     if (results.length === 0) return;
     const col = <T>(f: (r: AttemptResult) => T) => results.map(f);
     await this.sql.begin(async (tx) => {
+      // A purge-then-warm attempt's purge recorded applied does not apply the item on the node:
+      // the row becomes its preload, unleased and due at once, with attempts counted afresh
+      // (every SET expression reads the row as it was; verified_by says how the purge was proved
+      // until the preload's replaces it). Only rows now applied or failed count.
       const done = await tx<{ item_id: number; item_created_at: number; state: string; description: string | null }[]>`
         UPDATE node_attempts a SET
-               state = CASE r.state WHEN 'retry' THEN 'pending' ELSE r.state END,
-               attempts = a.attempts + 1,
+               state = CASE WHEN r.state = 'retry' OR (r.state = 'applied' AND a.phase = 'purge') THEN 'pending' ELSE r.state END,
+               attempts = CASE WHEN r.state = 'applied' AND a.phase = 'purge' THEN 0 ELSE a.attempts + 1 END,
                -- when the node finished: applied, or failed for good (NodeAttemptRow.finishedAt)
-               applied_at = CASE WHEN r.state IN ('applied', 'failed') THEN ${now}::bigint ELSE a.applied_at END,
+               applied_at = CASE WHEN r.state = 'applied' AND a.phase = 'purge' THEN NULL
+                                 WHEN r.state IN ('applied', 'failed') THEN ${now}::bigint ELSE a.applied_at END,
+               purged_at = CASE WHEN r.state = 'applied' AND a.phase = 'purge' THEN ${now}::bigint ELSE a.purged_at END,
                last_error = CASE WHEN r.state = 'applied' THEN NULL ELSE r.error END,
                verified_by = CASE WHEN r.state = 'retry' THEN a.verified_by ELSE r.verified_by END,
-               next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at ELSE a.next_run_at END,
+               next_run_at = CASE WHEN r.state = 'retry' THEN r.next_run_at
+                                  WHEN r.state = 'applied' AND a.phase = 'purge' THEN ${now}::bigint ELSE a.next_run_at END,
+               phase = CASE WHEN r.state = 'applied' AND a.phase = 'purge' THEN 'preload' ELSE a.phase END,
                lease_owner = NULL, lease_until = NULL
           FROM unnest(${col((r) => r.itemId)}::bigint[], ${col((r) => r.nodeId)}::int[], ${col((r) => r.lease)}::text[],
                       ${col((r) => r.state)}::text[], ${col((r) => (r.state === 'applied' ? null : r.error))}::text[],
@@ -161,10 +173,10 @@ export class PgQueue implements AttemptQueue {
                       ${col((r) => (r.state === 'retry' ? null : (r.verifiedBy ?? null)))}::text[])
                AS r(item_id, node_id, lease, state, error, next_run_at, description, verified_by)
          WHERE a.item_id = r.item_id AND a.node_id = r.node_id AND a.state = 'pending' AND a.lease_owner = r.lease
-        RETURNING a.item_id, a.item_created_at, r.state, r.description`;
+        RETURNING a.item_id, a.item_created_at, a.state, r.description`;
       const byItem = new Map<number, { created: number; applied: number; failed: number; description: string | null }>();
       for (const d of done) {
-        if (d.state === 'retry') continue;
+        if (d.state === 'pending') continue;
         const c = byItem.get(d.item_id) ?? { created: d.item_created_at, applied: 0, failed: 0, description: null };
         if (d.state === 'applied') c.applied++;
         else (c.failed++, (c.description ??= d.description));
@@ -176,10 +188,13 @@ export class PgQueue implements AttemptQueue {
 }
 
 /** A leased attempt with what its driver needs: `j` is an item row with its task's options and its domain's origin. */
-function toClaimed(j: Row, node: CacheNode, lease: string, attempts: number): ClaimedAttempt {
-  return {
+function toClaimed(j: Row, node: CacheNode, lease: string, attempts: number, phase: AttemptPhase | null): ClaimedAttempt {
+  const c: ClaimedAttempt = {
     itemId: Number(j.id), nodeId: node.id, lease, attempts, taskId: String(j.task_id),
     objectType: j.object_type as SubmitType, objectPath: j.object_path as string, domain: j.domain as string,
-    force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, origin: (j.origin as string | null) ?? null, node,
+    force: j.force as boolean, withHeader: (j.with_header as string | null) ?? null, verifyUrls: splitVerifyUrls(j.verify_urls as string | null),
+    origin: (j.origin as string | null) ?? null, node,
   };
+  if (phase) c.phase = phase;
+  return c;
 }

@@ -1,11 +1,14 @@
 import type postgres from 'postgres';
 import type { Product } from '../../spec/types.js';
 import { pathHash } from '../path-hash.js';
-import type { ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
+import type { CanceledTask, ItemQuery, ItemRow, NodeAttemptRow, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
+import { PgCancel } from './cancel.js';
+import { answerOfToken, recordToken } from './client-tokens.js';
 import type { DayPartitions } from './partitions.js';
 import { PENDING } from './progress.js';
 import type { PgQueue } from './queue.js';
 import { validTaskIds } from '../task-ids.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 import { ITEM_COLUMNS, openItemOfT, sqlState, toItem, type Db, type Sql } from './rows.js';
 
 /** Channel for "new work committed"; the payload names the store instance that sent it. */
@@ -20,12 +23,16 @@ const PRELOAD_LOCK_CLASS = 0x7266_7301;
  * share buckets), and the preload queue count runs under a per-account advisory lock.
  */
 export class PgTasks implements TaskStore {
+  private readonly canceler: PgCancel;
+
   constructor(
     private readonly sql: Sql,
     private readonly partitions: DayPartitions,
     private readonly instance: string,
     private readonly queue: PgQueue,
-  ) {}
+  ) {
+    this.canceler = new PgCancel(sql);
+  }
 
   /**
    * One transaction. With `batch.lease`, it also dispatches, oldest first, the undispatched
@@ -38,11 +45,15 @@ export class PgTasks implements TaskStore {
       try {
         let days: number[] = [];
         const outcome = await this.sql.begin(async (tx): Promise<SubmitOutcome> => {
+          const claim = batch.clientToken;
+          const earlier = claim && (await answerOfToken(tx, batch.accountId, claim, batch.createdAt));
+          if (earlier) return earlier.ok ? { ...earlier, durable: async () => {} } : earlier;
           const refused = (await this.checkUsage(tx, batch)) ?? (await this.checkPreloadQueue(tx, batch));
           if (refused) return refused;
           days = await this.partitions.ensure(tx, [batch.createdAt]);
           await consume(tx, batch);
           const taskIds = await insertTasks(tx, batch);
+          if (claim) await recordToken(tx, batch.accountId, claim, taskIds, batch.createdAt);
           const items = batch.tasks.reduce((n, t) => n + t.paths.length, 0);
           const lease = batch.lease && { owner: batch.lease.owner, leaseMs: batch.lease.leaseMs, max: batch.lease.room, onlyLeased: true };
           const { dispatched, claimed } = lease ? await this.queue.dispatchIn(tx, batch.createdAt, items, lease) : { dispatched: 0, claimed: [] };
@@ -92,6 +103,11 @@ export class PgTasks implements TaskStore {
        WHERE account_id = ${batch.accountId} AND product = ${batch.product} AND object_type = 'preload'
          AND status IN ('Pending', 'Refreshing')`;
     return n + adding > batch.preloadQueueLimit ? { ok: false, queueFull: true } : undefined;
+  }
+
+  async cancelTasks(accountId: number, product: Product, taskIds: string[], from: number, now: number): Promise<CanceledTask[]> {
+    const ids = validTaskIds(taskIds);
+    return ids.length === 0 ? [] : this.canceler.cancel(accountId, product, ids, from, now);
   }
 
   /**
@@ -165,7 +181,7 @@ export class PgTasks implements TaskStore {
 
   private async attemptsWhere(which: postgres.PendingQuery<postgres.Row[]>, accountId: number, product: Product, from: number): Promise<NodeAttemptRow[]> {
     const rows = await this.sql<Record<string, unknown>[]>`
-      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
+      SELECT i.task_id::text AS task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by, a.phase, a.purged_at,
              n.name, n.driver, n.node_group, a.node_id
         FROM items i JOIN node_attempts a ON a.item_id = i.id AND a.item_created_at = i.created_at
         LEFT JOIN nodes n ON n.id = a.node_id
@@ -178,6 +194,7 @@ export class PgTasks implements TaskStore {
       lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
       appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
       verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
+      phase: (r.phase as NodeAttemptRow['phase']) ?? null, purgedAt: r.purged_at === null ? null : Number(r.purged_at),
     }));
   }
 
@@ -211,13 +228,14 @@ async function insertTasks(tx: Db, batch: SubmitBatch): Promise<string[]> {
   const t = batch.tasks;
   // Booleans travel as 0/1: postgres.js would type a JS boolean array as a scalar boolean.
   await tx`
-    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
+    INSERT INTO tasks (id, account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at, preload_after)
     OVERRIDING SYSTEM VALUE
-    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, item_count, ${batch.createdAt}
+    SELECT id, ${batch.accountId}, ${batch.product}, domain, object_type, force::boolean, area, l2_preload::boolean, with_header, verify_urls, item_count, ${batch.createdAt},
+           preload_after::boolean
       FROM unnest(${ids}::bigint[], ${t.map((x) => x.domain)}::text[], ${t.map((x) => x.objectType)}::text[],
                   ${t.map((x) => +x.force)}::int[], ${t.map((x) => x.area)}::text[], ${t.map((x) => +x.l2Preload)}::int[],
-                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => x.paths.length)}::int[])
-           AS u(id, domain, object_type, force, area, l2_preload, with_header, item_count)`;
+                  ${t.map((x) => x.withHeader)}::text[], ${t.map((x) => joinVerifyUrls(x.verifyUrls))}::text[], ${t.map((x) => x.paths.length)}::int[], ${t.map((x) => +(x.preloadAfter ?? false))}::int[])
+           AS u(id, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, preload_after)`;
   const itemTask: string[] = [];
   const itemDomain: string[] = [];
   const itemType: string[] = [];

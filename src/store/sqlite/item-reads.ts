@@ -119,7 +119,7 @@ export class ItemReads {
   private attemptsWhere(which: string, ids: number[], accountId: number, product: Product, from: number): NodeAttemptRow[] {
     const rows = this.db
       .prepare(
-        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by,
+        `SELECT i.task_id, i.id AS item_id, i.object_path, a.state, a.attempts, a.last_error, a.applied_at, a.verified_by, a.phase, a.purged_at,
                 n.name, n.driver, n.node_group, a.node_id
            FROM items i JOIN node_attempts a ON a.item_id = i.id LEFT JOIN nodes n ON n.id = a.node_id
           WHERE ${which} AND i.account_id = ? AND i.product = ? AND i.created_at >= ?
@@ -133,6 +133,7 @@ export class ItemReads {
       lastError: (r.last_error as string | null) ?? null, finishedAt: (r.applied_at as number | null) ?? null,
       appliedAt: r.state === 'applied' ? (r.applied_at as number) : null,
       verifiedBy: (r.verified_by as NodeAttemptRow['verifiedBy']) ?? null,
+      phase: (r.phase as NodeAttemptRow['phase']) ?? null, purgedAt: r.purged_at === null ? null : Number(r.purged_at),
     }));
   }
 

@@ -259,4 +259,29 @@ export const MIGRATIONS: readonly string[] = [
     verify TEXT NOT NULL
   );
   `,
+  /* 10: idempotent submits: a ClientToken is written with the tasks its submit created (client-tokens.ts) */ `
+  -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
+  -- (comma-joined). Retention deletes expired rows through the expiry index.
+  -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
+  CREATE TABLE IF NOT EXISTS client_tokens (
+    account_id  INTEGER NOT NULL,
+    token       TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    task_ids    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, token)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS client_tokens_expiry ON client_tokens(expires_at);
+  `,
+  /* 11: purge-then-warm: a task may warm each node once it confirmed the purge (AttemptPhase in domain/records.ts) */ `
+  ALTER TABLE tasks ADD COLUMN preload_after INTEGER NOT NULL DEFAULT 0;
+  -- NULL for single-phase attempts; 'purge' then 'preload' for those of a preload_after task.
+  -- A purge recorded applied turns the row into its preload, due at once (queue.ts).
+  ALTER TABLE node_attempts ADD COLUMN phase TEXT;
+  ALTER TABLE node_attempts ADD COLUMN purged_at INTEGER;
+  `,
+  /* 12: the sample URLs a purge is verified on (VerifyUrl, domain/verify-url.ts), newline-separated; null when none */ `
+  ALTER TABLE tasks ADD COLUMN verify_urls TEXT;
+  `,
 ];

@@ -43,7 +43,7 @@ export class SqliteOps implements StoreOps {
    * Retention by id ranges, never a table scan: ids grow with time, so everything older than
    * `before` is every task below the first task created at or after it (tasks_created index),
    * every item of those tasks (items_task index) and every attempt below the oldest item left.
-   * Webhook deliveries go by their time index. Audit records older than `auditBefore` go by
+   * Expired counters and ClientTokens, and webhook deliveries, go by their time indexes. Audit records older than `auditBefore` go by
    * their time index, in their own statement.
    */
   async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
@@ -58,6 +58,7 @@ export class SqliteOps implements StoreOps {
       const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };
       this.db.prepare('DELETE FROM node_attempts WHERE item_id < ?').run(i ?? Number.MAX_SAFE_INTEGER);
       this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
+      this.db.prepare('DELETE FROM client_tokens WHERE expires_at <= ?').run(now);
       this.parts.outbox.sweep(before);
       return { items };
     })();

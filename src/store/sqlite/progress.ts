@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { deriveStatus } from '../../domain/progress.js';
+import { CANCELED_DESCRIPTION } from '../../domain/records.js';
 
 const HOUR_MS = 3_600_000;
 const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
@@ -9,7 +10,7 @@ const PENDING = deriveStatus({ total: null, applied: 0, failed: 0 });
  * nodes_failed), the first failure's description, the status column derived from them, and the
  * per-hour counts in item_counts (kept by the migration's triggers on the status column and on
  * task inserts, and by forgetTasks before retention deletes rows). Submit, dispatch, outcomes,
- * node removal and retention all change progress through here, so counters == a recount of the
+ * cancels, node removal and retention all change progress through here, so counters == a recount of the
  * attempt rows and status == deriveStatus(counters) hold in one place (test/store/progress-contract.ts).
  *
  * It runs on the connection of its caller's transaction: the API connection for submits and
@@ -30,6 +31,10 @@ export class SqliteProgress {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '${deriveStatus({ total: 1, applied: 0, failed: 0 })}')`,
       ),
       setScope: db.prepare('UPDATE items SET nodes_total = ?, status = ?, description = ? WHERE id IN (SELECT value FROM json_each(?))'),
+      // Canceled before dispatch: every node in scope has an attempt, failed.
+      setCanceled: db.prepare(
+        'UPDATE items SET nodes_total = ?, nodes_failed = ?, status = ?, description = ? WHERE id IN (SELECT value FROM json_each(?)) AND nodes_total IS NULL',
+      ),
       // [item, applied, failed, description] per item: its counts move once per batch.
       addCounts: db.prepare(
         `UPDATE items SET nodes_applied = nodes_applied + r.applied, nodes_failed = nodes_failed + r.failed,
@@ -62,6 +67,11 @@ export class SqliteProgress {
   /** Items (a JSON array of ids) dispatched onto `nodes` nodes; with none, they fail at once, with the reason. */
   dispatched(itemIds: string, nodes: number): void {
     this.s.setScope.run(nodes, deriveStatus({ total: nodes, applied: 0, failed: 0 }), nodes === 0 ? 'Internal Error' : '', itemIds);
+  }
+
+  /** Items (a JSON array of ids) canceled before dispatch, with one failed attempt on each of their `nodes` nodes. */
+  canceledBeforeDispatch(itemIds: string, nodes: number): void {
+    this.s.setCanceled.run(nodes, nodes, deriveStatus({ total: nodes, applied: 0, failed: nodes }), CANCELED_DESCRIPTION, itemIds);
   }
 
   /** Outcomes counted in a batch, per item: [item, applied, failed, first failure's description]. */

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { nodesInScope } from '../../domain/records.js';
 import { leaseToken } from '../lease-token.js';
-import type { AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
+import type { AttemptPhase, AttemptQueue, AttemptResult, CacheNode, ClaimedAttempt } from '../port.js';
 import { toNode } from './fleet.js';
-import { JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
+import { firstPhase, JOB_COLUMNS, JOB_FROM, toClaimed, type JobRow } from './jobs.js';
 import type { SqliteProgress } from './progress.js';
 
 /**
@@ -28,13 +28,13 @@ export class SqliteQueue implements AttemptQueue {
       // Statements take id lists as JSON arrays: one statement per batch instead of one per
       // attempt (the per-statement cost was most of the engine's SQLite time, docs/benchmarks.md).
       insertAttempts: db.prepare(
-        `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at)
-         SELECT i.value, n.value, 'pending', 0, ? FROM json_each(?) i, json_each(?) n`,
+        `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at, phase)
+         SELECT i.value, n.value, 'pending', 0, ?, ? FROM json_each(?) i, json_each(?) n`,
       ),
       // The same, leased to the dispatching worker (dispatchAndClaim); only rows really inserted come back.
       insertLeased: db.prepare(
-        `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until)
-         SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n
+        `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until, phase)
+         SELECT i.value, n.value, 'pending', 0, ?, ?, ?, ? FROM json_each(?) i, json_each(?) n
          RETURNING item_id, node_id`,
       ),
       lease: db.prepare(
@@ -43,18 +43,28 @@ export class SqliteQueue implements AttemptQueue {
             SELECT item_id, node_id FROM node_attempts
              WHERE state = 'pending' AND lease_owner IS NULL AND next_run_at <= ?
              ORDER BY next_run_at LIMIT ?)
-          RETURNING item_id, node_id, attempts`,
+          RETURNING item_id, node_id, attempts, phase`,
       ),
       jobsOf: db.prepare(`SELECT ${JOB_COLUMNS} FROM ${JOB_FROM} WHERE i.id IN (SELECT value FROM json_each(?))`),
       nodesById: db.prepare('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
       // [item, node, lease, verified by] rows; an outcome counts only while the attempt is leased under it.
+      // A purge-then-warm attempt's purge does not apply the item on the node: the row becomes
+      // its preload, unleased and due at once, with attempts counted afresh (every SET reads the
+      // row as it was; verified_by says how the purge was proved until the preload's replaces it).
+      // Only rows now 'applied' count for their item.
       applied: db.prepare(
-        `UPDATE node_attempts SET state = 'applied', attempts = attempts + 1, applied_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL,
-                verified_by = r.verified_by
-           FROM (SELECT value ->> 0 AS item_id, value ->> 1 AS node_id, value ->> 2 AS lease, value ->> 3 AS verified_by FROM json_each(?)) r
+        `UPDATE node_attempts SET
+                state = CASE WHEN phase = 'purge' THEN 'pending' ELSE 'applied' END,
+                attempts = CASE WHEN phase = 'purge' THEN 0 ELSE attempts + 1 END,
+                applied_at = CASE WHEN phase = 'purge' THEN NULL ELSE @now END,
+                purged_at = CASE WHEN phase = 'purge' THEN @now ELSE purged_at END,
+                next_run_at = CASE WHEN phase = 'purge' THEN @now ELSE next_run_at END,
+                phase = CASE WHEN phase = 'purge' THEN 'preload' ELSE phase END,
+                last_error = NULL, lease_owner = NULL, lease_until = NULL, verified_by = r.verified_by
+           FROM (SELECT value ->> 0 AS item_id, value ->> 1 AS node_id, value ->> 2 AS lease, value ->> 3 AS verified_by FROM json_each(@results)) r
           WHERE node_attempts.item_id = r.item_id AND node_attempts.node_id = r.node_id
             AND node_attempts.state = 'pending' AND node_attempts.lease_owner = r.lease
-          RETURNING node_attempts.item_id`,
+          RETURNING node_attempts.item_id, node_attempts.state`,
       ),
       retry: db.prepare(
         'UPDATE node_attempts SET attempts = attempts + 1, next_run_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL WHERE item_id = ? AND node_id = ? AND state = \'pending\' AND lease_owner = ?',
@@ -78,20 +88,21 @@ export class SqliteQueue implements AttemptQueue {
     return this.db.transaction(() => {
       const rows = this.s.undispatched.all(limit) as (JobRow & { area: string | null; grp: string | null })[];
       const groups = new Map<string, CacheNode[]>();
-      // Items with the same scope (group, and Area for preloads) get their attempts in one statement.
-      const scopes = new Map<string, { nodes: CacheNode[]; items: JobRow[] }>();
+      // Items with the same scope (group, and Area for preloads) and first phase get their attempts in one statement.
+      const scopes = new Map<string, { nodes: CacheNode[]; items: JobRow[]; phase: AttemptPhase | null }>();
       for (const r of rows) {
         const group = r.grp ?? 'default';
         let nodes = groups.get(group);
         if (!nodes) groups.set(group, (nodes = this.s.nodesOf.all(group).map(toNode)));
-        const key = `${group}\0${r.area ?? ''}`;
+        const phase = firstPhase(r);
+        const key = `${group}\0${r.area ?? ''}\0${phase ?? ''}`;
         let scope = scopes.get(key);
-        if (!scope) scopes.set(key, (scope = { nodes: nodesInScope(nodes, group, r.area), items: [] }));
+        if (!scope) scopes.set(key, (scope = { nodes: nodesInScope(nodes, group, r.area), items: [], phase }));
         scope.items.push(r);
       }
       const claimed: ClaimedAttempt[] = [];
       let room = max;
-      for (const { nodes, items } of scopes.values()) {
+      for (const { nodes, items, phase } of scopes.values()) {
         const ids = JSON.stringify(items.map((i) => i.id));
         const nodeIds = JSON.stringify(nodes.map((n) => n.id));
         // Whole items are leased while they fit in the room; an item is never split.
@@ -100,10 +111,10 @@ export class SqliteQueue implements AttemptQueue {
           room -= take * nodes.length;
           const jobs = new Map(items.slice(0, take).map((i) => [i.id, i]));
           const byId = new Map(nodes.map((n) => [n.id, n]));
-          const inserted = this.s.insertLeased.all(now, token, now + leaseMs, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
-          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token, 0));
+          const inserted = this.s.insertLeased.all(now, token, now + leaseMs, phase, JSON.stringify([...jobs.keys()]), nodeIds) as { item_id: number; node_id: number }[];
+          for (const a of inserted) claimed.push(toClaimed(jobs.get(a.item_id)!, byId.get(a.node_id)!, token, 0, phase));
         }
-        if (nodes.length > 0 && take < items.length) this.s.insertAttempts.run(now, JSON.stringify(items.slice(take).map((i) => i.id)), nodeIds);
+        if (nodes.length > 0 && take < items.length) this.s.insertAttempts.run(now, phase, JSON.stringify(items.slice(take).map((i) => i.id)), nodeIds);
         this.progress.dispatched(ids, nodes.length);
       }
       return { dispatched: rows.length, claimed };
@@ -115,7 +126,7 @@ export class SqliteQueue implements AttemptQueue {
     // while its first try was still running can only have the later outcome counted.
     const lease = leaseToken(owner);
     return this.db.transaction(() => {
-      const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number }[];
+      const leased = this.s.lease.all(lease, now + leaseMs, now, limit) as { item_id: number; node_id: number; attempts: number; phase: AttemptPhase | null }[];
       if (leased.length === 0) return [];
       // Every item and node once per claim, in one statement each.
       const jobs = new Map<number, JobRow>();
@@ -128,7 +139,7 @@ export class SqliteQueue implements AttemptQueue {
         const node = nodes.get(l.node_id);
         // An attempt whose item or node is gone (retention, node removal) is left to the reaper.
         if (!j || !node) continue;
-        out.push(toClaimed(j, node, lease, l.attempts));
+        out.push(toClaimed(j, node, lease, l.attempts, l.phase));
       }
       return out;
     })();
@@ -166,8 +177,8 @@ export class SqliteQueue implements AttemptQueue {
       };
       const applied = results.filter((r) => r.state === 'applied');
       if (applied.length > 0) {
-        const done = this.s.applied.all(now, JSON.stringify(applied.map((r) => [r.itemId, r.nodeId, r.lease, r.verifiedBy ?? null]))) as { item_id: number }[];
-        for (const d of done) count(d.item_id)[1]++;
+        const done = this.s.applied.all({ now, results: JSON.stringify(applied.map((r) => [r.itemId, r.nodeId, r.lease, r.verifiedBy ?? null])) }) as { item_id: number; state: string }[];
+        for (const d of done) if (d.state === 'applied') count(d.item_id)[1]++;
       }
       for (const r of results) {
         if (r.state === 'retry') this.s.retry.run(r.nextRunAt, r.error, r.itemId, r.nodeId, r.lease);

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { nodesInScope } from '../../domain/records.js';
 import type { CacheNode, ClaimedAttempt, LeaseRequest, NewTask, SubmitBatch } from '../port.js';
 import { toNode } from './fleet.js';
-import { toClaimed, type JobRow } from './jobs.js';
+import { firstPhase, toClaimed, type JobRow } from './jobs.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 
 /** A task's items that go to a local worker at submit: the nodes in scope and how many items fit. */
 export interface SubmitScope {
@@ -37,8 +38,8 @@ export class SubmitDispatch {
       nodesOf: db.prepare('SELECT * FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
       // Fresh items: every (item, node) pair is new, so nothing to ignore and nothing to return.
       insertLeased: db.prepare(
-        `INSERT INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until)
-         SELECT i.value, n.value, 'pending', 0, ?, ?, ? FROM json_each(?) i, json_each(?) n`,
+        `INSERT INTO node_attempts (item_id, node_id, state, attempts, next_run_at, lease_owner, lease_until, phase)
+         SELECT i.value, n.value, 'pending', 0, ?, ?, ?, ? FROM json_each(?) i, json_each(?) n`,
       ),
     };
   }
@@ -68,15 +69,16 @@ export class SubmitDispatch {
    */
   lease(batch: SubmitBatch, task: NewTask, taskId: number, itemIds: number[], scope: SubmitScope, lease: LeaseRequest, token: string): ClaimedAttempt[] {
     const now = batch.createdAt;
-    this.s.insertLeased.run(now, token, now + lease.leaseMs, JSON.stringify(itemIds), JSON.stringify(scope.nodes.map((n) => n.id)));
+    const phase = firstPhase({ preload_after: task.preloadAfter ? 1 : 0 });
+    this.s.insertLeased.run(now, token, now + lease.leaseMs, phase, JSON.stringify(itemIds), JSON.stringify(scope.nodes.map((n) => n.id)));
     const claimed: ClaimedAttempt[] = [];
     for (let i = 0; i < itemIds.length; i++) {
       // The row the worker's dispatch would have read for this item.
       const job: JobRow = {
         id: itemIds[i], task_id: taskId, object_type: task.objectType, object_path: task.paths[i], domain: task.domain,
-        force: task.force ? 1 : 0, with_header: task.withHeader, origin: scope.origin,
+        force: task.force ? 1 : 0, with_header: task.withHeader, verify_urls: joinVerifyUrls(task.verifyUrls), origin: scope.origin, preload_after: task.preloadAfter ? 1 : 0,
       };
-      for (const node of scope.nodes) claimed.push(toClaimed(job, node, token, 0));
+      for (const node of scope.nodes) claimed.push(toClaimed(job, node, token, 0, phase));
     }
     return claimed;
   }

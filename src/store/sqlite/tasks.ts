@@ -1,8 +1,13 @@
 import type Database from 'better-sqlite3';
 import { pathHash } from '../path-hash.js';
 import { leaseToken } from '../lease-token.js';
-import type { ClaimedAttempt, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
+import type { Product } from '../../spec/types.js';
+import type { CanceledTask, ClaimedAttempt, SubmitBatch, SubmitOutcome, TaskStore } from '../port.js';
+import { validTaskIds } from '../task-ids.js';
+import { SqliteCancel } from './cancel.js';
+import { SqliteClientTokens } from './client-tokens.js';
 import { ItemReads } from './item-reads.js';
+import { joinVerifyUrls } from '../verify-urls.js';
 import { SqliteProgress } from './progress.js';
 import { SubmitDispatch } from './submit-dispatch.js';
 import type { WalSync } from './wal-sync.js';
@@ -15,6 +20,8 @@ export class SqliteTasks extends ItemReads implements TaskStore {
   private readonly stmt;
   private readonly dispatch: SubmitDispatch;
   private readonly progress: SqliteProgress;
+  private readonly tokens: SqliteClientTokens;
+  private readonly canceler: SqliteCancel;
   /** The two settings submit switches between, prepared once (db.pragma() compiles each time). */
   private readonly syncNormal: Database.Statement;
   private readonly syncFull: Database.Statement;
@@ -24,6 +31,8 @@ export class SqliteTasks extends ItemReads implements TaskStore {
     super(db);
     this.progress = new SqliteProgress(db);
     this.dispatch = new SubmitDispatch(db);
+    this.tokens = new SqliteClientTokens(db);
+    this.canceler = new SqliteCancel(db, this.progress);
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     this.stmt = {
@@ -35,8 +44,8 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         "SELECT count(*) AS n FROM items WHERE account_id = ? AND product = ? AND object_type = 'preload' AND status IN ('Pending', 'Refreshing')",
       ),
       insertTask: db.prepare(
-        `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, item_count, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tasks (account_id, product, domain, object_type, force, area, l2_preload, with_header, verify_urls, item_count, created_at, preload_after)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -72,6 +81,9 @@ export class SqliteTasks extends ItemReads implements TaskStore {
    */
   private readonly write = (batch: SubmitBatch): Written =>
     this.db.transaction((): Written => {
+      const claim = batch.clientToken;
+      const earlier = claim && this.tokens.answer(batch.accountId, claim, batch.createdAt);
+      if (earlier) return earlier;
       for (const c of batch.consume) {
         const row = this.stmt.usageOf.get(c.bucket) as { used: number } | undefined;
         if ((row?.used ?? 0) + c.amount > c.limit) return { ok: false, exceeded: c.bucket };
@@ -92,7 +104,7 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         const id = Number(
           this.stmt.insertTask.run(
             batch.accountId, batch.product, t.domain, t.objectType, t.force ? 1 : 0, t.area,
-            t.l2Preload ? 1 : 0, t.withHeader, t.paths.length, batch.createdAt,
+            t.l2Preload ? 1 : 0, t.withHeader, joinVerifyUrls(t.verifyUrls), t.paths.length, batch.createdAt, t.preloadAfter ? 1 : 0,
           ).lastInsertRowid,
         );
         const scope = room > 0 ? this.dispatch.scope(t, room) : undefined;
@@ -115,8 +127,14 @@ export class SqliteTasks extends ItemReads implements TaskStore {
         waiting += t.paths.length - take;
         taskIds.push(String(id));
       }
+      if (claim) this.tokens.record(batch.accountId, claim, taskIds, batch.createdAt);
       return { ok: true, taskIds, leased, waiting };
     }).immediate();
+
+  async cancelTasks(accountId: number, product: Product, taskIds: string[], from: number, now: number): Promise<CanceledTask[]> {
+    const ids = validTaskIds(taskIds).map(Number);
+    return ids.length === 0 ? [] : this.canceler.cancel(accountId, product, ids, from, now);
+  }
 
   async usage(buckets: string[]): Promise<Record<string, number>> {
     const out: Record<string, number> = {};

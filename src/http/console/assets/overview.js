@@ -80,6 +80,12 @@ function quotaList(product, body) {
   }));
 }
 
+/** A form's sample URLs (VerifyUrl), one a line; undefined when none were given. */
+function samples(data, name) {
+  const lines = String(data.get(name) ?? '').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+  return lines.length ? lines.join('\n') : undefined;
+}
+
 function wireSubmit(section, creds, product, onSubmitted) {
   const form = section.querySelector('form');
   const status = form.querySelector('.form-status');
@@ -114,8 +120,9 @@ function wireSubmit(section, creds, product, onSubmitted) {
     if (kind() === 'tag') return submitTags(data, lines);
     const preload = kind() === 'preload';
     const params = preload
-      ? { ObjectPath: lines.join('\n'), Area: data.get('area') || undefined, L2Preload: data.get('l2') ? 'true' : undefined }
-      : { ObjectPath: lines.join('\n'), ObjectType: data.get('objectType'), Force: data.get('force') ? 'true' : undefined };
+      ? { ObjectPath: lines.join('\n'), Area: data.get('area') || undefined, L2Preload: data.get('l2') ? 'true' : undefined, ExpandManifest: data.get('expandManifest') ? 'true' : undefined }
+      : { ObjectPath: lines.join('\n'), ObjectType: data.get('objectType'), Force: data.get('force') ? 'true' : undefined, PreloadAfter: data.get('thenPreload') ? 'true' : undefined,
+        VerifyUrl: samples(data, 'verifyUrl') };
     button.disabled = true;
     fill(status, 'Submitting…');
     try {
@@ -128,6 +135,7 @@ function wireSubmit(section, creds, product, onSubmitted) {
         '. ',
         ids.length > 1 ? el('a', { href: `#/task/${ids.slice(0, 10).join(',')}` }, 'View them together') : null));
       paths.value = '';
+      for (const box of form.querySelectorAll('[name=verifyUrl], [name=tagVerifyUrl]')) box.value = '';
       onSubmitted();
     } catch (err) {
       fill(status, errorBox(err));
@@ -140,10 +148,14 @@ function wireSubmit(section, creds, product, onSubmitted) {
     button.disabled = true;
     fill(status, 'Submitting…');
     try {
-      const params = { CacheTag: tags.join(','), DomainName: String(data.get('tagDomain') ?? '').trim(), Force: data.get('tagForce') ? 'true' : undefined };
+      const params = {
+        CacheTag: tags.join(','), DomainName: String(data.get('tagDomain') ?? '').trim(), Force: data.get('tagForce') ? 'true' : undefined,
+        VerifyUrl: samples(data, 'tagVerifyUrl'),
+      };
       const res = await call(creds, product.tagRefresh, params, { method: 'POST' });
       fill(status, noticeBox(`Purge of ${tags.length} ${tags.length === 1 ? 'tag' : 'tags'} accepted as task `, el('a', { href: `#/task/${res.RefreshTaskId}` }, res.RefreshTaskId), '.'));
       paths.value = '';
+      for (const box of form.querySelectorAll('[name=verifyUrl], [name=tagVerifyUrl]')) box.value = '';
       onSubmitted();
     } catch (err) {
       fill(status, errorBox(err));

@@ -1,8 +1,9 @@
 // A task's page: DescribeRefreshTaskNodes for #/task/<id>[,<id>…] — every item of the task with
-// each cache node's state, attempts, last error and applied time, refreshed until all are done.
+// each cache node's state, attempts, last error and applied time, refreshed until all are done;
+// while it runs, a Cancel button (CancelRefreshTasks, asked twice).
 
 import { call, productOf } from './api.js';
-import { badge, el, errorBox, fill, poll, progressBar, TERMINAL, timeCell } from './ui.js';
+import { badge, el, errorBox, fill, noticeBox, poll, progressBar, TERMINAL, timeCell } from './ui.js';
 
 const LIVE_MS = 1500;
 const MAX_IDS = 10;
@@ -14,10 +15,14 @@ export function renderTask(root, { creds, args }) {
   const summary = el('div.task-summary', el('p.muted', 'Loading…'));
   const live = el('span.live', { hidden: true }, el('span.live-dot', { 'aria-hidden': 'true' }), 'Live: updating until every node is done');
   const items = el('div.items', { 'aria-busy': 'true' });
+  const cancelled = el('div.cancel-result', { 'aria-live': 'polite' });
+  const cancel = cancelControl(ids, creds, cancelled, () => tick());
 
   fill(root,
     el('p.crumbs', el('a', { href: '#/tasks' }, '← All tasks')),
-    el('div.page-head.page-head-row', el('h1', title), live),
+    el('div.page-head.page-head-row', el('h1', title), live, cancel.ask),
+    cancel.panel,
+    cancelled,
     summary,
     items);
 
@@ -44,16 +49,68 @@ export function renderTask(root, { creds, args }) {
       fill(items, list.map(itemCard));
       const active = list.some((it) => !TERMINAL.has(it.Status));
       live.hidden = !active;
+      cancel.show(active);
       return active;
     } catch (err) {
       fill(summary, errorBox(err));
       live.hidden = true;
+      cancel.show(false);
       return false;
     } finally {
       items.removeAttribute('aria-busy');
     }
   };
   return poll(tick, LIVE_MS);
+}
+
+/**
+ * The Cancel button of a running task, and its confirmation in a panel below the heading (no
+ * modal dialog): the first click asks, "Yes, cancel" calls CancelRefreshTasks and says what
+ * came of it.
+ */
+function cancelControl(ids, creds, out, refresh) {
+  const noun = ids.length === 1 ? 'task' : 'tasks';
+  const ask = el('button.btn.btn-small.cancel-ask', { type: 'button', hidden: true }, `Cancel ${noun}…`);
+  const yes = el('button.btn.btn-small.btn-danger', { type: 'button' }, 'Yes, cancel');
+  const no = el('button.btn.btn-small', { type: 'button' }, 'Keep running');
+  const panel = el('section.card.cancel-confirm', { hidden: true, 'aria-label': `Cancel ${noun}` },
+    el('p', `Cancel ${ids.length === 1 ? 'this task' : `these ${ids.length} tasks`}? Nodes that have not done it yet are dropped; what they did stays.`),
+    el('div.cancel-buttons', yes, no));
+  let running = false;
+  const asking = (on) => {
+    panel.hidden = !on;
+    ask.hidden = on || !running;
+    if (on) no.focus();
+  };
+  ask.addEventListener('click', () => asking(true));
+  no.addEventListener('click', () => {
+    asking(false);
+    ask.focus();
+  });
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    try {
+      const res = await call(creds, 'CancelRefreshTasks', { TaskId: ids.join(',') }, { method: 'POST' });
+      const tasks = res.Tasks ?? [];
+      const dropped = tasks.reduce((n, t) => n + t.CanceledNodes, 0);
+      const kept = tasks.reduce((n, t) => n + t.AppliedNodes, 0);
+      fill(out, noticeBox(`Canceled: ${dropped} node ${dropped === 1 ? 'attempt' : 'attempts'} dropped; ${kept} already applied ${kept === 1 ? 'stays' : 'stay'}.`));
+      running = false;
+      refresh();
+    } catch (err) {
+      fill(out, errorBox(err));
+    } finally {
+      yes.disabled = false;
+      asking(false);
+    }
+  });
+  // The button shows while something runs; an open confirmation stays open across refreshes.
+  const show = (active) => {
+    running = active;
+    ask.hidden = !active || !panel.hidden;
+    if (!active) panel.hidden = true;
+  };
+  return { ask, panel, show };
 }
 
 function countBy(values) {
@@ -119,7 +176,8 @@ function nodeRow(n) {
     el('td.mono', n.Node),
     el('td', n.Driver),
     el('td', n.Group),
-    el('td', badge(n.State), retrying ? el('span.row-note', 'retrying') : null),
+    el('td', badge(n.State), n.Phase ? el('span.row-note', n.Phase === 'Purge' ? 'purging' : `preload · purged ${n.PurgedTime.slice(11, 19)}`) : null,
+      retrying ? el('span.row-note', 'retrying') : null),
     // Probe: the node's cache was looked at after the operation; Ack: its answer was taken.
     el('td', n.Verified || el('span.muted', '—')),
     el('td.num', String(n.Attempts)),

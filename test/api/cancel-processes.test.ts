@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { popClient, popRequest } from '../helpers/clients.js';
+import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
+
+/**
+ * CancelRefreshTasks on PostgreSQL with the API and the worker in two processes: the worker
+ * leased the task's attempts and queued them for a slow node; the cancel, taken by the API
+ * process, reaches the worker through the store (NOTIFY), and the node gets nothing more than
+ * what it was already doing.
+ */
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
+const creds = { id: 'LTAIcancelProcesses01', secret: 'cancel-processes-secret' };
+const env = { ...process.env, REFRESHD_ACCESS_KEY_ID: creds.id, REFRESHD_ACCESS_KEY_SECRET: creds.secret, REFRESHD_LOG_LEVEL: 'warn' };
+const dir = mkdtempSync(join(tmpdir(), 'refreshd-cancel-'));
+const children: ChildProcess[] = [];
+let cluster: PgCluster;
+let url: string;
+let node: Server;
+const purges: string[] = [];
+
+function start(args: string[], ready: RegExp): Promise<RegExpExecArray> {
+  const child = spawn(process.execPath, [BIN, ...args, '--store', url, '--config', join(dir, 'config.json')], { env });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
+    const onData = (c: Buffer) => {
+      out += c;
+      const m = ready.exec(out);
+      if (m) (clearTimeout(timer), resolve(m));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c) => (out += c));
+  });
+}
+
+function cli(args: string[]): void {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--store', url], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+before(async () => {
+  cluster = await startPgCluster();
+  url = await cluster.createDatabase();
+  // A cache node that takes 250 ms per purge, one at a time, answering as refreshd's VCL does (X-Varnish).
+  node = createServer((req, res) => {
+    if (req.method === 'PURGE') purges.push(req.url!);
+    setTimeout(() => res.writeHead(200, { 'content-length': '0', 'x-varnish': '1' }).end(), 250);
+  });
+  await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ engine: { simulatedNodes: 0, pollMs: 100, leaseMs: 30_000 } }));
+  cli(['node', 'add', 'edge-1', '--driver', 'varnish', '--address', `127.0.0.1:${(node.address() as AddressInfo).port}`, '--option', 'concurrency=1']);
+  cli(['domain', 'add', 'cp.example.com']);
+  // A plain HTTP server has no cache to probe: the group takes the node's answer.
+  cli(['group', 'set', 'default', '--verify', 'ack']);
+});
+after(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  node?.close();
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cancel across processes on PostgreSQL', () => {
+  it("the worker process drops what it held unstarted; the node gets no more than it was doing", async () => {
+    const [, api] = await start(['serve', '--no-worker', '--listen', '127.0.0.1:0'], /listening on (http:\/\/[^\s"]+)/);
+    await start(['worker'], /worker running/);
+    const cdn = () => popClient(api, '2018-05-10', creds);
+    const paths = Array.from({ length: 10 }, (_, i) => `http://cp.example.com/p/${i}.js`);
+    const { RefreshTaskId: id } = await popRequest(cdn(), 'RefreshObjectCaches', { ObjectPath: paths.join('\n') }, 'POST');
+    const applied = async () => (await popRequest(cdn(), 'DescribeRefreshTaskNodes', { TaskId: id, PageSize: 100 })).Items.flatMap((i: any) => i.Nodes).filter((n: any) => n.State === 'Applied').length;
+    const deadline = Date.now() + 15_000;
+    while ((await applied()) < 2) {
+      assert.ok(Date.now() < deadline, 'the worker did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [t] = (await popRequest(cdn(), 'CancelRefreshTasks', { TaskId: id }, 'POST')).Tasks;
+    assert.equal(t.AppliedNodes + t.CanceledNodes, 10);
+    assert.ok(t.CanceledNodes >= 5, `canceled ${t.CanceledNodes}`);
+    // Without the drop, the worker would go on purging one every 250 ms.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const sent = purges.filter((p) => p.startsWith('/p/')).length;
+    assert.ok(sent <= t.AppliedNodes + 1, `${sent} purges reached the node for ${t.AppliedNodes} applied`);
+    assert.equal(await applied(), t.AppliedNodes, 'nothing counted after the cancel');
+  });
+});
