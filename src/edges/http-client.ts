@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { isReservedHeader, isSendableHeaderValue } from '../domain/with-header.js';
+import { InFlight, type Flight } from './in-flight.js';
 
 /**
  * The one keep-alive HTTP client every driver uses (undici's dispatcher: ~5x cheaper per request
@@ -58,6 +59,7 @@ export class EdgeHttpClient {
    * they were sent: a probe sent right behind a purge sees the purge done (edges/verify.ts).
    */
   readonly pipelineOrdered: boolean;
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly opts: EdgeHttpOptions = { connectionsPerNode: 8, timeoutMs: 10_000 }) {
     this.agent = new Agent({ connections: opts.connectionsPerNode, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -90,22 +92,24 @@ export class EdgeHttpClient {
       let headers: EdgeResponse['headers'] = {};
       const body: Buffer[] = [];
       let kept = 0;
-      let onAbort: (() => void) | undefined;
       let controller: Dispatcher.DispatchController | undefined;
-      let done = false;
       // undici's own timeouts start once the request is written: a request that never finishes
       // writing (a GET announcing a body it does not have) or never leaves its queue would wait
-      // forever and hold its connection. This deadline covers the whole exchange.
-      const deadline = setTimeout(() => {
-        const err = new RequestDeadlineError(timeout);
-        controller?.abort(err);
-        finish(err);
-      }, timeout);
+      // forever and hold its connection. This deadline covers the whole exchange; it and the
+      // signal are watched for all requests at once (in-flight.ts).
+      const flight: Flight = {
+        due: performance.now() + timeout,
+        ended: false,
+        expire: () => {
+          const err = new RequestDeadlineError(timeout);
+          controller?.abort(err);
+          finish(err);
+        },
+        abort: (reason) => controller?.abort(reason as Error),
+      };
       const finish = (err: Error | null, res?: EdgeResponse) => {
-        if (done) return;
-        done = true;
-        clearTimeout(deadline);
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (flight.ended) return;
+        this.inFlight.end(flight, timeout, signal);
         if (err) reject(err);
         else resolve(res!);
       };
@@ -113,11 +117,8 @@ export class EdgeHttpClient {
         // Called again when undici retries a pipelined request on a new connection.
         onRequestStart(c) {
           controller = c;
-          if (done) return c.abort(new RequestDeadlineError(timeout));
-          if (!signal) return;
-          if (onAbort) signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) c.abort(signal.reason);
-          else signal.addEventListener('abort', (onAbort = () => c.abort(signal.reason)), { once: true });
+          if (flight.ended) return c.abort(new RequestDeadlineError(timeout));
+          if (signal?.aborted) c.abort(signal.reason);
         },
         onResponseStart(_controller, statusCode, responseHeaders) {
           status = statusCode;
@@ -140,6 +141,7 @@ export class EdgeHttpClient {
       const options: Dispatcher.DispatchOptions = {
         origin, path: wirePath(origin, req.path), method: req.method as Dispatcher.HttpMethod, headers: req.headers, headersTimeout: timeout, bodyTimeout: timeout,
       };
+      this.inFlight.start(flight, timeout, signal);
       try {
         refuseUnsendable(req.headers);
         // undici pipelines only requests marked idempotent and not blocking.
