@@ -16,8 +16,8 @@ export interface EdgeHttpOptions {
 export interface EdgeResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The body as text, cut at 4 KiB: drivers only read status lines and short messages. */
-  text: string;
+  /** The body as text, cut at 4 KiB: drivers only read status lines and short messages. Decoded when first read. */
+  readonly text: string;
 }
 
 const MAX_TEXT = 4096;
@@ -132,7 +132,7 @@ export class EdgeHttpClient {
           }
         },
         onResponseEnd() {
-          finish(null, { status, headers, text: Buffer.concat(body).toString('utf8').slice(0, MAX_TEXT) });
+          finish(null, answer(status, headers, body));
         },
         onResponseError(_controller, err) {
           finish(err);
@@ -156,6 +156,21 @@ export class EdgeHttpClient {
   async close(): Promise<void> {
     await Promise.all([this.agent.close(), this.pipelined.close()]);
   }
+}
+
+/**
+ * The answer, its body decoded only when a driver reads it: most purge and every probe answer
+ * is judged by its status and headers alone (the probe's synthetic page is never read).
+ */
+function answer(status: number, headers: EdgeResponse['headers'], body: Buffer[]): EdgeResponse {
+  let text: string | undefined;
+  return {
+    status,
+    headers,
+    get text() {
+      return (text ??= (body.length === 1 ? body[0] : Buffer.concat(body)).toString('utf8').slice(0, MAX_TEXT));
+    },
+  };
 }
 
 /** RFC 3986 path and query characters, which the WHATWG URL parser leaves as they are. */
