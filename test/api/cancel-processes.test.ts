@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { popClient, popRequest } from '../helpers/clients.js';
+import { Processes } from '../helpers/processes.js';
 import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
 
 /**
@@ -15,36 +15,17 @@ import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
  * process, reaches the worker through the store (NOTIFY), and the node gets nothing more than
  * what it was already doing.
  */
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
 const creds = { id: 'LTAIcancelProcesses01', secret: 'cancel-processes-secret' };
 const env = { ...process.env, REFRESHD_ACCESS_KEY_ID: creds.id, REFRESHD_ACCESS_KEY_SECRET: creds.secret, REFRESHD_LOG_LEVEL: 'warn' };
 const dir = mkdtempSync(join(tmpdir(), 'refreshd-cancel-'));
-const children: ChildProcess[] = [];
 let cluster: PgCluster;
 let url: string;
 let node: Server;
 const purges: string[] = [];
 
-function start(args: string[], ready: RegExp): Promise<RegExpExecArray> {
-  const child = spawn(process.execPath, [BIN, ...args, '--store', url, '--config', join(dir, 'config.json')], { env });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
-    const onData = (c: Buffer) => {
-      out += c;
-      const m = ready.exec(out);
-      if (m) (clearTimeout(timer), resolve(m));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c) => (out += c));
-  });
-}
-
-function cli(args: string[]): void {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--store', url], { encoding: 'utf8', env });
-  assert.equal(r.status, 0, r.stderr);
-}
+const processes = new Processes(env);
+const start = async (args: string[], ready: RegExp) => (await processes.start([...args, '--store', url, '--config', join(dir, 'config.json')], ready)).match;
+const cli = (args: string[]) => processes.run([...args, '--store', url]);
 
 before(async () => {
   cluster = await startPgCluster();
@@ -62,7 +43,7 @@ before(async () => {
   cli(['group', 'set', 'default', '--verify', 'ack']);
 });
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  processes.killAll();
   node?.close();
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { popClient, popRequest } from '../helpers/clients.js';
+import { Processes } from '../helpers/processes.js';
 import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
 
 /**
@@ -12,40 +13,18 @@ import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
  * database taking the same token at the same moment, and one SQLite server stopped and started
  * again on its data directory between a call and its retry.
  */
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
 const creds = { id: 'LTAIclientToken000001', secret: 'client-token-secret' };
 const env = { ...process.env, REFRESHD_ACCESS_KEY_ID: creds.id, REFRESHD_ACCESS_KEY_SECRET: creds.secret, REFRESHD_LOG_LEVEL: 'warn' };
 const dir = mkdtempSync(join(tmpdir(), 'refreshd-token-'));
-const children: ChildProcess[] = [];
 let cluster: PgCluster;
 
-function serve(store: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--no-worker', '--listen', '127.0.0.1:0', ...store], { env });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
-    const onData = (c: Buffer) => {
-      out += c;
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
-      if (m) (clearTimeout(timer), resolve({ child, url: m[1] }));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c) => (out += c));
-  });
+const processes = new Processes(env);
+async function serve(store: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const { child, match } = await processes.start(['serve', '--no-worker', '--listen', '127.0.0.1:0', ...store], /listening on (http:\/\/[^\s"]+)/);
+  return { child, url: match[1] };
 }
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-function cli(args: string[]): void {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
-  assert.equal(r.status, 0, r.stderr);
-}
+const stop = (child: ChildProcess) => processes.stop(child);
+const cli = (args: string[]) => processes.run(args);
 
 const call = (url: string, action: string, params: object) => popRequest(popClient(url, '2018-05-10', creds), action, params, 'POST');
 
@@ -53,7 +32,7 @@ before(async () => {
   cluster = await startPgCluster();
 });
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  processes.killAll();
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

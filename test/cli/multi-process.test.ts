@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { popClient, popRequest } from '../helpers/clients.js';
+import { Processes } from '../helpers/processes.js';
 import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
 
 /**
@@ -15,10 +15,8 @@ import { startPgCluster, type PgCluster } from '../store/pg-cluster.js';
  * middle of the fan-out. Every task must still complete, each node attempt applied exactly once
  * in the store, and every (path, node) purged at least once on the nodes themselves.
  */
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'refreshd.js');
 const creds = { id: 'LTAImultiProcess00001', secret: 'multi-process-secret' };
 const dir = mkdtempSync(join(tmpdir(), 'refreshd-multi-'));
-const children: ChildProcess[] = [];
 let cluster: PgCluster;
 let url: string;
 const apiUrls: string[] = [];
@@ -40,28 +38,9 @@ async function countingNode(delayMs: number): Promise<CountingNode> {
   return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, purges };
 }
 
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [BIN, ...args, '--store', url, '--config', join(dir, 'config.json')], {
-    env: { ...process.env, REFRESHD_ACCESS_KEY_ID: creds.id, REFRESHD_ACCESS_KEY_SECRET: creds.secret, REFRESHD_LOG_LEVEL: 'warn' },
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`not ready: ${out}`)), 20_000);
-    const onData = (c: Buffer) => {
-      out += c;
-      const m = ready.exec(out);
-      if (m) (clearTimeout(timer), resolve({ child, match: m }));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c) => (out += c));
-  });
-}
-
-function cli(args: string[]): void {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--store', url], { encoding: 'utf8', env: { ...process.env, REFRESHD_ACCESS_KEY_ID: creds.id, REFRESHD_ACCESS_KEY_SECRET: creds.secret } });
-  assert.equal(r.status, 0, r.stderr);
-}
+const processes = new Processes({ ...process.env, REFRESHD_ACCESS_KEY_ID: creds.id, REFRESHD_ACCESS_KEY_SECRET: creds.secret, REFRESHD_LOG_LEVEL: 'warn' });
+const start = (args: string[], ready: RegExp) => processes.start([...args, '--store', url, '--config', join(dir, 'config.json')], ready);
+const cli = (args: string[]) => processes.run([...args, '--store', url]);
 
 before(async () => {
   cluster = await startPgCluster();
@@ -72,7 +51,7 @@ before(async () => {
   cli(['domain', 'add', 'mp.example.com']);
 });
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  processes.killAll();
   for (const n of nodes) n.server.close();
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
