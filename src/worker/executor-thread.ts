@@ -40,7 +40,7 @@ const byId = new Map<number, EdgeNode>();
 
 /** Attempts this thread holds and has not reported: running, or waiting for their node. */
 let held = 0;
-const reports = new OutcomeReports((report, transfer) => parentPort!.postMessage({ t: 'done', ...report } satisfies FromExecutor, transfer));
+const reports = new OutcomeReports((out) => parentPort!.postMessage({ t: 'done', out } satisfies FromExecutor));
 
 /**
  * Every request has its own deadline (EdgeHttpClient), but a driver may take several steps (a

@@ -27,12 +27,8 @@ export interface ExecutorOptions {
  * or attempts (by key) not to start after all, their tasks canceled.
  */
 export type ToExecutor = { t: 'run'; nodes: [number, EdgeNode, number][]; jobs: EdgeJob[]; attempts: number[] } | { t: 'abort' } | { t: 'drop'; keys: number[] };
-/**
- * Thread → main: outcomes as (key, kind, ms, verified by) runs of numbers (outcome-reports.ts),
- * kind DROPPED_KIND for an attempt dropped unstarted; `text` holds (error, description) for each
- * outcome that is not ok, in the same order.
- */
-export type FromExecutor = { t: 'done'; n: Float64Array; text: string[] };
+/** Thread → main: outcomes as (key, kind, ms, error, description, verified by) runs; kind DROPPED_KIND for an attempt dropped unstarted. */
+export type FromExecutor = { t: 'done'; out: (number | string)[] };
 
 export type OnOutcome = (c: ClaimedAttempt, outcome: Outcome, ms: number) => void;
 
@@ -42,8 +38,6 @@ export type VerifyOf = (group: string) => GroupVerify | undefined;
 /** Outcome kinds by the index the thread sends (executor-thread.ts KIND). */
 const KINDS = ['ok', 'retryable', 'permanent'] as const;
 const DROPPED_KIND = 3;
-/** Verified by, by the index the thread sends (0: not said). */
-const VERIFIED = [undefined, 'ack', 'probe', 'canary'] as const;
 /** The outcome of an attempt dropped before it started, its task canceled (compared by identity). */
 export const DROPPED: Outcome = Object.freeze({ kind: 'permanent', error: CANCELED_ERROR, description: 'Internal Error' });
 
@@ -152,25 +146,20 @@ export class Executor {
   }
 
   private receive(m: FromExecutor): void {
-    const { n, text } = m;
-    let t = 0;
-    for (let i = 0; i < n.length; i += 4) {
-      const kindIndex = n[i + 1];
-      const kind = KINDS[kindIndex];
-      // The texts of a failure are read whether or not its attempt is still known, to stay in step.
-      const error = kind !== undefined && kind !== 'ok' ? text[t++] : '';
-      const description = kind !== undefined && kind !== 'ok' ? text[t++] : '';
-      const p = this.pending.get(n[i]);
+    const o = m.out;
+    for (let i = 0; i < o.length; i += 6) {
+      const p = this.pending.get(o[i] as number);
       if (!p) continue;
-      this.pending.delete(n[i]);
-      if (kindIndex === DROPPED_KIND) {
+      this.pending.delete(o[i] as number);
+      if (o[i + 1] === DROPPED_KIND) {
         p.done(p.c, DROPPED, 0);
         continue;
       }
-      const verifiedBy: VerifiedBy | undefined = VERIFIED[n[i + 3]];
-      const outcome: Outcome = kind === 'ok' ? { kind, verifiedBy } : kind === 'retryable' ? { kind, error, verifiedBy }
-        : { kind, error, description: description as Extract<Outcome, { kind: 'permanent' }>['description'], verifiedBy };
-      p.done(p.c, outcome, n[i + 2]);
+      const kind = KINDS[o[i + 1] as number];
+      const verifiedBy = (o[i + 5] as VerifiedBy | '') || undefined;
+      const outcome: Outcome = kind === 'ok' ? { kind, verifiedBy } : kind === 'retryable' ? { kind, error: o[i + 3] as string, verifiedBy }
+        : { kind, error: o[i + 3] as string, description: o[i + 4] as Extract<Outcome, { kind: 'permanent' }>['description'], verifiedBy };
+      p.done(p.c, outcome, o[i + 2] as number);
     }
   }
 

@@ -3,11 +3,10 @@ import { systemClock, type Clock } from './clock.js';
 import type { FromExecutor } from './executor.js';
 import { FLUSH_AT, GATHER_MS, TAIL } from './outcome-batcher.js';
 
-// As executor.ts reads them (KINDS, VERIFIED, DROPPED_KIND); only types are imported from there, so the thread loads no more than it runs.
+// As executor.ts reads them (KINDS, DROPPED_KIND); only types are imported from there, so the thread loads no more than it runs.
 const KIND = { ok: 0, retryable: 1, permanent: 2, dropped: 3 } as const;
-const VERIFIED = { ack: 1, probe: 2, canary: 3 } as const;
-/** Numbers per outcome in a report: key, kind, ms, verified by (0: not said). */
-export const FIELDS = 4;
+/** Fields per outcome in a report: key, kind, ms, error, description, verified by. */
+export const FIELDS = 6;
 
 /**
  * The executor thread's outcomes on their way to the worker, gathered where they happen: every
@@ -17,20 +16,14 @@ export const FIELDS = 4;
  * every turn while at most TAIL attempts are left, so that a task's last outcomes, on the path
  * to its Complete, never wait. (A batch used to go 1 ms after its first outcome: 15–18 messages,
  * and as many wake-ups of the main thread, for 300 purges on 3 Varnish; now 5–7.)
- *
- * A report is numbers in a Float64Array whose memory moves to the worker (transferred, not
- * copied), and the texts of failures alone (error, description) in order: a plain array of six
- * fields per outcome was cloned value by value on both threads, ~5 % of the executor thread's
- * CPU in the fan-out profile.
  */
 export class OutcomeReports {
-  private out: number[] = [];
-  private text: string[] = [];
+  private out: FromExecutor['out'] = [];
   private timer: unknown;
   private soon = false;
 
   constructor(
-    private readonly post: (report: Omit<FromExecutor, 't'>, transfer: ArrayBuffer[]) => void,
+    private readonly post: (out: FromExecutor['out']) => void,
     private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> = systemClock,
     /** Runs `fn` once this turn's I/O callbacks are done (setImmediate). */
     private readonly endOfTurn: (fn: () => void) => void = setImmediate,
@@ -38,8 +31,7 @@ export class OutcomeReports {
 
   /** An attempt's outcome; `left`: attempts the thread still holds, running or waiting, after it. */
   add(key: number, o: Outcome, ms: number, left: number): void {
-    this.out.push(key, KIND[o.kind], ms, o.verifiedBy ? VERIFIED[o.verifiedBy] : 0);
-    if (o.kind !== 'ok') this.text.push(o.error, o.kind === 'permanent' ? o.description : '');
+    this.out.push(key, KIND[o.kind], ms, o.kind === 'ok' ? '' : o.error, o.kind === 'permanent' ? o.description : '', o.verifiedBy ?? '');
     if (left > TAIL && this.out.length < FLUSH_AT * FIELDS) this.timer ??= this.clock.setTimeout(this.send, GATHER_MS);
     else if (!this.soon) {
       this.soon = true;
@@ -50,7 +42,7 @@ export class OutcomeReports {
   /** Attempts taken out unstarted (their task canceled): reported now, with what is waiting. */
   dropped(keys: number[]): void {
     if (keys.length === 0) return;
-    for (const key of keys) this.out.push(key, KIND.dropped, 0, 0);
+    for (const key of keys) this.out.push(key, KIND.dropped, 0, '', '', '');
     this.send();
   }
 
@@ -59,10 +51,8 @@ export class OutcomeReports {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.out.length === 0) return;
-    const n = Float64Array.from(this.out);
-    const text = this.text;
+    const out = this.out;
     this.out = [];
-    this.text = [];
-    this.post({ n, text }, [n.buffer]);
+    this.post(out);
   };
 }

@@ -10,7 +10,7 @@ describe('OutcomeReports', () => {
     const clock = new FakeClock();
     const posted: number[] = [];
     const turns: (() => void)[] = [];
-    const reports = new OutcomeReports(({ n }) => posted.push(n.length / FIELDS), clock, (fn) => turns.push(fn));
+    const reports = new OutcomeReports((out) => posted.push(out.length / FIELDS), clock, (fn) => turns.push(fn));
     const endTurn = () => turns.splice(0).forEach((fn) => fn());
     let key = 0;
     const add = (n: number, left: number) => {
@@ -18,24 +18,6 @@ describe('OutcomeReports', () => {
     };
     return { clock, posted, endTurn, add };
   };
-
-  it('sends numbers in a transferable Float64Array and the texts of failures alone, in order', () => {
-    const sent: { n: Float64Array; text: string[]; transfer: ArrayBuffer[] }[] = [];
-    const turns: (() => void)[] = [];
-    const reports = new OutcomeReports(({ n, text }, transfer) => sent.push({ n, text, transfer }), new FakeClock(), (fn) => turns.push(fn));
-    reports.add(7, { kind: 'ok', verifiedBy: 'probe' }, 1.5, 3);
-    reports.add(8, { kind: 'retryable', error: 'purge acknowledged but object still cached' }, 2, 2);
-    reports.add(9, { kind: 'permanent', error: 'varnish rejected the ban', description: 'Internal Error', verifiedBy: 'canary' }, 3, 1);
-    reports.add(10, { kind: 'ok' }, 4, 0);
-    turns.splice(0).forEach((fn) => fn());
-    reports.dropped([11]);
-    assert.equal(sent.length, 2);
-    assert.deepEqual([...sent[0].n], [7, 0, 1.5, 2, 8, 1, 2, 0, 9, 2, 3, 3, 10, 0, 4, 0]);
-    assert.deepEqual(sent[0].text, ['purge acknowledged but object still cached', '', 'varnish rejected the ban', 'Internal Error']);
-    assert.deepEqual(sent[0].transfer, [sent[0].n.buffer], 'the numbers move, not copied');
-    assert.deepEqual([...sent[1].n], [11, 3, 0, 0]);
-    assert.deepEqual(sent[1].text, []);
-  });
 
   it('holds outcomes for GATHER_MS while many attempts are left', async () => {
     const { clock, posted, endTurn, add } = setup();
