@@ -132,7 +132,7 @@ export class EdgeHttpClient {
           }
         },
         onResponseEnd() {
-          finish(null, answer(status, headers, body));
+          finish(null, new Answer(status, headers, body));
         },
         onResponseError(_controller, err) {
           finish(err);
@@ -162,15 +162,14 @@ export class EdgeHttpClient {
  * The answer, its body decoded only when a driver reads it: most purge and every probe answer
  * is judged by its status and headers alone (the probe's synthetic page is never read).
  */
-function answer(status: number, headers: EdgeResponse['headers'], body: Buffer[]): EdgeResponse {
-  let text: string | undefined;
-  return {
-    status,
-    headers,
-    get text() {
-      return (text ??= (body.length === 1 ? body[0] : Buffer.concat(body)).toString('utf8').slice(0, MAX_TEXT));
-    },
-  };
+class Answer implements EdgeResponse {
+  private decoded: string | undefined;
+
+  constructor(readonly status: number, readonly headers: EdgeResponse['headers'], private readonly body: Buffer[]) {}
+
+  get text(): string {
+    return (this.decoded ??= (this.body.length === 1 ? this.body[0] : Buffer.concat(this.body)).toString('utf8').slice(0, MAX_TEXT));
+  }
 }
 
 /** RFC 3986 path and query characters, which the WHATWG URL parser leaves as they are. */
