@@ -5,7 +5,8 @@
  * - a submit with a ClientToken against the same submit without one, and a retry with the token
  *   (answered from its record) against a fresh submit;
  * - cancelling a running task (half its items dispatched with their attempts pending, half not yet
- *   dispatched) against dispatching the same task, which writes the same attempt rows.
+ *   dispatched) against dispatching the same task, which writes the same attempt rows; and the
+ *   longest the cancel holds the event loop against one round of the worker's dispatch.
  *
  *   node --import tsx bench/cancel-token.ts [--submits 400] [--urls 10] [--items 1000] [--nodes 20] [--rounds 5] [--only sqlite|postgres]
  *
@@ -74,6 +75,27 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
+/**
+ * The longest the event loop was held while `run` ran: the widest gap between turns of a
+ * setImmediate loop (the API and the worker share the loop, so this is how long a cancel keeps
+ * every other request waiting).
+ */
+async function longestHold(run: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let worst = 0;
+  let spinning = true;
+  const spin = () => {
+    const t = performance.now();
+    worst = Math.max(worst, t - last);
+    last = t;
+    if (spinning) setImmediate(spin);
+  };
+  setImmediate(spin);
+  await run();
+  spinning = false;
+  return Math.max(worst, performance.now() - last);
+}
+
 async function submit(store: Store, b: SubmitBatch) {
   const out = await store.tasks.submit(b);
   if (!out.ok) throw new Error(`refused: ${JSON.stringify(out)}`);
@@ -111,16 +133,27 @@ async function measure(name: string, store: Store): Promise<void> {
       for (let left = ITEMS; left > 0; left -= 500) await store.queue.dispatchAndClaim('bench', Date.now(), 60_000, 500, 0);
     });
   });
+  // One round of the worker's dispatch (100 items, worker.ts DISPATCH_BATCH): how long the loop is held routinely.
+  const dispatchHold = await median(ROUNDS, async () => {
+    await submit(store, batch(account, ITEMS));
+    const hold = await longestHold(() => store.queue.dispatchAndClaim('bench', Date.now(), 60_000, 100, 0));
+    await store.queue.dispatchAndClaim('drain', Date.now(), 60_000, 1e6, 0);
+    return hold;
+  });
+  const holds: number[] = [];
   const cancel = await median(ROUNDS, async () => {
     const out = await submit(store, batch(account, ITEMS));
     // Half dispatched (attempts pending, as a running task has them), half not yet.
     await store.queue.dispatchAndClaim('bench', Date.now(), 60_000, ITEMS / 2, 0);
     let canceled = 0;
-    const ms = await timed(async () => (canceled = (await store.tasks.cancelTasks(account, 'cdn', out.taskIds, 0, Date.now()))[0].canceledNodes));
+    let ms = 0;
+    holds.push(await longestHold(async () => (ms = await timed(async () => (canceled = (await store.tasks.cancelTasks(account, 'cdn', out.taskIds, 0, Date.now()))[0].canceledNodes)))));
     if (canceled !== ITEMS * NODES) throw new Error(`canceled ${canceled}, not ${ITEMS * NODES}`);
     return ms;
   });
+  const hold = [...holds].sort((a, b) => a - b)[Math.floor(holds.length / 2)];
   log(`${name}: a task of ${ITEMS} items on ${NODES} nodes (${ITEMS * NODES} attempts), median of ${ROUNDS}: dispatching it ${dispatch.toFixed(1)} ms, cancelling it half dispatched ${cancel.toFixed(1)} ms (${(cancel / dispatch).toFixed(2)}x)`);
+  log(`${name}: longest hold of the event loop, median of ${ROUNDS}: by the cancel ${hold.toFixed(1)} ms, by one dispatch round of 100 items ${dispatchHold.toFixed(1)} ms (${(hold / dispatchHold).toFixed(2)}x)`);
 }
 
 if (args.only !== 'postgres') {

@@ -105,6 +105,25 @@ export function cancelContract(name: string, open: () => Promise<{ store: Store;
       assert.deepEqual(await store.tasks.cancelTasks(acct, 'cdn', [task], 0, T0 + 50), [{ ...result, canceledItems: 0, canceledNodes: 0 }]);
     });
 
+    it('a big cancel frees the event loop between steps, and still closes every attempt once', async () => {
+      // 1,000 items on 3 nodes, all dispatched: 3,000 pending attempts, more than one step (SQLite: 2,000).
+      const task = await submit(Array.from({ length: 1_000 }, (_, i) => `big-${i}`), T0 + 50);
+      for (let left = 1_000; left > 0; left -= 500) await store.queue.dispatchAndClaim('cx-big', T0 + 60, 60_000, 500, 0);
+      let turns = 0;
+      let spinning = true;
+      const spin = () => {
+        if (!spinning) return;
+        turns++;
+        setImmediate(spin);
+      };
+      setImmediate(spin);
+      const [result] = await store.tasks.cancelTasks(acct, 'cdn', [task], 0, T0 + 70);
+      spinning = false;
+      assert.ok(turns >= 1, 'other work ran while the cancel did');
+      assert.deepEqual(result, { taskId: task, items: 1_000, complete: 0, failed: 1_000, canceledItems: 1_000, canceledNodes: 3_000, appliedNodes: 0 });
+      await consistent(task);
+    });
+
     it('a finished task is answered unchanged', async () => {
       const task = await submit(['done']);
       const { claimed } = await store.queue.dispatchAndClaim('cx-w', T0 + 100, 60_000, 10, 100);

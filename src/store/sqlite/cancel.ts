@@ -6,11 +6,30 @@ import { toNode } from './fleet.js';
 import type { SqliteProgress } from './progress.js';
 
 /**
- * CancelRefreshTasks on SQLite: one IMMEDIATE transaction on the API connection. SQLite has one
- * writer at a time, so no worker records an outcome, dispatches or claims while it runs; an
- * attempt it closes is no longer pending under any lease, and a worker's outcome for it later
- * matches no row (queue.ts records only `pending` attempts still leased under the outcome's
- * token), so it is neither counted twice nor reopened.
+ * Attempts closed per transaction: a cancel of a big task (1,000 items on hundreds of nodes is
+ * hundreds of thousands of rows) must not hold the event loop, which the API and the worker
+ * share, for seconds; ~2,000 rows is a few milliseconds.
+ */
+export const CANCEL_STEP = 2_000;
+
+/**
+ * CancelRefreshTasks on SQLite, in IMMEDIATE transactions on the API connection. SQLite has one
+ * writer at a time, so no worker records an outcome, dispatches or claims while one runs.
+ *
+ * 1. Undispatched items get one failed attempt per node in scope, as a dispatch would have
+ *    given them, with their counts: a dispatch can no longer take them.
+ * 2. Pending attempts are closed, with their items' counts. An attempt closed is no longer
+ *    pending under any lease, and a worker's outcome for it later matches no row (queue.ts
+ *    records only `pending` attempts still leased under the outcome's token), so it is neither
+ *    counted twice nor reopened.
+ *
+ * Both go CANCEL_STEP attempts per transaction, the event loop free between steps; each step
+ * keeps attempt rows and counts in step. Between steps a worker may dispatch, record or start
+ * work of a later step: what a node applied is reported as applied, as for attempts already
+ * running when the cancel came, and what is still pending is closed by a later step.
+ *
+ * Each step commits without an fsync; the answer waits for one flush of the WAL at the end
+ * (wal-sync.ts), so "canceled" is on disk when the caller hears it, as with a submit.
  */
 export class SqliteCancel {
   private readonly s;
@@ -26,17 +45,20 @@ export class SqliteCancel {
           WHERE t.id IN (SELECT value FROM json_each(?)) AND t.account_id = ? AND t.product = ? AND t.created_at >= ?
           ORDER BY t.id`,
       ),
-      undispatched: db.prepare('SELECT id FROM items WHERE task_id = ? AND nodes_total IS NULL ORDER BY id'),
+      undispatched: db.prepare('SELECT id FROM items WHERE task_id = ? AND nodes_total IS NULL ORDER BY id LIMIT ?'),
       nodesOf: db.prepare('SELECT * FROM nodes WHERE node_group = ? AND enabled = 1 ORDER BY id'),
       // The attempts dispatch would have written, already closed; applied_at is when the node finished.
       insertCanceled: db.prepare(
         `INSERT OR IGNORE INTO node_attempts (item_id, node_id, state, attempts, next_run_at, last_error, applied_at)
          SELECT i.value, n.value, 'failed', 0, ?, '${CANCELED_ERROR}', ? FROM json_each(?) i, json_each(?) n`,
       ),
-      // Leased or not, due or backing off: every attempt not yet finished.
+      // Leased or not, due or backing off: attempts not yet finished, one step's worth.
       closePending: db.prepare(
         `UPDATE node_attempts SET state = 'failed', last_error = '${CANCELED_ERROR}', applied_at = ?, lease_owner = NULL, lease_until = NULL
-          WHERE item_id IN (SELECT id FROM items WHERE task_id IN (SELECT value FROM json_each(?))) AND state = 'pending'
+          WHERE (item_id, node_id) IN (
+                SELECT item_id, node_id FROM node_attempts
+                 WHERE item_id IN (SELECT id FROM items WHERE task_id IN (SELECT value FROM json_each(?))) AND state = 'pending'
+                 LIMIT ?)
           RETURNING item_id`,
       ),
       taskOf: db.prepare('SELECT id, task_id FROM items WHERE id IN (SELECT value FROM json_each(?))'),
@@ -47,44 +69,77 @@ export class SqliteCancel {
     };
   }
 
-  cancel(accountId: number, product: Product, taskIds: number[], from: number, now: number): CanceledTask[] {
-    return this.db.transaction((): CanceledTask[] => {
-      const tasks = this.s.tasks.all(JSON.stringify(taskIds), accountId, product, from) as { id: number; area: string | null; grp: string }[];
-      if (tasks.length === 0) return [];
-      const found = JSON.stringify(tasks.map((t) => t.id));
-      const canceled = new Map<number, { items: Set<number>; nodes: number }>(tasks.map((t) => [t.id, { items: new Set(), nodes: 0 }]));
-
-      for (const t of tasks) {
-        const items = (this.s.undispatched.all(t.id) as { id: number }[]).map((r) => r.id);
-        if (items.length === 0) continue;
-        const nodes = nodesInScope(this.s.nodesOf.all(t.grp).map(toNode), t.grp, t.area);
-        const ids = JSON.stringify(items);
-        this.s.insertCanceled.run(now, now, ids, JSON.stringify(nodes.map((n) => n.id)));
-        this.progress.canceledBeforeDispatch(ids, nodes.length);
-        const c = canceled.get(t.id)!;
-        for (const id of items) c.items.add(id);
-        c.nodes += items.length * nodes.length;
+  /**
+   * `unsynced` runs a transaction without its fsync and `durable` waits for the flush
+   * (SqliteTasks); both are plain calls on a file without WAL.
+   */
+  async cancel(
+    accountId: number, product: Product, taskIds: number[], from: number, now: number,
+    unsynced: <T>(run: () => T) => T, durable: () => Promise<void>,
+  ): Promise<CanceledTask[]> {
+    const tasks = this.s.tasks.all(JSON.stringify(taskIds), accountId, product, from) as FoundTask[];
+    if (tasks.length === 0) return [];
+    const ids = JSON.stringify(tasks.map((t) => t.id));
+    const canceled: Tally = new Map(tasks.map((t) => [t.id, { items: new Set(), nodes: 0 }]));
+    for (const t of tasks) {
+      while (unsynced(() => this.db.transaction(() => this.beforeDispatchStep(t, now, canceled)).immediate())) {
+        await new Promise((r) => setImmediate(r));
       }
+    }
+    for (;;) {
+      const closed = unsynced(() => this.db.transaction(() => this.closeStep(ids, now, canceled)).immediate());
+      if (closed < CANCEL_STEP) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    const summary = this.s.summary.all(ids) as { task_id: number; items: number; complete: number; failed: number; applied: number }[];
+    await durable();
+    return summary.map((r) => ({
+      taskId: String(r.task_id), items: r.items, complete: r.complete, failed: r.failed,
+      canceledItems: canceled.get(r.task_id)!.items.size, canceledNodes: canceled.get(r.task_id)!.nodes, appliedNodes: r.applied,
+    }));
+  }
 
-      const closed = this.s.closePending.all(now, found) as { item_id: number }[];
-      const perItem = new Map<number, number>();
-      for (const { item_id } of closed) perItem.set(item_id, (perItem.get(item_id) ?? 0) + 1);
-      if (perItem.size > 0) {
-        this.progress.counted([...perItem].map(([id, n]): [number, number, number, string] => [id, 0, n, CANCELED_DESCRIPTION]));
-        const taskOf = new Map<number, number>();
-        for (const r of this.s.taskOf.all(JSON.stringify([...perItem.keys()])) as { id: number; task_id: number }[]) taskOf.set(r.id, r.task_id);
-        for (const [item, n] of perItem) {
-          const c = canceled.get(taskOf.get(item)!)!;
-          c.items.add(item);
-          c.nodes += n;
-        }
-      }
+  /**
+   * Step 1, once: up to a step's worth of the task's undispatched items get one failed attempt
+   * per node in scope, as a dispatch would have given them. Says whether more may be left.
+   */
+  private beforeDispatchStep(t: FoundTask, now: number, canceled: Tally): boolean {
+    const nodes = nodesInScope(this.s.nodesOf.all(t.grp).map(toNode), t.grp, t.area);
+    const per = Math.max(1, Math.floor(CANCEL_STEP / Math.max(1, nodes.length)));
+    const items = (this.s.undispatched.all(t.id, per) as { id: number }[]).map((r) => r.id);
+    if (items.length === 0) return false;
+    const ids = JSON.stringify(items);
+    this.s.insertCanceled.run(now, now, ids, JSON.stringify(nodes.map((n) => n.id)));
+    this.progress.canceledBeforeDispatch(ids, nodes.length);
+    const c = canceled.get(t.id)!;
+    for (const id of items) c.items.add(id);
+    c.nodes += items.length * nodes.length;
+    return items.length === per;
+  }
 
-      const summary = this.s.summary.all(found) as { task_id: number; items: number; complete: number; failed: number; applied: number }[];
-      return summary.map((r) => ({
-        taskId: String(r.task_id), items: r.items, complete: r.complete, failed: r.failed,
-        canceledItems: canceled.get(r.task_id)!.items.size, canceledNodes: canceled.get(r.task_id)!.nodes, appliedNodes: r.applied,
-      }));
-    }).immediate();
+  /** Step 2, once: close up to CANCEL_STEP pending attempts and count them on their items. */
+  private closeStep(ids: string, now: number, canceled: Tally): number {
+    const closed = this.s.closePending.all(now, ids, CANCEL_STEP) as { item_id: number }[];
+    const perItem = new Map<number, number>();
+    for (const { item_id } of closed) perItem.set(item_id, (perItem.get(item_id) ?? 0) + 1);
+    if (perItem.size === 0) return 0;
+    this.progress.counted([...perItem].map(([id, n]): [number, number, number, string] => [id, 0, n, CANCELED_DESCRIPTION]));
+    const taskOf = new Map<number, number>();
+    for (const r of this.s.taskOf.all(JSON.stringify([...perItem.keys()])) as { id: number; task_id: number }[]) taskOf.set(r.id, r.task_id);
+    for (const [item, n] of perItem) {
+      const c = canceled.get(taskOf.get(item)!)!;
+      c.items.add(item);
+      c.nodes += n;
+    }
+    return closed.length;
   }
 }
+
+interface FoundTask {
+  id: number;
+  area: string | null;
+  grp: string;
+}
+
+/** Per task: the items this cancel stopped work on, and how many node attempts it closed. */
+type Tally = Map<number, { items: Set<number>; nodes: number }>;

@@ -31,6 +31,8 @@ export class NonceLog {
     this.db = new Database(file);
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 0');
+    // Checkpoints run in the store's checkpoint thread (checkpointer.ts), never inside a write here.
+    this.db.pragma('wal_autocheckpoint = 0');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO nonces (expires_at, key) VALUES (?, ?)');
     this.expire = this.db.prepare('DELETE FROM nonces WHERE expires_at < ?');
   }

@@ -14,6 +14,7 @@ import { SqliteOutbox } from './outbox.js';
 import { SqliteProgress } from './progress.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteTasks } from './tasks.js';
+import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
 
 /**
@@ -39,6 +40,8 @@ export class SqliteStore implements Store {
   /** The engine's own connection (queue, fleet, outbox), see the constructor. */
   private readonly workDb: Database.Database;
   private readonly walSync: WalSync | undefined;
+  /** WAL checkpoints in a thread of their own (checkpointer.ts); none without WAL. */
+  readonly checkpointer: Checkpointer | undefined;
   private readonly sqliteGuards: SqliteGuards;
 
   constructor(file: string) {
@@ -49,6 +52,8 @@ export class SqliteStore implements Store {
     // commit off the event loop instead (tasks.ts submit, wal-sync.ts).
     db.pragma('synchronous = FULL');
     this.walSync = wal ? new WalSync(`${file}-wal`) : undefined;
+    this.checkpointer = wal ? new Checkpointer(file) : undefined;
+    if (wal) db.pragma('wal_autocheckpoint = 0');
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -65536');
     db.pragma('foreign_keys = ON');
@@ -59,6 +64,7 @@ export class SqliteStore implements Store {
     // syncs it. The two connections never nest transactions (better-sqlite3 runs each to completion).
     const workDb = (this.workDb = new Database(file));
     workDb.pragma('synchronous = NORMAL');
+    if (wal) workDb.pragma('wal_autocheckpoint = 0');
     workDb.pragma('busy_timeout = 5000');
     workDb.pragma('cache_size = -65536');
     // Progress is written by the queue and the fleet on the engine's connection (progress.ts).
@@ -79,6 +85,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     await this.walSync?.close();
     this.sqliteGuards.nonces.close();
     this.workDb.close();

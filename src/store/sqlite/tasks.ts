@@ -133,7 +133,10 @@ export class SqliteTasks extends ItemReads implements TaskStore {
 
   async cancelTasks(accountId: number, product: Product, taskIds: string[], from: number, now: number): Promise<CanceledTask[]> {
     const ids = validTaskIds(taskIds).map(Number);
-    return ids.length === 0 ? [] : this.canceler.cancel(accountId, product, ids, from, now);
+    if (ids.length === 0) return [];
+    const walSync = this.walSync;
+    const unsynced = walSync ? <T>(run: () => T) => this.unsynced(run) : <T>(run: () => T) => run();
+    return this.canceler.cancel(accountId, product, ids, from, now, unsynced, walSync ? () => walSync.sync() : async () => {});
   }
 
   async usage(buckets: string[]): Promise<Record<string, number>> {
