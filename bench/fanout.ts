@@ -3,22 +3,30 @@
  * same purges straight to the same nodes, in the same run.
  *
  *   node --import tsx bench/fanout.ts [--reps1 40] [--reps100 60] [--reps1000 8] [--warmup 20000] [--sim-nodes 200]
- *                                     [--store sqlite|postgres] [--only varnish:1000|purge-warm:100] [--profile DIR] [--cpu] [--zero-fleet]
+ *                                     [--store sqlite|postgres] [--only varnish|varnish-probe|varnish-ack|simulated|purge-warm[:1|100|1000]] [--profile DIR] [--cpu] [--zero-fleet]
+ *                                     [--server-root DIR]
  *
  * Fleets: 3 real Varnish nodes (started here, in front of a local origin), twice: group
  * `varnish` verifies every purge with the VCL probe (the default), group `varnish-ack` takes
  * Varnish's answer (`verify: ack`); and 200 simulated nodes with 5–20 ms of latency per
- * operation (a remote fleet). The probe cells are judged against a bare script that sends the
- * same purges and the same probes, and against one that only purges, both pipelined as
- * refreshd pipelines (8 on one connection per node). refreshd runs as its own
- * process (API + worker, SQLite); the bench waits with the WaitForTasks long-poll, which answers
- * as soon as the worker records the last outcome. The bare side uses the same per-node concurrency (8) and, for the simulated
- * fleet, the same driver code called directly. The purge-then-warm cell (purge-warm-cell.ts)
- * compares PreloadAfter=true on the 3 Varnish with a bare script that purges, then GETs.
+ * operation (a remote fleet). refreshd runs as its own process (API + worker, SQLite); the bench
+ * waits with the WaitForTasks long-poll, which answers as soon as the worker records the last
+ * outcome.
+ *
+ * Baselines, measured in the same run (bench/fanout-report.ts judges the targets): the Varnish
+ * cells against a bare script that pipelines the same purges as refreshd does (8 in flight on one
+ * connection per node), the probe cells against one that also sends each probe right behind its
+ * purge; a bare script on 8 connections per node is printed too. The simulated fleet's bare side
+ * calls the same driver directly with the same per-node limit. The purge-then-warm cell
+ * (purge-warm-cell.ts) compares PreloadAfter=true on the 3 Varnish with a bare script that purges,
+ * then GETs.
+ *
+ * `--server-root DIR` runs the server of another checkout (built there: `npx tsc`), so two builds
+ * can be measured alternately with the same bench.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
@@ -34,7 +42,8 @@ import { startOrigin } from '../test/edges/harness/origin.js';
 import { freePort } from '../test/edges/harness/process.js';
 import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';
 import { signV1, type Credentials } from './load.js';
-import { CpuSplit, snapshot, type CpuSnapshot } from './cpu-split.js';
+import { CpuSplit, snapshot } from './cpu-split.js';
+import { pct, report, type Cell } from './fanout-report.js';
 import { runPurgeWarmCell } from './purge-warm-cell.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -60,17 +69,19 @@ const { values: args } = parseArgs({
     cpu: { type: 'boolean', default: false },
     /** The Varnish group gets 3 simulated nodes that answer at once: refreshd's own cost per task. */
     'zero-fleet': { type: 'boolean', default: false },
+    /** Run the server of this checkout instead of this one's (its dist/ built there). */
+    'server-root': { type: 'string' },
   },
 });
 const CRED: Credentials = { accessKeyId: 'LTAIfanoutBench000001', secret: 'fanout-bench-secret' };
 const PER_NODE = 8;
 const SIM_LATENCY: [number, number] = [5, 20];
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const ms = (x: number) => x.toFixed(1);
 
 async function main() {
-  // The server runs from dist/: build it first so the bench measures the current code.
+  // The server runs from dist/: build it first so the bench measures the current code (the
+  // Varnish harness runs this checkout's CLI too, even with --server-root).
+  const serverRoot = args['server-root'] ? resolve(args['server-root']) : ROOT;
   if (spawnSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
   const origin = await startOrigin();
   const varnishes: Varnish[] = [];
@@ -110,11 +121,14 @@ async function main() {
   const port = await freePort();
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.profile)] : [];
   const storeArgs = storeUrl ? ['--store', storeUrl] : [];
-  const server = spawn(process.execPath, [...profile, join(ROOT, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, ...storeArgs, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
+  const server = spawn(process.execPath, [...profile, join(serverRoot, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, ...storeArgs, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
     env: { ...process.env, REFRESHD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('exit', () => server.kill('SIGKILL'));
-  await new Promise<void>((res) => server.stdout!.on('data', (c) => String(c).includes('listening') && res()));
+  await new Promise<void>((res, rej) => {
+    server.stdout!.on('data', (c) => String(c).includes('listening') && res());
+    server.once('exit', (code) => rej(new Error(`refreshd exited (${code}) before listening`)));
+  });
   const api = new Agent({ connections: 4 });
   const base = `http://127.0.0.1:${port}`;
 
@@ -197,62 +211,57 @@ async function main() {
   };
 
   let seq = 0;
-  const rows: string[][] = [];
-  const notes: string[] = [];
-  // --only varnish:1000 runs one cell (for profiling).
+  const cells: Cell[] = [];
+  // --only FLEET:URLS runs some cells (for profiling): `varnish` both Varnish groups,
+  // `varnish-probe` or `varnish-ack` one of them, `simulated`, `purge-warm`; `varnish-ack:100` one cell.
   const [onlyFleet, onlyN] = (args.only ?? ':').split(':');
-  const probeRows: string[][] = [];
   for (const fleet of ['varnish', 'varnish-ack', 'simulated'] as const) {
-    if (onlyFleet && !fleet.startsWith(onlyFleet)) continue;
+    if (onlyFleet && !(fleet === 'varnish' ? 'varnish-probe' : fleet).startsWith(onlyFleet)) continue;
     const isVarnish = fleet !== 'simulated';
     for (const n of [1, 100, 1000]) {
       if (onlyN && Number(onlyN) !== n) continue;
       const reps = Number(n === 1 ? args.reps1 : n === 100 ? args.reps100 : args.reps1000);
-      const ours: number[] = [];
-      const bare: number[] = [];
-      const barePiped: number[] = [];
-      const bareProbed: number[] = [];
+      const label = fleet === 'varnish' ? '3 Varnish (probe)' : fleet === 'varnish-ack' ? '3 Varnish (ack)' : `${simNodes} simulated`;
+      const cell: Cell = { fleet, label, urls: n, ours: [], bare: [], barePiped: [], bareProbed: [] };
       const cpu = args.cpu ? { ours: new CpuSplit(), bare: new CpuSplit() } : undefined;
       const warmup = Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / (n * (isVarnish ? varnishes.length : simNodes)))));
       for (let r = 0; r < warmup + reps; r++) {
+        const counted = r >= warmup;
         const host = fleet === 'varnish' ? 'v.example.com' : fleet === 'varnish-ack' ? 'va.example.com' : 'sim.example.com';
         const urls = Array.from({ length: n }, (_, i) => `http://${host}/b/${seq}/${i}.js`);
         seq++;
         if (isVarnish) await warm(urls);
         const s0 = cpu && snapshot(server.pid!);
         const mine = await refreshd(urls);
-        if (cpu && r >= warmup) cpu.ours.add(s0 as CpuSnapshot, snapshot(server.pid!));
+        if (s0 && counted) cpu.ours.add(s0, snapshot(server.pid!));
         if (isVarnish) await warm(urls);
-        const s1 = cpu && snapshot(server.pid!);
+        const s1 = cpu && !isVarnish && snapshot(server.pid!);
         const theirs = isVarnish ? await bareVarnish(urls) : await bareSim(urls);
-        if (cpu && r >= warmup) cpu.bare.add(s1 as CpuSnapshot, snapshot(server.pid!));
-        // The same purges pipelined (as refreshd sends them to Varnish), and with a probe after
-        // each (what probe verification adds), both as refreshd sends them.
+        if (s1 && counted) cpu.bare.add(s1, snapshot(server.pid!));
+        // The same purges pipelined as refreshd sends them to Varnish (the baseline of the
+        // Varnish targets; its CPU is the bare side's in --cpu), and with a probe behind each
+        // (the probe group's baseline).
         if (isVarnish) {
           await warm(urls);
+          const s2 = cpu && snapshot(server.pid!);
           const piped = await bareVarnish(urls, pipelinedEdge);
-          if (r >= warmup) barePiped.push(piped);
+          if (s2 && counted) cpu.bare.add(s2, snapshot(server.pid!));
+          if (counted) cell.barePiped.push(piped);
         }
         if (fleet === 'varnish') {
           await warm(urls);
           const probed = await bareVarnishProbed(urls);
-          if (r >= warmup) bareProbed.push(probed);
+          if (counted) cell.bareProbed.push(probed);
         }
-        if (r < warmup) continue;
-        ours.push(mine);
-        bare.push(theirs);
+        if (!counted) continue;
+        cell.ours.push(mine);
+        cell.bare.push(theirs);
       }
-      const ratio = pct(ours, 50) / pct(bare, 50);
-      const label = fleet === 'varnish' ? '3 Varnish (probe)' : fleet === 'varnish-ack' ? '3 Varnish (ack)' : `${simNodes} simulated`;
-      rows.push([label, String(n), String(reps), ms(pct(ours, 50)), ms(pct(ours, 99)), ms(pct(bare, 50)), ms(pct(bare, 99)), ratio.toFixed(2)]);
-      console.log(rows.at(-1)!.join('\t'));
-      if (barePiped.length > 0) notes.push(`${rows.at(-1)![0]} × ${n}: bare with refreshd's pipelining (8 on one connection) p50 ${ms(pct(barePiped, 50))} ms`);
-      if (bareProbed.length > 0) {
-        const [p, pp, pb] = [pct(ours, 50), pct(barePiped, 50), pct(bareProbed, 50)];
-        probeRows.push([String(n), String(reps), ms(p), ms(pb), (p / pb).toFixed(2), ms(pp), (p / pp).toFixed(2)]);
-        console.log(`probe-verified × ${n}: refreshd ${ms(p)} ms; bare purge+probe pipelined ${ms(pb)} ms (${(p / pb).toFixed(2)}×); bare purge-only pipelined ${ms(pp)} ms (${(p / pp).toFixed(2)}×)`);
-      }
-      if (cpu) notes.push(`${rows.at(-1)![0]} × ${n}, CPU per rep: refreshd run: ${cpu.ours}; bare run: ${cpu.bare}`);
+      if (cpu) cell.cpu = `refreshd run: ${cpu.ours}; bare run (${isVarnish ? 'pipelined' : 'simulated driver'}): ${cpu.bare}`;
+      cells.push(cell);
+      const base = cell.barePiped.length ? `bare pipelined ${pct(cell.barePiped, 50).toFixed(1)} ms` : `bare ${pct(cell.bare, 50).toFixed(1)} ms`;
+      const probed = cell.bareProbed.length ? `, bare purge+probe pipelined ${pct(cell.bareProbed, 50).toFixed(1)} ms` : '';
+      console.log(`${label} × ${n}: refreshd p50 ${pct(cell.ours, 50).toFixed(1)} ms; ${base}${probed} (${reps} reps)`);
     }
   }
 
@@ -261,44 +270,19 @@ async function main() {
   if (!onlyFleet || (onlyFleet === 'purge-warm' && (!onlyN || onlyN === '100'))) {
     const reps = Number(args.reps100);
     for (const [label, host, probe] of [['3 Varnish (ack) purge-then-warm', 'va.example.com', false], ['3 Varnish (probe) purge-then-warm', 'v.example.com', true]] as const) {
-      const cell = await runPurgeWarmCell({
+      const run = await runPurgeWarmCell({
         call, varnishes, origin, host, probe, urls: 100, reps, warmup: Math.min(60, Math.max(1, Math.ceil(Number(args.warmup) / 600))),
         cpuOf: args.cpu ? server.pid : undefined,
       });
-      rows.push([label, '100', String(reps), ms(pct(cell.ours, 50)), ms(pct(cell.ours, 99)), ms(pct(cell.bare, 50)), ms(pct(cell.bare, 99)), (pct(cell.ours, 50) / pct(cell.bare, 50)).toFixed(2)]);
-      console.log(rows.at(-1)!.join('\t'));
-      if (cell.cpu) notes.push(`${label} × 100, CPU per rep: refreshd run: ${cell.cpu.ours}; bare run: ${cell.cpu.bare}`);
+      const cell: Cell = { fleet: 'purge-warm', label, urls: 100, ours: run.ours, bare: run.bare, barePiped: [], bareProbed: [] };
+      if (run.cpu) cell.cpu = `refreshd run: ${run.cpu.ours}; bare run: ${run.cpu.bare}`;
+      cells.push(cell);
+      console.log(`${label} × 100: refreshd p50 ${pct(cell.ours, 50).toFixed(1)} ms; bare purge-then-GET ${pct(cell.bare, 50).toFixed(1)} ms (${reps} reps)`);
     }
-    notes.push('purge-then-warm × 100: the baseline is a bare script that, per node, sends the same PURGEs (pipelined, 8 on one connection) and then the same GETs (8 connections), each GET fetching from the origin; on the probe group it also probes after each PURGE (pipelined behind it) and after each GET, as refreshd verifies.');
   }
 
-  console.log(`\nstore: ${args.store}; machine: ${cpus().length} cores, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms\n`);
-  console.log('| fleet | URLs | reps | refreshd p50 ms | refreshd p99 ms | bare p50 ms | bare p99 ms | ratio (p50) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  if (probeRows.length > 0) {
-    console.log('\n| 3 Varnish, verify: probe | reps | refreshd p50 ms | bare purge+probe p50 ms | ratio | bare purge-only p50 ms | ratio |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    for (const r of probeRows) console.log(`| ${r[0]} URLs | ${r.slice(1).join(' | ')} |`);
-  }
-  if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
-  if (args['zero-fleet']) console.log('\n--zero-fleet: refreshd ran against nodes that answer at once; the ratios above mean nothing.');
-  const single = rows.find((r) => r[0] === '3 Varnish (ack)' && r[1] === '1');
-  if (single) console.log(`\ntarget p50 ≤ 50 ms for 1 URL on 3 Varnish: ${Number(single[3]) <= 50 ? 'PASS' : 'FAIL'} (${single[3]} ms)`);
-  for (const r of rows) {
-    // One URL on 3 Varnish has its own target, the p50 above: the bare side is three parallel
-    // PURGEs (~0.4 ms), while any client of refreshd makes two API calls in sequence around a
-    // submit that is on disk before it is answered (--zero-fleet: ~2.9 ms with nodes that
-    // answer at once), so a ratio there measures the API, not the fan-out. Printed, not judged.
-    if (r === single) console.log(`ratio for 1 URL on 3 Varnish (reported; its target is the p50 above): ${r[7]}`);
-    else if (r[0] === '3 Varnish (probe)') continue;
-    else console.log(`target ratio ≤ 1.5 (${r[0]}, ${r[1]} URLs): ${Number(r[7]) <= 1.5 ? 'PASS' : 'FAIL'} (${r[7]})`);
-  }
-  for (const r of probeRows) {
-    if (r[0] === '1') continue; // one URL: the API's floor, as above
-    console.log(`target with probes ≤ 1.5 × bare purge+probe (3 Varnish, ${r[0]} URLs): ${Number(r[4]) <= 1.5 ? 'PASS' : 'FAIL'} (${r[4]})`);
-    console.log(`target with probes ≤ 2.5 × bare purge-only (3 Varnish, ${r[0]} URLs): ${Number(r[6]) <= 2.5 ? 'PASS' : 'FAIL'} (${r[6]})`);
-  }
+  const build = args['server-root'] ? `server from ${serverRoot}` : 'server from this checkout';
+  report(cells, `store: ${args.store}; ${build}; machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}; per-node concurrency ${PER_NODE}; simulated latency ${SIM_LATENCY.join('–')} ms`, !!args['zero-fleet']);
 
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { isReservedHeader, isSendableHeaderValue } from '../domain/with-header.js';
+import { InFlight, type Flight } from './in-flight.js';
 
 /**
  * The one keep-alive HTTP client every driver uses (undici's dispatcher: ~5x cheaper per request
@@ -15,8 +16,8 @@ export interface EdgeHttpOptions {
 export interface EdgeResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The body as text, cut at 4 KiB: drivers only read status lines and short messages. */
-  text: string;
+  /** The body as text, cut at 4 KiB: drivers only read status lines and short messages. Decoded when first read. */
+  readonly text: string;
 }
 
 const MAX_TEXT = 4096;
@@ -58,6 +59,7 @@ export class EdgeHttpClient {
    * they were sent: a probe sent right behind a purge sees the purge done (edges/verify.ts).
    */
   readonly pipelineOrdered: boolean;
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly opts: EdgeHttpOptions = { connectionsPerNode: 8, timeoutMs: 10_000 }) {
     this.agent = new Agent({ connections: opts.connectionsPerNode, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -90,22 +92,24 @@ export class EdgeHttpClient {
       let headers: EdgeResponse['headers'] = {};
       const body: Buffer[] = [];
       let kept = 0;
-      let onAbort: (() => void) | undefined;
       let controller: Dispatcher.DispatchController | undefined;
-      let done = false;
       // undici's own timeouts start once the request is written: a request that never finishes
       // writing (a GET announcing a body it does not have) or never leaves its queue would wait
-      // forever and hold its connection. This deadline covers the whole exchange.
-      const deadline = setTimeout(() => {
-        const err = new RequestDeadlineError(timeout);
-        controller?.abort(err);
-        finish(err);
-      }, timeout);
+      // forever and hold its connection. This deadline covers the whole exchange; it and the
+      // signal are watched for all requests at once (in-flight.ts).
+      const flight: Flight = {
+        due: performance.now() + timeout,
+        ended: false,
+        expire: () => {
+          const err = new RequestDeadlineError(timeout);
+          controller?.abort(err);
+          finish(err);
+        },
+        abort: (reason) => controller?.abort(reason as Error),
+      };
       const finish = (err: Error | null, res?: EdgeResponse) => {
-        if (done) return;
-        done = true;
-        clearTimeout(deadline);
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (flight.ended) return;
+        this.inFlight.end(flight, timeout, signal);
         if (err) reject(err);
         else resolve(res!);
       };
@@ -113,11 +117,8 @@ export class EdgeHttpClient {
         // Called again when undici retries a pipelined request on a new connection.
         onRequestStart(c) {
           controller = c;
-          if (done) return c.abort(new RequestDeadlineError(timeout));
-          if (!signal) return;
-          if (onAbort) signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) c.abort(signal.reason);
-          else signal.addEventListener('abort', (onAbort = () => c.abort(signal.reason)), { once: true });
+          if (flight.ended) return c.abort(new RequestDeadlineError(timeout));
+          if (signal?.aborted) c.abort(signal.reason);
         },
         onResponseStart(_controller, statusCode, responseHeaders) {
           status = statusCode;
@@ -131,7 +132,7 @@ export class EdgeHttpClient {
           }
         },
         onResponseEnd() {
-          finish(null, { status, headers, text: Buffer.concat(body).toString('utf8').slice(0, MAX_TEXT) });
+          finish(null, new Answer(status, headers, body));
         },
         onResponseError(_controller, err) {
           finish(err);
@@ -140,6 +141,7 @@ export class EdgeHttpClient {
       const options: Dispatcher.DispatchOptions = {
         origin, path: wirePath(origin, req.path), method: req.method as Dispatcher.HttpMethod, headers: req.headers, headersTimeout: timeout, bodyTimeout: timeout,
       };
+      this.inFlight.start(flight, timeout, signal);
       try {
         refuseUnsendable(req.headers);
         // undici pipelines only requests marked idempotent and not blocking.
@@ -153,6 +155,20 @@ export class EdgeHttpClient {
 
   async close(): Promise<void> {
     await Promise.all([this.agent.close(), this.pipelined.close()]);
+  }
+}
+
+/**
+ * The answer, its body decoded only when a driver reads it: most purge and every probe answer
+ * is judged by its status and headers alone (the probe's synthetic page is never read).
+ */
+class Answer implements EdgeResponse {
+  private decoded: string | undefined;
+
+  constructor(readonly status: number, readonly headers: EdgeResponse['headers'], private readonly body: Buffer[]) {}
+
+  get text(): string {
+    return (this.decoded ??= (this.body.length === 1 ? this.body[0] : Buffer.concat(this.body)).toString('utf8').slice(0, MAX_TEXT));
   }
 }
 

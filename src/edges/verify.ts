@@ -34,7 +34,8 @@ export async function executeVerified(driver: EdgeDriver, node: EdgeNode, job: E
   try {
     const early = await probing;
     if (early && 'err' in early) throw early.err;
-    seen = await Promise.all(plan.targets.map((path, i) => (i === 0 && early ? early.seen : look(path))));
+    // Most plans look at one URL, which the early probe has looked at already.
+    seen = early && plan.targets.length === 1 ? [early.seen] : await Promise.all(plan.targets.map((path, i) => (i === 0 && early ? early.seen : look(path))));
   } catch (err) {
     if (signal.aborted) return { kind: 'retryable', error: 'aborted' };
     return { kind: 'retryable', error: `${job.kind === 'preload' ? 'preload' : 'purge'} acknowledged but the probe failed: ${networkError(err)}`, verifiedBy: plan.by };

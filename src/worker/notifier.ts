@@ -89,6 +89,8 @@ export class Notifier {
       const gap = last + MIN_GAP_MS - Date.now();
       if (gap > 0) await new Promise((r) => setTimeout(r, gap));
       if (!this.running) break;
+      // After this turn's other work: a WaitForTasks woken by the same progress answers first.
+      await new Promise((r) => setImmediate(r));
       last = Date.now();
       this.woken = false;
       try {

@@ -4,27 +4,27 @@ import type { AttemptQueue } from '../store/port.js';
 import { systemClock, type Clock } from './clock.js';
 import { emitProgress } from './progress-events.js';
 
-/**
- * How long a worker waits, once outcomes are ready, for more to batch into one write. Each
- * commit writes every page it touched to the WAL, ~2 syscalls a page: ~0.25 ms a commit here,
- * so outcomes travel in tens, not ones. The wait ends early when little is left in flight (the
- * last outcomes of a task are never held back) or when there is room to claim waiting work.
+/*
+ * How outcomes are gathered into batches, by the executor thread where they happen
+ * (executor-thread.ts): each batch is one message to the worker and one transaction here. Each
+ * commit writes every page it touched to the WAL, ~2 syscalls a page: ~0.25 ms a commit, so
+ * outcomes travel in tens, not ones.
  */
+/** How long an outcome waits for company while many attempts are still running. */
 export const GATHER_MS = 10;
 /**
- * Outcomes waiting at which they are recorded without waiting longer: one commit per 64 costs
- * little more than per 300, and a task's last outcomes never queue behind a big batch.
+ * Outcomes waiting at which they go without waiting longer: one commit per 64 costs little more
+ * than per 300, and a task's last outcomes never queue behind a big batch.
  */
 export const FLUSH_AT = 64;
-/** Attempts in flight at or below which outcomes are recorded without waiting. */
+/** Attempts left at or below which outcomes go at once: the tail of a task is never held back. */
 export const TAIL = 16;
 
-/** The outcomes of one worker's attempts, recorded in small batches (one transaction each). */
+/** The outcomes of one worker's attempts, recorded as they arrive: one transaction per batch the executor sends. */
 export class OutcomeBatcher {
   private results: AttemptResult[] = [];
   /** Outcomes waiting that, once recorded, make another attempt due (a purge before its preload). */
   private continuing = 0;
-  private cutGather: (() => void) | undefined;
 
   constructor(
     private readonly queue: Pick<AttemptQueue, 'recordOutcomes'>,
@@ -42,35 +42,6 @@ export class OutcomeBatcher {
   add(result: AttemptResult, continues = false): void {
     this.results.push(result);
     if (continues) this.continuing++;
-  }
-
-  /** Worth waiting for company: many attempts still running, and something to record. */
-  worthGathering(inFlight: number): boolean {
-    return inFlight > TAIL && this.results.length > 0;
-  }
-
-  /** Wait up to GATHER_MS for more outcomes, or less: `cut()` ends it. */
-  gather(ms = GATHER_MS): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => this.cut(), ms);
-      this.cutGather = () => {
-        this.cutGather = undefined;
-        this.clock.clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  /**
-   * After a turn of outcomes arrived: end the wait now if a task's last outcomes are among them
-   * (little in flight), if a batch is full, or if the worker has room for waiting work.
-   */
-  arrived(inFlight: number, wantsWork: boolean): void {
-    if (inFlight <= TAIL || this.results.length >= FLUSH_AT || wantsWork) this.cut();
-  }
-
-  cut(): void {
-    this.cutGather?.();
   }
 
   /**

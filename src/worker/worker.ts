@@ -128,7 +128,6 @@ export class Worker {
   /** New work may be waiting (a submit, a poll tick, freed leases): look for it next round. */
   private more(): void {
     this.lookForWork = true;
-    if (this.room() > 0) this.outcomes.cut();
     this.signal();
   }
 
@@ -186,8 +185,6 @@ export class Worker {
         if (this.outcomes.size === 0 && !(this.lookForWork && this.room() > 0)) {
           await this.idle(this.cfg.pollMs);
         }
-        // Completions arrive in small batches; gather those of the next moment into one transaction.
-        if (this.outcomes.worthGathering(this.inFlight)) await this.outcomes.gather();
       } catch (err) {
         this.logger.error({ err }, 'worker loop failed; retrying');
         await this.idle(this.cfg.pollMs);
@@ -244,8 +241,8 @@ export class Worker {
   };
 
   /**
-   * Outcomes arrive as one message per batch from the executor, several per turn of the event
-   * loop near a task's end; wake the loop once after all of this turn's messages (setImmediate
+   * Outcomes arrive as one message per batch from the executor, which gathers them
+   * (executor-thread.ts); wake the loop once after all of this turn's messages (setImmediate
    * runs after the poll phase that delivered them), so they are recorded in one transaction,
    * not one each.
    */
@@ -254,9 +251,6 @@ export class Worker {
     this.poked = true;
     setImmediate(() => {
       this.poked = false;
-      // The last few of a task: record what is here now, so the final batch (on the path to the
-      // task's Complete) is small.
-      this.outcomes.arrived(this.inFlight, this.lookForWork && this.room() > 0);
       this.signal();
     });
   }

@@ -30,6 +30,14 @@ describe('benchmark scripts', () => {
     assert.match(out, /every answer was HTTP 200 with the expected content/);
   });
 
+  it('bench/fanout.ts times refreshd and its bare baselines on real Varnish and prints a PASS/FAIL line per target with its baseline', () => {
+    const out = bench('fanout.ts', ['--only', 'varnish-probe:100', '--reps100', '2', '--warmup', '1']);
+    assert.match(out, /^\| 3 Varnish \(probe\) \| 100 \| 2 \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \| \d+\.\d\d \| [\d.]+ \| \d+\.\d\d \| /m);
+    assert.match(out, /^target 3 Varnish \(probe\) × 100 URLs, p50 ratio ≤ 1\.3×: (PASS|FAIL) \(\d+\.\d\d×; baseline: bare purge\+probe pipelined 8 deep on 1 connection per node\)$/m);
+    assert.match(out, /^target 3 Varnish \(probe\) × 100 URLs, p50 ratio \(issue 14\) ≤ 1\.5×: (PASS|FAIL) /m);
+    assert.match(out, /^target 3 Varnish \(probe\) × 100 URLs, p50 ratio to purges only \(issue 14\) ≤ 2\.5×: (PASS|FAIL) \(\d+\.\d\d×; baseline: bare purges pipelined 8 deep on 1 connection per node\)$/m);
+  });
+
   it('bench/scale.ts runs its cells and prints the cost per node-attempt against the first cell', () => {
     const out = bench('scale.ts', ['--nodes', '2,6', '--urls', '20', '--reps', '1', '--no-build']);
     assert.match(out, /^\| 2 \| 40 \| 1 \| /m);

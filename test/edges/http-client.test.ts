@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -129,6 +130,62 @@ describe('EdgeHttpClient requests', () => {
     const took = Date.now() - started;
     assert.ok(took >= 350 && took < 2_000, `cut at the deadline (${took} ms)`);
     assert.equal((await http.send(address, { method: 'GET', path: '/b' })).status, 200, 'the pool still works');
+    await http.close();
+  });
+
+  it('one timer serves the deadlines of requests started at different times', async () => {
+    const http = new EdgeHttpClient({ connectionsPerNode: 4, timeoutMs: 300 });
+    const t0 = Date.now();
+    const cut = (path: string) => http.send(address, { method: 'GET', path }).then(() => -1, (err: { code?: string }) => (err.code === 'UND_ERR_DEADLINE_TIMEOUT' ? Date.now() - t0 : -2));
+    const first = cut('/trickle');
+    await new Promise((r) => setTimeout(r, 150));
+    const quick = http.send(address, { method: 'GET', path: '/q' });
+    const second = cut('/trickle');
+    assert.equal((await quick).status, 200, 'a request that ends early disturbs no other deadline');
+    const [a, b] = await Promise.all([first, second]);
+    assert.ok(a >= 280 && a < 1_500, `the first cut at its deadline (${a} ms)`);
+    assert.ok(b >= 430 && b < 1_650 && b - a >= 100, `the second at its own, later one (${b} ms)`);
+    await http.close();
+  });
+
+  it('no deadline timer outlives the requests: a process that sent one exits at once', () => {
+    // A minute-long time limit on a request answered at once: a timer left armed would hold the process for it.
+    const code = `
+      import { EdgeHttpClient } from ${JSON.stringify(new URL('../../src/edges/http-client.ts', import.meta.url).href)};
+      const http = new EdgeHttpClient({ connectionsPerNode: 2, timeoutMs: 60_000 });
+      const res = await http.send(${JSON.stringify(address)}, { method: 'PURGE', path: '/x', pipeline: true });
+      await http.send(${JSON.stringify(address)}, { method: 'GET', path: '/y' });
+      await http.close();
+      console.log(res.status);`;
+    const t0 = Date.now();
+    return new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', () => {
+        clearTimeout(kill);
+        try {
+          assert.equal(out.trim(), '200');
+          assert.ok(Date.now() - t0 < 20_000, `exited after ${Date.now() - t0} ms`);
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  });
+
+  it('one abort signal cuts short every request listening on it, and only those', async () => {
+    const http = new EdgeHttpClient({ connectionsPerNode: 8, timeoutMs: 10_000 });
+    const stop = new AbortController();
+    const done = await http.send(address, { method: 'PURGE', path: '/fine', signal: stop.signal, pipeline: true }).catch((e: Error) => e);
+    const hanging = Array.from({ length: 5 }, (_, i) => http.send(address, { method: 'PURGE', path: '/never', signal: stop.signal, pipeline: i % 2 === 0 }));
+    const other = http.send(address, { method: 'GET', path: '/trickle', signal: new AbortController().signal, timeoutMs: 600 });
+    stop.abort(new Error('worker stopping'));
+    await Promise.all(hanging.map((h) => assert.rejects(h, /worker stopping/)));
+    assert.equal((done as { status: number }).status, 200, 'a request that had ended is not touched');
+    await assert.rejects(other, (err: { code?: string }) => err.code === 'UND_ERR_DEADLINE_TIMEOUT', 'another signal\'s request runs on to its own deadline');
     await http.close();
   });
 });

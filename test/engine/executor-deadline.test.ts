@@ -68,6 +68,32 @@ describe('Executor: every attempt has an overall deadline', () => {
     assert.ok(took >= 550 && took < 5_000, `both ended by their deadlines (${took} ms)`);
   });
 
+  it('one timer serves every deadline: attempts that expire in turn, and ones that finish early, keep the others on time', async () => {
+    const executor = new Executor({ perNodeConcurrency: 1, requestTimeoutMs: 60_000, attemptTimeoutMs: 200 }, pino({ level: 'silent' }));
+    const fast = { ...attempt(0, address).node, id: 2, name: 'fast', driver: 'simulated', options: { latencyMs: [0, 0], concurrency: 4 } };
+    const ended = new Map<number, number>();
+    const outcomes = await new Promise<Map<number, Outcome>>((resolve) => {
+      const seen = new Map<number, Outcome>();
+      // A fast attempt first (its deadline is the first the timer is armed for), then four that
+      // hang, one at a time on their node: each starts when the one before it gives up.
+      const all = [attempt(20, address, { nodeId: 2, node: fast }), ...[21, 22, 23, 24].map((n) => attempt(n, address))];
+      executor.run(all, (c, o, ms) => {
+        seen.set(c.itemId, o);
+        // How long the attempt ran, measured in the thread: delays in reporting it do not count.
+        ended.set(c.itemId, ms);
+        if (seen.size === all.length) resolve(seen);
+      });
+    });
+    await executor.close();
+    assert.equal(outcomes.get(20)!.kind, 'ok');
+    // Each hung attempt started when the one before it gave up, and ran for its own time limit.
+    for (const n of [21, 22, 23, 24]) {
+      assert.match((outcomes.get(n) as { error: string }).error, /did not finish within 200 ms/);
+      const ran = ended.get(n)!;
+      assert.ok(ran >= 195 && ran < 1_700, `attempt ${n} gave up after ${ran.toFixed(0)} ms, its time limit 200 ms`);
+    }
+  });
+
   it('a stored WithHeader that may not be sent fails for good instead of retrying', async () => {
     const executor = new Executor({ perNodeConcurrency: 1, requestTimeoutMs: 1_000, attemptTimeoutMs: 2_000 }, pino({ level: 'silent' }));
     const outcomes = await runAll(executor, [attempt(3, address, { objectType: 'preload', withHeader: '{"Transfer-Encoding":["chunked"]}' })]);

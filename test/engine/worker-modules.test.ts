@@ -10,7 +10,7 @@ import type { ClaimedAttempt } from '../../src/store/port.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { OnOutcome } from '../../src/worker/executor.js';
 import { LeaseKeeper } from '../../src/worker/lease-keeper.js';
-import { FLUSH_AT, GATHER_MS, OutcomeBatcher } from '../../src/worker/outcome-batcher.js';
+import { FLUSH_AT, OutcomeBatcher } from '../../src/worker/outcome-batcher.js';
 import { Worker, type AttemptRunner } from '../../src/worker/worker.js';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
 
@@ -76,7 +76,7 @@ describe('LeaseKeeper (heartbeat and reaper)', () => {
 });
 
 describe('OutcomeBatcher', () => {
-  it('waits GATHER_MS for company, ends early on a full batch or the tail, and records in one go', async () => {
+  it('records what has arrived in one transaction, and nothing when nothing waits', async () => {
     const clock = new FakeClock();
     const T = clock.now();
     const taskId = await submit(T, FLUSH_AT + 1);
@@ -85,33 +85,17 @@ describe('OutcomeBatcher', () => {
     const batcher = new OutcomeBatcher(store.queue, logger, clock, () => recorded++);
     const applied = (a: ClaimedAttempt) => ({ itemId: a.itemId, nodeId: a.nodeId, lease: a.lease, state: 'applied' as const });
 
-    batcher.add(applied(claimed[0]));
-    assert.equal(batcher.worthGathering(100), true);
-    assert.equal(batcher.worthGathering(16), false, 'the tail of a task is never held back');
-    let done = false;
-    void batcher.gather().then(() => (done = true));
-    await clock.advance(GATHER_MS - 1);
-    assert.equal(done, false);
-    await clock.advance(1);
-    assert.equal(done, true, 'the wait ends after GATHER_MS');
-
-    done = false;
-    void batcher.gather().then(() => (done = true));
-    for (const a of claimed.slice(1, FLUSH_AT - 1)) batcher.add(applied(a));
-    batcher.arrived(100, false);
-    await settle();
-    assert.equal(done, false, `${batcher.size} waiting, 100 in flight: keep gathering`);
-    batcher.add(applied(claimed[FLUSH_AT - 1]));
-    batcher.arrived(100, false);
-    await settle();
-    assert.equal(done, true, 'a full batch ends the wait');
-
+    await batcher.flush();
+    assert.equal(recorded, 0, 'an empty flush records nothing');
+    for (const a of claimed.slice(0, FLUSH_AT)) batcher.add(applied(a));
+    assert.equal(batcher.size, FLUSH_AT);
     await batcher.flush();
     assert.equal(recorded, 1);
     assert.equal(batcher.size, 0);
     assert.equal((await counts(taskId)).filter((c) => c.applied === 1).length, FLUSH_AT);
     batcher.add(applied(claimed[FLUSH_AT]));
     await batcher.flush();
+    assert.equal(recorded, 2);
     assert.ok((await counts(taskId)).every((c) => c.applied === 1));
   });
 });

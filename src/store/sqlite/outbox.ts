@@ -47,6 +47,8 @@ export class SqliteOutbox implements Outbox {
           WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_run_at <= ? ORDER BY next_run_at LIMIT ?)
           RETURNING id, account_id, task_id, product, event, attempts`,
       ),
+      // Through webhook_deliveries_due: a read, so a round with nothing due takes no write lock.
+      anyDue: w.prepare("SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_run_at <= ? LIMIT 1"),
       taskOf: w.prepare('SELECT created_at, finished_at FROM tasks WHERE id = ?'),
       hookOfWork: w.prepare('SELECT url, secret_cipher FROM webhooks WHERE account_id = ?'),
       delivered: w.prepare(
@@ -92,6 +94,7 @@ export class SqliteOutbox implements Outbox {
 
   async claimDeliveries(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
     // A token per claim, as for node attempts: only the latest holder's outcome counts.
+    if (this.s.anyDue.get(now) === undefined) return [];
     const lease = leaseToken(owner);
     return this.workDb.transaction(() => {
       const rows = this.s.lease.all(lease, now + leaseMs, now + leaseMs, now, limit) as Record<string, unknown>[];
