@@ -30,10 +30,11 @@ const cli = (args: string[]) => processes.run([...args, '--store', url]);
 before(async () => {
   cluster = await startPgCluster();
   url = await cluster.createDatabase();
-  // A cache node that takes 250 ms per purge, one at a time, answering as refreshd's VCL does (X-Varnish).
+  // A cache node that takes 600 ms per purge, one at a time, answering as refreshd's VCL does (X-Varnish):
+  // long enough for the cancel to reach the worker process on a loaded machine.
   node = createServer((req, res) => {
     if (req.method === 'PURGE') purges.push(req.url!);
-    setTimeout(() => res.writeHead(200, { 'content-length': '0', 'x-varnish': '1' }).end(), 250);
+    setTimeout(() => res.writeHead(200, { 'content-length': '0', 'x-varnish': '1' }).end(), 600);
   });
   await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ engine: { simulatedNodes: 0, pollMs: 100, leaseMs: 30_000 } }));
@@ -58,15 +59,15 @@ describe('cancel across processes on PostgreSQL', () => {
     const { RefreshTaskId: id } = await popRequest(cdn(), 'RefreshObjectCaches', { ObjectPath: paths.join('\n') }, 'POST');
     const applied = async () => (await popRequest(cdn(), 'DescribeRefreshTaskNodes', { TaskId: id, PageSize: 100 })).Items.flatMap((i: any) => i.Nodes).filter((n: any) => n.State === 'Applied').length;
     const deadline = Date.now() + 15_000;
-    while ((await applied()) < 2) {
+    while ((await applied()) < 1) {
       assert.ok(Date.now() < deadline, 'the worker did not start');
       await new Promise((r) => setTimeout(r, 50));
     }
     const [t] = (await popRequest(cdn(), 'CancelRefreshTasks', { TaskId: id }, 'POST')).Tasks;
     assert.equal(t.AppliedNodes + t.CanceledNodes, 10);
     assert.ok(t.CanceledNodes >= 5, `canceled ${t.CanceledNodes}`);
-    // Without the drop, the worker would go on purging one every 250 ms.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Without the drop, the worker would go on purging one every 600 ms.
+    await new Promise((r) => setTimeout(r, 3_000));
     const sent = purges.filter((p) => p.startsWith('/p/')).length;
     assert.ok(sent <= t.AppliedNodes + 1, `${sent} purges reached the node for ${t.AppliedNodes} applied`);
     assert.equal(await applied(), t.AppliedNodes, 'nothing counted after the cancel');
