@@ -24,7 +24,7 @@
  * `--server-root DIR` runs the server of another checkout (built there: `npx tsc`), so two builds
  * can be measured alternately with the same bench.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,9 +39,9 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { startPgCluster } from '../test/store/pg-cluster.js';
 import { NodeSlots } from './node-slots.js';
 import { startOrigin } from '../test/edges/harness/origin.js';
-import { freePort } from '../test/edges/harness/process.js';
 import { startVarnish, type Varnish } from '../test/edges/harness/varnish.js';
-import { signV1, type Credentials } from './load.js';
+import type { Credentials } from './load.js';
+import { startServe } from './serve-process.js';
 import { CpuSplit, snapshot } from './cpu-split.js';
 import { pct, report, type Cell } from './fanout-report.js';
 import { runPurgeWarmCell } from './purge-warm-cell.js';
@@ -118,29 +118,11 @@ async function main() {
     engine: { simulatedNodes: 0, perNodeConcurrency: PER_NODE, maxInFlight: 2048 },
   }));
 
-  const port = await freePort();
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(args.profile)] : [];
   const storeArgs = storeUrl ? ['--store', storeUrl] : [];
-  const server = spawn(process.execPath, [...profile, join(serverRoot, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, ...storeArgs, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, REFRESHD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+  const { server, call, api } = await startServe({
+    root: serverRoot, cred: CRED, nodeArgs: profile, args: ['--data', dir, ...storeArgs, '--config', join(dir, 'config.json')], agent: { connections: 4 },
   });
-  process.once('exit', () => server.kill('SIGKILL'));
-  await new Promise<void>((res, rej) => {
-    server.stdout!.on('data', (c) => String(c).includes('listening') && res());
-    server.once('exit', (code) => rej(new Error(`refreshd exited (${code}) before listening`)));
-  });
-  const api = new Agent({ connections: 4 });
-  const base = `http://127.0.0.1:${port}`;
-
-  const call = async (method: 'GET' | 'POST', action: string, params: Record<string, string>) => {
-    const signed = signV1(method, action, params, CRED);
-    const res = method === 'GET'
-      ? await request(`${base}/?${signed}`, { dispatcher: api })
-      : await request(`${base}/`, { dispatcher: api, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: signed });
-    const json = (await res.body.json()) as Record<string, any>;
-    if (res.statusCode !== 200) throw new Error(`${action}: ${JSON.stringify(json)}`);
-    return json;
-  };
 
   /** Submit, then long-poll WaitForTasks until every row is terminal; ms from submit to the answer. */
   const refreshd = async (urls: string[]) => {

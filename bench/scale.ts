@@ -21,18 +21,18 @@
  * Each per-attempt figure is also printed divided by the first cell's (the baseline of the
  * growth), so it shows how the cost per attempt grows with the fleet.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { Agent, request } from 'undici';
 import { LEGACY_PLAIN } from '../src/identity/secret-box.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { freePort, stopProcess } from '../test/edges/harness/process.js';
+import { stopProcess } from '../test/edges/harness/process.js';
 import { CpuSplit, snapshot } from './cpu-split.js';
-import { signV1, type Credentials } from './load.js';
+import type { Credentials } from './load.js';
+import { startServe } from './serve-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -97,27 +97,10 @@ async function main() {
   const engine = { simulatedNodes: 0, ...(args['max-in-flight'] ? { maxInFlight: Number(args['max-in-flight']) } : {}) };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ quotas: { cdn: { url: 100_000_000 } }, perMinutePerDomain: 10_000_000, engine }));
 
-  const port = await freePort();
-  const server = spawn(process.execPath, [join(ROOT, 'bin/refreshd.js'), 'serve', '--no-rate-limit', '--data', dir, '--config', join(dir, 'config.json'), '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, REFRESHD_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+  const { server, call, api } = await startServe({
+    root: ROOT, cred: CRED, args: ['--data', dir, '--config', join(dir, 'config.json')],
+    agent: { connections: 2, headersTimeout: 120_000, bodyTimeout: 120_000 },
   });
-  const kill = () => server.exitCode === null && server.kill('SIGKILL');
-  process.once('exit', kill);
-  await new Promise<void>((res, rej) => {
-    server.once('exit', (code) => rej(new Error(`server exited with ${code}`)));
-    server.stdout!.on('data', (c) => String(c).includes('listening') && res());
-  });
-  const api = new Agent({ connections: 2, headersTimeout: 120_000, bodyTimeout: 120_000 });
-  const base = `http://127.0.0.1:${port}`;
-  const call = async (method: 'GET' | 'POST', action: string, params: Record<string, string>) => {
-    const signed = signV1(method, action, params, CRED);
-    const res = method === 'GET'
-      ? await request(`${base}/?${signed}`, { dispatcher: api })
-      : await request(`${base}/`, { dispatcher: api, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: signed });
-    const json = (await res.body.json()) as Record<string, any>;
-    if (res.statusCode !== 200) throw new Error(`${action}: ${JSON.stringify(json)}`);
-    return json;
-  };
   let seq = 0;
   /** One task of URLS URLs on the group of n nodes, submit to Done; ms. */
   const task = async (n: number) => {
@@ -172,7 +155,6 @@ async function main() {
     reader.close();
     await api.close();
     await stopProcess(server, 15_000);
-    process.removeListener('exit', kill);
   }
   report(cells);
   rmSync(dir, { recursive: true, force: true });
