@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { makeLogger } from '../../src/app.js';
 import { rpc } from '../helpers/rpc.js';
 import { startTestServer } from '../helpers/server.js';
+import { untilNodesSettled } from '../helpers/settle.js';
 
 /**
  * Node failures in the log: every failed attempt with its task, item, node and reason, `warn`
@@ -35,16 +36,10 @@ describe('node failures in the log', () => {
       await server.addDomain('fail.example.com');
       const paths = Array.from({ length: 6 }, (_, i) => `http://fail.example.com/${i}.css`);
       const taskId = (await rpc(server.url, 'RefreshObjectCaches', { ObjectPath: paths.join('\n') })).json.RefreshTaskId as string;
-      const deadline = Date.now() + 15_000;
       // An item is Failed as soon as one node gives up; wait for every node's attempt to finish,
       // or the other node's last failures would not be logged yet.
-      let done = false;
-      while (!done && Date.now() < deadline) {
-        const items = (await rpc(server.url, 'DescribeRefreshTaskNodes', { TaskId: taskId, PageSize: 50 })).json.Items as { Nodes: { State: string }[] }[];
-        done = items.length === 6 && items.every((i) => i.Nodes.length === 2 && i.Nodes.every((n) => n.State === 'Failed'));
-        if (!done) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.ok(done, 'every node attempt failed for good within 15 s');
+      const items = await untilNodesSettled(server.url, taskId, 15_000);
+      assert.deepEqual(items.map((i) => i.Nodes.map((n) => n.State).join()), Array(6).fill('Failed,Failed'), 'every node attempt failed for good');
     } finally {
       await server.close();
     }
