@@ -9,6 +9,8 @@
  * target are judged too.
  */
 
+import { availableParallelism } from 'node:os';
+
 export type Fleet = 'varnish' | 'varnish-ack' | 'simulated' | 'purge-warm';
 
 /** One cell's samples, ms per task (warm-up reps left out). */
@@ -25,6 +27,8 @@ export interface Cell {
   /** Bare purge, then its probe right behind it, pipelined (the probe group only). */
   bareProbed: number[];
   cpu?: string;
+  /** ms of CPU per rep in refreshd's run, by party (cpu-split.ts), with --cpu. */
+  cpuOurs?: Record<string, number>;
 }
 
 export const LIMITS = {
@@ -100,6 +104,8 @@ export function report(cells: Cell[], header: string, zeroFleet: boolean): Verdi
   }
   const cpu = cells.filter((c) => c.cpu);
   if (cpu.length > 0) log(`\n${cpu.map((c) => `${c.label} × ${c.urls}, CPU per rep: ${c.cpu}`).join('\n')}`);
+  const floors = cells.map(cpuFloor).filter((f): f is string => f !== undefined);
+  if (floors.length > 0) log(`\n${floors.join('\n')}`);
   const all = verdicts(cells);
   if (zeroFleet) {
     log('\n--zero-fleet: refreshd ran against nodes that answer at once; no target is judged.');
@@ -111,4 +117,30 @@ export function report(cells: Cell[], header: string, zeroFleet: boolean): Verdi
     log(`target ${v.target} ≤ ${v.limit}${v.unit === 'ms' ? ' ms' : '×'}: ${v.pass ? 'PASS' : 'FAIL'} (${figure}; baseline: ${v.baseline})`);
   }
   return all;
+}
+
+/**
+ * The CPU floor of a ratio cell (`--cpu`): the whole machine's CPU that refreshd's run used per
+ * task (refreshd's threads, Varnish, the bench's own client), spread over every core with no
+ * idle moment, is the shortest wall time any schedule could reach; divided by the baseline's p50
+ * it is the lowest ratio this machine allows without cutting CPU. And the reverse: the CPU per
+ * task that refreshd may use for the target to be reachable at all, with Varnish and the client
+ * costing what they did. When the floor is above the target, overlapping work cannot pass it;
+ * only spending less CPU can.
+ */
+export function cpuFloor(c: Cell): string | undefined {
+  const base = c.fleet === 'varnish-ack' ? c.barePiped : c.fleet === 'varnish' ? c.bareProbed : [];
+  if (!c.cpuOurs || c.urls === 1 || base.length === 0) return undefined;
+  const limit = c.fleet === 'varnish-ack' ? LIMITS.ackRatio : LIMITS.probeRatio;
+  const cores = availableParallelism();
+  const ours = (c.cpuOurs['refreshd main'] ?? 0) + (c.cpuOurs['refreshd executor'] ?? 0) + (c.cpuOurs['refreshd other threads'] ?? 0);
+  const others = (c.cpuOurs.varnish ?? 0) + (c.cpuOurs.bench ?? 0);
+  const b = pct(base, 50);
+  const floor = (ours + others) / cores;
+  const budget = limit * b * cores - others;
+  return (
+    `CPU floor, ${c.label} × ${c.urls}: refreshd's run used ${(ours + others).toFixed(1)} ms of CPU per task (refreshd ${ours.toFixed(1)}, Varnish and the bench's client ${others.toFixed(1)}); ` +
+    `on ${cores} cores no schedule ends it under ${floor.toFixed(1)} ms = ${(floor / b).toFixed(2)}× the baseline (target ${limit}×). ` +
+    `For ${limit}× refreshd may use at most ${Math.max(0, budget).toFixed(1)} ms of CPU per task: ${(Math.max(0, budget) / ours).toFixed(2)}× what it used.`
+  );
 }

@@ -239,7 +239,10 @@ async function main() {
         cell.ours.push(mine);
         cell.bare.push(theirs);
       }
-      if (cpu) cell.cpu = `refreshd run: ${cpu.ours}; bare run (${isVarnish ? 'pipelined' : 'simulated driver'}): ${cpu.bare}`;
+      if (cpu) {
+        cell.cpu = `refreshd run: ${cpu.ours}; bare run (${isVarnish ? 'pipelined' : 'simulated driver'}): ${cpu.bare}`;
+        cell.cpuOurs = cpu.ours.perRep();
+      }
       cells.push(cell);
       const base = cell.barePiped.length ? `bare pipelined ${pct(cell.barePiped, 50).toFixed(1)} ms` : `bare ${pct(cell.bare, 50).toFixed(1)} ms`;
       const probed = cell.bareProbed.length ? `, bare purge+probe pipelined ${pct(cell.bareProbed, 50).toFixed(1)} ms` : '';

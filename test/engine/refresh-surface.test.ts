@@ -101,7 +101,7 @@ describe('DescribePreloadDetailById from real node outcomes', () => {
     ]);
     assert.deepEqual(nodes.map((n) => [n.State, n.AppliedTime === '']).sort(), [...Array(3).fill(['Applied', false]), ...Array(3).fill(['Failed', true])].sort(), 'AppliedTime only where applied');
     const applied = nodes.map((n) => n.AppliedTime).filter(Boolean).sort();
-    assert.ok(d.EndTime >= applied.at(-1), 'EndTime is when the last node finished, applied or failed');
+    assert.ok(d.EndTime >= applied.at(-1)!, 'EndTime is when the last node finished, applied or failed');
     assert.ok(d.EndTime >= d.CreationTime);
   });
 
