@@ -84,10 +84,15 @@ describe('webhooks', () => {
       [`http://${t.domain}/b.css`, 'file', 'Complete', '100%', ''],
     ]);
     for (const i of p.Items) assert.deepEqual(i.Nodes, { Applied: 3, Failed: 0, Pending: 0, FailedNodes: [] });
+    // The notifier marks the delivery once the receiver's 200 is back: after the receiver saw the
+    // request, so wait for that write rather than assume it is done after a fixed pause.
+    const [d] = await until(async () => {
+      const rows = await deliveries(t.account);
+      return rows[0]?.state !== 'pending' && rows;
+    }, 'the delivery to be marked');
     // Exactly one: give the notifier a few more rounds to send a duplicate if it were going to.
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(receiver.requests.filter(forTask(id)).length, 1);
-    const [d] = await deliveries(t.account);
     assert.deepEqual([d.taskId, d.state, d.attempts, d.lastError, String(d.id)], [id, 'delivered', 1, null, p.DeliveryId]);
     assert.ok(d.deliveredAt !== null);
   });
