@@ -188,10 +188,18 @@ describe('PostgresStore cancel against an attempt another transaction holds', ()
       await worker.raw.begin(async (tx) => {
         await tx`SELECT 1 FROM node_attempts WHERE item_id = ${held.itemId} AND node_id = ${held.nodeId} FOR UPDATE`;
         cancel = store.tasks.cancelTasks(acct, 'cdn', out.taskIds, 0, T0 + 2).finally(() => (settled = true));
-        await new Promise((r) => setTimeout(r, 300));
+        // Meanwhile it closes every other attempt, committed: wait for that (a loaded machine may
+        // take longer than any fixed pause), then check the cancel is still waiting for the held one.
+        const pending = async () => (await store.raw`SELECT count(*)::int AS n FROM node_attempts WHERE state = 'pending'`)[0].n as number;
+        const deadline = Date.now() + 15_000;
+        let open = await pending();
+        while (open !== 1 && !settled) {
+          assert.ok(Date.now() < deadline, `the cancel did not close the other attempts: ${open} still pending`);
+          await new Promise((r) => setTimeout(r, 20));
+          open = await pending();
+        }
+        assert.equal(open, 1, 'meanwhile it closed every other attempt, committed');
         assert.equal(settled, false, 'the cancel waits for the held attempt instead of leaving it open');
-        const open = await store.raw`SELECT count(*)::int AS n FROM node_attempts WHERE state = 'pending'`;
-        assert.equal(open[0].n, 1, 'meanwhile it closed every other attempt, committed');
         // A retry put it back to pending with a later run time.
         await tx`UPDATE node_attempts SET next_run_at = ${T0 + 60_000}, lease_owner = NULL, lease_until = NULL WHERE item_id = ${held.itemId} AND node_id = ${held.nodeId}`;
       });
