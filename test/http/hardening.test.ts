@@ -111,11 +111,17 @@ describe('WaitForTasks held per AccessKey', () => {
     // No worker runs: the task stays Pending and each call is held for its Timeout.
     const held = Array.from({ length: 3 }, () => rpc(server.url, 'WaitForTasks', { TaskId: task, Timeout: 3 }));
     await new Promise((r) => setTimeout(r, 300));
-    const refused = await rpc(server.url, 'WaitForTasks', { TaskId: task, Timeout: 1 });
-    assert.equal(refused.status, 503);
-    assert.equal(refused.json.Code, 'Throttling');
-    assert.match(refused.json.Message, /At most 3 WaitForTasks/);
-    for (const r of await Promise.all(held)) assert.equal(r.json.Done, false);
+    const fourth = rpc(server.url, 'WaitForTasks', { TaskId: task, Timeout: 1 });
+    // Four calls at once for a ceiling of three: exactly one is refused at once, the other three
+    // are held to their Timeout. Normally the fourth is the one; on a loaded machine one of the
+    // first three may reach the server after it, and then that one is refused instead.
+    const answers = await Promise.all([...held, fourth]);
+    const refused = answers.filter((r) => r.status !== 200);
+    assert.equal(refused.length, 1, answers.map((r) => r.text).join('\n'));
+    assert.equal(refused[0].status, 503);
+    assert.equal(refused[0].json.Code, 'Throttling');
+    assert.match(refused[0].json.Message, /At most 3 WaitForTasks/);
+    for (const r of answers.filter((a) => a.status === 200)) assert.equal(r.json.Done, false);
     assert.equal((await rpc(server.url, 'WaitForTasks', { TaskId: task, Timeout: 0 })).status, 200, 'free again');
   });
 });
