@@ -9,6 +9,7 @@ import { edgeConfig } from './harness/edge-config.js';
 import { startOrigin, type Origin } from './harness/origin.js';
 import { freePort } from './harness/process.js';
 import { startVarnish, varnishConfigArgs, type Varnish } from './harness/varnish.js';
+import { eventually } from '../helpers/settle.js';
 
 // One varnishd and one origin for the whole file; every test uses its own paths so they never
 // share cached objects. Each test checks the cache (probe) and the origin (hit counts) before
@@ -114,11 +115,10 @@ describe('varnish driver: refresh', () => {
     assertOk(await refresh('directory', 'a.example/ds/a/', false), /^200 Invalidated 1 objects$/);
     assert.equal(await probe('/ds/a/p.css'), 'stale');
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v1\n', 'the stale copy is served without waiting');
-    for (let i = 0; i < 40 && hits('/ds/a/p.css') < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => hits('/ds/a/p.css') >= 2, 'the background refetch to reach the origin');
     assert.equal(hits('/ds/a/p.css'), 2, 'the stale hit triggered one background refetch');
     // The origin has answered; Varnish stores the new copy a moment later (longer on a busy machine).
-    for (let i = 0; i < 40 && (await probe('/ds/a/p.css')) !== 'hit'; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await probe('/ds/a/p.css'), 'hit');
+    await eventually(async () => (await probe('/ds/a/p.css')) === 'hit', 'Varnish to store the refetched copy');
     assert.equal((await get('/ds/a/p.css')).text, '/ds/a/p.css v2\n');
   });
 

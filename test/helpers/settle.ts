@@ -26,3 +26,19 @@ export async function untilNodesSettled(url: string, taskId: string, timeoutMs =
     await new Promise((res) => setTimeout(res, 25));
   }
 }
+
+/**
+ * Asks `check` every `everyMs` until it returns something truthy, and returns that; fails naming
+ * `what` after `timeoutMs`. For work another party finishes in its own time (a cache storing an
+ * object, a row written after an answer): the deadline is generous because a loaded machine can
+ * take many times longer than an idle one, and waiting longer never makes a test pass wrongly.
+ */
+export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`still waiting after ${timeoutMs} ms for ${what}`);
+    await new Promise((res) => setTimeout(res, everyMs));
+  }
+}
