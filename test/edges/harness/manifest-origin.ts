@@ -21,6 +21,8 @@ export interface ManifestOrigin {
 export async function startManifestOrigin(opts: { root: string; hosts?: Record<string, string>; media: Iterable<string> }): Promise<ManifestOrigin> {
   const hits = new Map<string, number>();
   const media = new Set(opts.media);
+  /** Slow answers not yet due: dropped on close, so a test of a very slow origin does not keep the process alive. */
+  const waiting = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const host = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const key = `${host}${req.url ?? '/'}`;
@@ -45,7 +47,10 @@ export async function startManifestOrigin(opts: { root: string; hosts?: Record<s
       }
       send(404, 'not found\n');
     };
-    if (slow) setTimeout(serve, Number(slow[1]));
+    if (slow) {
+      const timer = setTimeout(() => (waiting.delete(timer), serve()), Number(slow[1]));
+      waiting.add(timer);
+    }
     else serve();
   });
   server.keepAliveTimeout = 1000;
@@ -55,6 +60,10 @@ export async function startManifestOrigin(opts: { root: string; hosts?: Record<s
     url: `http://127.0.0.1:${port}`,
     port,
     hits,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => new Promise((resolve) => {
+      for (const t of waiting) clearTimeout(t);
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
   };
 }
