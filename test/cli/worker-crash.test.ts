@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { popClient, popRequest } from '../helpers/clients.js';
+import { eventually } from '../helpers/settle.js';
 
 /**
  * kill -9 in the middle of a fan-out: the engine's state is in the store, so after a restart
@@ -50,8 +51,13 @@ describe('a worker killed mid-fan-out', () => {
       const paths = Array.from({ length: 5 }, (_, j) => `http://crash.example.com/${i}/${j}.js`).join('\n');
       ids.push((await popRequest(client, 'RefreshObjectCaches', { ObjectPath: paths })).RefreshTaskId);
     }
-    await new Promise((r) => setTimeout(r, 400));
-    const mid = await popRequest(client, 'DescribeRefreshTaskById', { TaskId: ids.join(',') });
+    // Kill as soon as the fan-out is under way (a node confirmed something): a fixed pause could
+    // outlast the whole fan-out when this process is the one slowed down by a loaded machine.
+    const byId = () => popRequest(client, 'DescribeRefreshTaskById', { TaskId: ids.join(',') });
+    const mid = await eventually(async () => {
+      const res = await byId();
+      return res.Tasks.some((t: any) => t.Process !== '0%') && res;
+    }, 'the fan-out to start', 15_000, 20);
     assert.ok(mid.Tasks.some((t: any) => t.Status !== 'Complete'), 'killed before the fan-out finished');
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
