@@ -157,6 +157,11 @@ function targets(results: Measured[], concurrency: number) {
     if (!b) continue;
     const r = x.rps / b.rps;
     log(`  ${pf(r >= TARGETS.throughputVsBare)}  ${x.scenario}: throughput ${x2(r)} the bare server's (refreshd ${fmt(x.rps)}/s ÷ bare server ${fmt(b.rps)}/s at c=${concurrency}); target ≥ ${TARGETS.throughputVsBare}×`);
+    // The budget the target leaves: an API process serves on one event loop, so at most one core.
+    if (x.serverCpu === undefined) continue;
+    const used = (x.serverCpu / x.rps) * 1e6;
+    const budget = 1e6 / (TARGETS.throughputVsBare * b.rps);
+    log(`        CPU per call: refreshd's API process used ${used.toFixed(0)} µs; ${TARGETS.throughputVsBare}× the bare rate leaves one event loop ${budget.toFixed(0)} µs a call (${x2(budget / used)} of today's)`);
   }
   for (const x of mine.filter((r) => r.group === 'byid' || r.group === 'list')) {
     const b = find('bare', x.scenario);

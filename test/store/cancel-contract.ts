@@ -124,6 +124,24 @@ export function cancelContract(name: string, open: () => Promise<{ store: Store;
       await consistent(task);
     });
 
+    it('a cancel of many steps, with applied attempts scattered through it, closes every pending attempt once', async () => {
+      // 2,500 items on 3 nodes: 7,500 attempts, every 7th applied before the cancel, so SQLite's
+      // steps (2,000 attempts) end in the middle of items and pass over applied rows.
+      const task = await submit(Array.from({ length: 2_500 }, (_, i) => `many-${i}`), T0 + 80);
+      const claimed: ClaimedAttempt[] = [];
+      for (let left = 2_500; left > 0; left -= 1_000) claimed.push(...(await store.queue.dispatchAndClaim('cx-many', T0 + 90, 60_000, 1_000, 0)).claimed);
+      claimed.push(...(await store.queue.claimAttempts('cx-many', T0 + 90, 60_000, 10_000)));
+      const mine = claimed.filter((c) => c.taskId === task);
+      assert.equal(mine.length, 7_500);
+      const early = mine.filter((_, i) => i % 7 === 0);
+      await store.queue.recordOutcomes(T0 + 95, early.map(applied));
+      const [result] = await store.tasks.cancelTasks(acct, 'cdn', [task], 0, T0 + 100);
+      assert.deepEqual(result, { taskId: task, items: 2_500, complete: 0, failed: 2_500, canceledItems: 2_500, canceledNodes: 7_500 - early.length, appliedNodes: early.length });
+      const states = (await store.tasks.attemptsOfTasks(acct, 'cdn', [task], 0)).map((a) => a.state);
+      assert.deepEqual([states.filter((x) => x === 'applied').length, states.filter((x) => x === 'failed').length], [early.length, 7_500 - early.length]);
+      await consistent(task);
+    });
+
     it('a finished task is answered unchanged', async () => {
       const task = await submit(['done']);
       const { claimed } = await store.queue.dispatchAndClaim('cx-w', T0 + 100, 60_000, 10, 100);

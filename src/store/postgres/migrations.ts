@@ -263,7 +263,7 @@ export const MIGRATIONS: readonly string[] = [
   -- One row per (account, token) for 24 h: the parameters' fingerprint and the task ids answered
   -- (comma-joined). Few rows (one per tokened submit of a day): not partitioned; retention
   -- deletes expired rows through the expiry index.
-  -- IF NOT EXISTS: self-contained, so running it again (an upgrade test rewinding the version) is harmless.
+  -- IF NOT EXISTS, as shipped: a second run would be harmless, though none happens (the version is recorded with it).
   CREATE TABLE IF NOT EXISTS client_tokens (
     account_id  INTEGER NOT NULL,
     token       TEXT NOT NULL,
