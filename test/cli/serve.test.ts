@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { popClient, popRequest } from '../helpers/clients.js';
 import { rpc } from '../helpers/rpc.js';
+import Database from 'better-sqlite3';
 import { formatUtc } from '../../src/protocol/encoding.js';
+import { NonceCache } from '../../src/store/sqlite/nonce-cache.js';
 
 /**
  * The README's first command, for real: `refreshd serve` as a separate process on a fresh data
@@ -47,6 +49,21 @@ function serve(env: Record<string, string> = {}, dir = dataDir): Promise<Served>
     child.stderr!.on('data', (chunk) => (output += chunk));
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
   });
+}
+
+/** Waits (up to 10 s) until the server has written this nonce to its store. */
+async function untilNonceWritten(file: string, accessKeyId: string, nonce: string): Promise<void> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const find = db.prepare('SELECT 1 FROM nonces WHERE key = ?');
+    const key = NonceCache.keyOf(accessKeyId, nonce);
+    for (const deadline = Date.now() + 10_000; !find.get(key); ) {
+      if (Date.now() > deadline) throw new Error(`nonce ${nonce} not written within 10 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    db.close();
+  }
 }
 
 function cli(args: string[], dir = dataDir) {
@@ -109,8 +126,10 @@ describe('refreshd serve', () => {
       const once = { accessKeyId: creds.id, secret: creds.secret, nonce: `replay-${signal}`, timestamp: formatUtc(Date.now()) };
       assert.equal((await rpc(s.url, 'DescribeRefreshQuota', {}, once)).status, 200);
       assert.equal((await rpc(s.url, 'DescribeRefreshQuota', {}, once)).json.Code, 'SignatureNonceUsed');
-      // Accepted nonces are written within 25 ms; a kill after that must not forget them.
-      await new Promise((r) => setTimeout(r, 100));
+      // Accepted nonces are written within 25 ms; a kill after that must not forget them. Kill
+      // once the row is there (read through a connection of our own), not after a fixed pause
+      // that a stalled server could outlast.
+      await untilNonceWritten(join(dataDir, 'refreshd.db'), creds.id, once.nonce);
       await stop(s, signal);
       const again = await serve();
       const replay = await rpc(again.url, 'DescribeRefreshQuota', {}, once);
