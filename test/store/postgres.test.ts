@@ -11,6 +11,7 @@ import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { startPgCluster } from './pg-cluster.js';
 import { statusFilterContract } from './status-filter-contract.js';
+import { sweepContract } from './sweep-contract.js';
 import { taskIdContract } from './task-id-contract.js';
 
 // One throwaway server for the file; every store opened here gets its own empty database.
@@ -19,6 +20,7 @@ after(() => cluster.stop());
 
 storeContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), { listenForWork: true });
 statusFilterContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
+sweepContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()));
 taskIdContract('postgres', async () => PostgresStore.open(await cluster.createDatabase()), async (store, next) => {
   await store.raw.unsafe(`ALTER TABLE tasks ALTER COLUMN id RESTART WITH ${BigInt(next)}`);
 });

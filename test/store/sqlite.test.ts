@@ -12,6 +12,7 @@ import { credentialContract } from './credential-contract.js';
 import { storeContract } from './contract.js';
 import { submitDispatchContract } from './submit-dispatch-contract.js';
 import { statusFilterContract } from './status-filter-contract.js';
+import { sweepContract } from './sweep-contract.js';
 import { taskIdContract } from './task-id-contract.js';
 
 storeContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')), { listenForWork: false });
@@ -49,6 +50,36 @@ credentialContract('sqlite', async () => {
   return { store: new SqliteStore(file), second: async () => new SqliteStore(file) };
 });
 statusFilterContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
+sweepContract('sqlite', async () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db')));
+
+describe('SqliteStore: the retention sweep', () => {
+  it('deletes in steps and lets the event loop run between them', async () => {
+    const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'refreshd-store-')), 'refreshd.db'));
+    const now = Date.now();
+    // 10,000 expired nonces and 10,000 audit records past retention (five steps each), and one of each to keep.
+    const nonce = store.raw.prepare('INSERT INTO nonces (expires_at, key) VALUES (?, ?)');
+    const audit = store.raw.prepare("INSERT INTO audit_log (at, request_id, source_ip, params, status) VALUES (?, ?, '127.0.0.1', '{}', 200)");
+    store.raw.transaction(() => {
+      for (let i = 0; i < 10_000; i++) (nonce.run(now - 100_000 + i, `k${i}`), audit.run(now - 100_000 + i, `r${i}`));
+      nonce.run(now + 60_000, 'kept');
+      audit.run(now, 'kept');
+    })();
+    let turns = 0;
+    let sweeping = true;
+    const spin = () => {
+      if (sweeping) (turns++, setImmediate(spin));
+    };
+    setImmediate(spin);
+    await store.ops.sweep(0, now, now - 1);
+    sweeping = false;
+    const count = (sql: string) => store.raw.prepare(sql).pluck().get();
+    assert.equal(count('SELECT count(*) FROM nonces'), 1);
+    assert.equal(count('SELECT count(*) FROM audit_log'), 1);
+    // One statement per table would have run in a single turn, with no turn of the loop between.
+    assert.ok(turns >= 8, `the loop turned ${turns} times during the sweep`);
+    await store.close();
+  });
+});
 
 describe('SqliteStore: a lock held by another process', () => {
   it('is StoreBusy to every role, not a SQLite error code (the API answers ServiceUnavailable)', async () => {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Product } from '../../spec/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../port.js';
+import { deleteBelow } from './sweep-steps.js';
 
 /**
  * The audit log of the SQLite store. Batches are appended through `auditDb`, the store's
@@ -11,7 +12,6 @@ import type { AuditEntry, AuditQuery, AuditRecord, AuditStore } from '../port.js
  */
 export class SqliteAudit implements AuditStore {
   private readonly insert;
-  private readonly expire;
 
   constructor(
     private readonly db: Database.Database,
@@ -21,7 +21,6 @@ export class SqliteAudit implements AuditStore {
       `INSERT INTO audit_log (at, request_id, account_id, user_name, access_key_id, source_ip, product, action, params, status, code)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.expire = db.prepare('DELETE FROM audit_log WHERE at < ?');
   }
 
   /** One transaction per batch, on the NORMAL connection (see above). */
@@ -45,9 +44,9 @@ export class SqliteAudit implements AuditStore {
     return this.db.prepare(sql).all(...args, q.limit).map(toAudit);
   }
 
-  /** Retention (ops.sweep): records older than `before`, by their time index. */
-  sweep(before: number): number {
-    return this.expire.run(before).changes;
+  /** Retention (ops.sweep): records older than `before`, by their time index, in steps. */
+  sweep(before: number): Promise<number> {
+    return deleteBelow(this.db, 'audit_log', 'at', before);
   }
 }
 

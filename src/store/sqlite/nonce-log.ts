@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { NonceCache } from './nonce-cache.js';
+import { deleteBelow } from './sweep-steps.js';
 
 /** How long an accepted nonce may wait in memory before it is written (a crash loses at most this much). */
 const FLUSH_MS = 25;
@@ -72,18 +73,25 @@ export class NonceLog {
     this.db.close();
   }
 
-  /** Forget expired nonces in memory and in the table (run by the store's sweep). */
-  sweep(now: number): void {
+  /**
+   * Forget expired nonces in memory and in the table (run by the store's sweep), the rows in
+   * steps: at 3,000 calls/s, ten minutes between sweeps leave 1.8 million of them.
+   */
+  async sweep(now: number): Promise<void> {
     this.cache.sweep(now);
-    this.forget(now);
+    try {
+      await deleteBelow(this.db, 'nonces', 'expires_at', now);
+    } catch {
+      /* locked by another process: expired rows are harmless until the next sweep (load skips nothing it should keep) */
+    }
   }
 
-  /** Delete expired rows; when another process holds the lock, the next sweep does it. */
+  /** Delete expired rows at once (at the first check after a start); when locked, the next sweep does it. */
   private forget(now: number): void {
     try {
       this.expire.run(now);
     } catch {
-      /* locked: expired rows are harmless until then (load skips nothing it should keep) */
+      /* locked: as above */
     }
   }
 

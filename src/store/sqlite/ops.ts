@@ -6,13 +6,23 @@ import type { SqliteGuards } from './guards.js';
 import { MIGRATIONS } from './migrations.js';
 import type { SqliteOutbox } from './outbox.js';
 import { forgetTasks } from './progress.js';
+import { deleteBelow } from './sweep-steps.js';
 
 /** Health, queue figures, usage totals and retention on SQLite. */
 export class SqliteOps implements StoreOps {
+  private readonly s;
+
   constructor(
     private readonly db: Database.Database,
     private readonly parts: { guards: SqliteGuards; audit: SqliteAudit; outbox: SqliteOutbox },
-  ) {}
+  ) {
+    this.s = {
+      firstKeptTask: db.prepare('SELECT MIN(id) FROM tasks WHERE created_at >= ?').pluck(),
+      // The first item of the first task kept (items_task is ordered by task, then id).
+      firstItemOf: db.prepare('SELECT id FROM items WHERE task_id >= ? ORDER BY task_id, id LIMIT 1').pluck(),
+      oldestItem: db.prepare('SELECT MIN(id) FROM items').pluck(),
+    };
+  }
 
   async health(): Promise<StoreHealth> {
     return { schemaVersion: this.db.pragma('user_version', { simple: true }) as number, expectedVersion: MIGRATIONS.length };
@@ -42,26 +52,32 @@ export class SqliteOps implements StoreOps {
   /**
    * Retention by id ranges, never a table scan: ids grow with time, so everything older than
    * `before` is every task below the first task created at or after it (tasks_created index),
-   * every item of those tasks (items_task index) and every attempt below the oldest item left.
-   * Expired counters and ClientTokens, and webhook deliveries, go by their time indexes. Audit records older than `auditBefore` go by
-   * their time index, in their own statement.
+   * every item of those tasks (items_task index) and every attempt below the oldest item kept.
+   * Expired nonces, audit records older than `auditBefore`, ClientTokens and webhook deliveries go
+   * by their time indexes.
+   *
+   * Each table goes in steps of ~2,000 rows, each its own transaction, the event loop free between
+   * them (sweep-steps.ts): a busy server's ten minutes of nonces and audit records are millions of
+   * rows, which one statement each deleted while every API call waited. Between two steps a task
+   * past retention can be partly gone; it is outside every query window by then (retentionDays ≥
+   * queryWindowDays). Attempts go before their items, so the worker never reads an attempt whose
+   * item is gone; a last pass takes any attempt left below the oldest item kept.
    */
   async sweep(before: number, now: number, auditBefore?: number): Promise<{ items: number; audit: number }> {
-    this.parts.guards.nonces.sweep(now);
-    const audit = auditBefore === undefined ? 0 : this.parts.audit.sweep(auditBefore);
-    const { items } = this.db.transaction(() => {
-      const { t } = this.db.prepare('SELECT MIN(id) AS t FROM tasks WHERE created_at >= ?').get(before) as { t: number | null };
-      const boundary = t ?? Number.MAX_SAFE_INTEGER;
-      forgetTasks(this.db, 0, boundary);
-      const items = this.db.prepare('DELETE FROM items WHERE task_id < ?').run(boundary).changes;
-      this.db.prepare('DELETE FROM tasks WHERE id < ?').run(boundary);
-      const { i } = this.db.prepare('SELECT MIN(id) AS i FROM items').get() as { i: number | null };
-      this.db.prepare('DELETE FROM node_attempts WHERE item_id < ?').run(i ?? Number.MAX_SAFE_INTEGER);
-      this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
-      this.db.prepare('DELETE FROM client_tokens WHERE expires_at <= ?').run(now);
-      this.parts.outbox.sweep(before);
-      return { items };
-    })();
+    await this.parts.guards.nonces.sweep(now);
+    const audit = auditBefore === undefined ? 0 : await this.parts.audit.sweep(auditBefore);
+    const boundary = (this.s.firstKeptTask.get(before) as number | null) ?? Number.MAX_SAFE_INTEGER;
+    const firstKeptItem = (this.s.firstItemOf.get(boundary) as number | undefined) ?? Number.MAX_SAFE_INTEGER;
+    await deleteBelow(this.db, 'node_attempts', 'item_id', firstKeptItem);
+    const items = await deleteBelow(this.db, 'items', 'task_id', boundary, {
+      inStep: (lastTask) => forgetTasks(this.db, 0, lastTask + 1),
+    });
+    await deleteBelow(this.db, 'tasks', 'id', boundary);
+    await deleteBelow(this.db, 'node_attempts', 'item_id', (this.s.oldestItem.get() as number | null) ?? Number.MAX_SAFE_INTEGER);
+    await deleteBelow(this.db, 'client_tokens', 'expires_at', now + 1);
+    await this.parts.outbox.sweep(before);
+    // No time index: one row per quota or rate bucket, a few per account and minute.
+    this.db.prepare('DELETE FROM usage_counters WHERE expires_at < ?').run(now);
     return { items, audit };
   }
 }

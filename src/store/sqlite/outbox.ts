@@ -4,6 +4,7 @@ import { leaseToken } from '../lease-token.js';
 import type { ClaimedDelivery, DeliveryResult, FinishScan, FinishedTask, Outbox, Webhook, WebhookDelivery } from '../port.js';
 import { toDelivery } from '../webhook-rows.js';
 import { openItemOf } from './item-reads.js';
+import { deleteBelow } from './sweep-steps.js';
 
 /**
  * Finished tasks, webhooks and their deliveries on SQLite (migration 4). Webhooks are admin
@@ -14,7 +15,7 @@ import { openItemOf } from './item-reads.js';
 export class SqliteOutbox implements Outbox {
   private readonly s;
 
-  constructor(db: Database.Database, private readonly workDb: Database.Database) {
+  constructor(private readonly db: Database.Database, private readonly workDb: Database.Database) {
     const w = workDb;
     this.s = {
       setHook: db.prepare(
@@ -64,7 +65,6 @@ export class SqliteOutbox implements Outbox {
           WHERE id = ? AND state = 'pending' AND lease_owner = ?`,
       ),
       list: db.prepare('SELECT * FROM webhook_deliveries WHERE account_id = ? ORDER BY id DESC LIMIT ?'),
-      sweep: db.prepare('DELETE FROM webhook_deliveries WHERE created_at < ?'),
     };
   }
 
@@ -123,7 +123,7 @@ export class SqliteOutbox implements Outbox {
   }
 
   /** Deliveries created before `before` (they outlive their task by at most the retry time). */
-  sweep(before: number): number {
-    return this.s.sweep.run(before).changes;
+  sweep(before: number): Promise<number> {
+    return deleteBelow(this.db, 'webhook_deliveries', 'created_at', before);
   }
 }
